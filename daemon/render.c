@@ -1,0 +1,231 @@
+/* render.c - Prometheus text exposition from a tally and the scan stats.
+ *
+ * One table names every metric family with its type and help; the emitters
+ * below only write samples.  Every state of a protocol is written for every
+ * namespace and group that has that protocol, zeros included, so series do
+ * not appear and vanish as sockets come and go. */
+#include <socklife/render.h>
+
+#include <inttypes.h>
+#include <string.h>
+
+enum family {
+	F_SOCKETS,
+	F_PROCESS_SOCKETS,
+	F_PROCESS_OPEN_FDS,
+	F_PROCESS_FD_USAGE,
+	F_UNRESOLVED,
+	F_SCAN_DURATION,
+	F_SCANS,
+	F_SCAN_ERRORS,
+	F_LAST_SCAN,
+	F_SKIPPED,
+	F_VANISHED,
+	F_SCAN_PROCS,
+	F_SCAN_DENIED,
+	F_BUILD_INFO,
+	F_SELF_CPU,
+	F_SELF_RSS,
+	F_SELF_VSZ,
+	F_SELF_FDS,
+	F_SELF_MAX_FDS,
+	F_SELF_START,
+	F_COUNT,
+};
+
+static const struct {
+	const char *name, *type, *help;
+} families[F_COUNT] = {
+	[F_SOCKETS] = {"socklife_sockets", "gauge",
+		       "Sockets by network namespace, protocol and state; every socket counted once."},
+	[F_PROCESS_SOCKETS] = {"socklife_process_sockets", "gauge",
+			       "Sockets held by a process group, by protocol and state. A socket shared "
+			       "by several members of a group counts once."},
+	[F_PROCESS_OPEN_FDS] = {"socklife_process_open_fds", "gauge",
+				"Open file descriptors of a process group (sum over its members)."},
+	[F_PROCESS_FD_USAGE] = {"socklife_process_fd_usage_ratio", "gauge",
+				"Highest ratio over the group's members of open fds to the soft "
+				"RLIMIT_NOFILE (0 when unlimited)."},
+	[F_UNRESOLVED] = {"socklife_unresolved_sockets", "gauge",
+			  "Sockets with an inode that no readable fd holds (kernel sockets, fds in "
+			  "flight, or processes socklife may not inspect)."},
+	[F_SCAN_DURATION] = {"socklife_scan_duration_seconds", "gauge",
+			     "Duration of the last sampling pass, by phase."},
+	[F_SCANS] = {"socklife_scans_total", "counter", "Sampling passes run."},
+	[F_SCAN_ERRORS] = {"socklife_scan_errors_total", "counter",
+			   "Sampling failures, by stage. Socket series keep the last good values."},
+	[F_LAST_SCAN] = {"socklife_last_scan_timestamp_seconds", "gauge",
+			 "When the served socket data was taken (Unix time)."},
+	[F_SKIPPED] = {"socklife_sockets_skipped_total", "counter",
+		       "Sockets left out of the counts: repeated within a dump (same cookie) or in "
+		       "a state socklife does not know."},
+	[F_VANISHED] = {"socklife_scan_vanished_total", "counter",
+			"Processes and fds that went away while a pass was reading them."},
+	[F_SCAN_PROCS] = {"socklife_scan_processes", "gauge",
+			  "Processes with open fds seen by the last pass."},
+	[F_SCAN_DENIED] = {"socklife_scan_denied_processes", "gauge",
+			   "Processes whose fds could not be read (missing CAP_SYS_PTRACE or "
+			   "CAP_DAC_READ_SEARCH): their sockets are not attributed."},
+	[F_BUILD_INFO] = {"socklife_build_info", "gauge",
+			  "Version and revision socklife was built from; always 1."},
+	[F_SELF_CPU] = {"process_cpu_seconds_total", "counter",
+			"Total user and system CPU time spent in seconds."},
+	[F_SELF_RSS] = {"process_resident_memory_bytes", "gauge", "Resident memory size in bytes."},
+	[F_SELF_VSZ] = {"process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes."},
+	[F_SELF_FDS] = {"process_open_fds", "gauge", "Number of open file descriptors."},
+	[F_SELF_MAX_FDS] = {"process_max_fds", "gauge", "Maximum number of open file descriptors."},
+	[F_SELF_START] = {"process_start_time_seconds", "gauge",
+			  "Start time of the process since unix epoch in seconds."},
+};
+
+static const char *const stage_names[STAGE_COUNT] = {
+	[STAGE_PROC] = "proc", [STAGE_NETNS] = "netns", [STAGE_DUMP] = "dump",
+	[STAGE_RENDER] = "render"};
+static const char *const phase_names[PHASE_COUNT] = {
+	[PHASE_PROC] = "proc", [PHASE_DUMP] = "dump", [PHASE_TOTAL] = "total"};
+
+/* A label value may hold anything but these three, unescaped. */
+static const char *const label_escapes[128] = {['\\'] = "\\\\", ['"'] = "\\\"", ['\n'] = "\\n"};
+
+void render_label_value(struct strbuf *out, const char *s, size_t n)
+{
+	sb_append_escaped(out, s, n, label_escapes);
+}
+
+static void header(struct strbuf *out, enum family f)
+{
+	sb_printf(out, "# HELP %s %s\n# TYPE %s %s\n", families[f].name, families[f].help,
+		  families[f].name, families[f].type);
+}
+
+/* Write `name{` and the labels that name a group; the caller closes it. */
+static void group_labels(struct strbuf *out, enum family f, const struct group *g,
+			 enum group_by by)
+{
+	sb_puts(out, families[f].name);
+	sb_puts(out, "{process=\"");
+	render_label_value(out, g->name, strlen(g->name));
+	sb_puts(out, "\",container=\"");
+	render_label_value(out, g->container, strlen(g->container));
+	sb_putc(out, '"');
+	if (by == GROUP_BY_PID)
+		sb_printf(out, ",pid=\"%" PRId32 "\"", g->pid);
+}
+
+static void render_namespaces(struct strbuf *out, const struct tally *t)
+{
+	header(out, F_SOCKETS);
+	for (size_t i = 0; i < t->nns; i++) {
+		const struct ns_tally *ns = &t->ns[i];
+		for (int p = 0; p < PROTO_COUNT; p++) {
+			if (!ns->dumped[p])
+				continue;
+			for (const uint8_t *st = proto_states(p); *st; st++) {
+				sb_printf(out, "%s{netns=\"", families[F_SOCKETS].name);
+				render_label_value(out, ns->label, strlen(ns->label));
+				sb_printf(out, "\",proto=\"%s\",state=\"%s\"} %" PRIu32 "\n",
+					  proto_name(p), state_name(*st), ns->count[p][*st]);
+			}
+		}
+	}
+	header(out, F_UNRESOLVED);
+	for (size_t i = 0; i < t->nns; i++) {
+		const struct ns_tally *ns = &t->ns[i];
+		for (int p = 0; p < PROTO_COUNT; p++) {
+			if (!ns->dumped[p])
+				continue;
+			sb_printf(out, "%s{netns=\"", families[F_UNRESOLVED].name);
+			render_label_value(out, ns->label, strlen(ns->label));
+			sb_printf(out, "\",proto=\"%s\"} %" PRIu32 "\n", proto_name(p),
+				  ns->unresolved[p]);
+		}
+	}
+}
+
+static void render_groups(struct strbuf *out, const struct tally *t, enum group_by by)
+{
+	header(out, F_PROCESS_SOCKETS);
+	for (size_t i = 0; i < t->ngroups; i++) {
+		const struct group *g = &t->groups[i];
+		for (int p = 0; p < PROTO_COUNT; p++) {
+			if (!g->has[p])
+				continue;
+			for (const uint8_t *st = proto_states(p); *st; st++) {
+				group_labels(out, F_PROCESS_SOCKETS, g, by);
+				sb_printf(out, ",proto=\"%s\",state=\"%s\"} %" PRIu32 "\n",
+					  proto_name(p), state_name(*st), g->count[p][*st]);
+			}
+		}
+	}
+	header(out, F_PROCESS_OPEN_FDS);
+	for (size_t i = 0; i < t->ngroups; i++) {
+		group_labels(out, F_PROCESS_OPEN_FDS, &t->groups[i], by);
+		sb_printf(out, "} %" PRIu64 "\n", t->groups[i].open_fds);
+	}
+	header(out, F_PROCESS_FD_USAGE);
+	for (size_t i = 0; i < t->ngroups; i++) {
+		group_labels(out, F_PROCESS_FD_USAGE, &t->groups[i], by);
+		sb_printf(out, "} %.6g\n", t->groups[i].fd_usage_ratio);
+	}
+}
+
+static void render_scans(struct strbuf *out, const struct scan_stats *s)
+{
+	header(out, F_SCAN_DURATION);
+	for (int i = 0; i < PHASE_COUNT; i++)
+		sb_printf(out, "%s{phase=\"%s\"} %.6f\n", families[F_SCAN_DURATION].name,
+			  phase_names[i], s->duration[i]);
+	header(out, F_SCANS);
+	sb_printf(out, "%s %" PRIu64 "\n", families[F_SCANS].name, s->scans);
+	header(out, F_SCAN_ERRORS);
+	for (int i = 0; i < STAGE_COUNT; i++)
+		sb_printf(out, "%s{stage=\"%s\"} %" PRIu64 "\n", families[F_SCAN_ERRORS].name,
+			  stage_names[i], s->errors[i]);
+	header(out, F_LAST_SCAN);
+	sb_printf(out, "%s %.3f\n", families[F_LAST_SCAN].name, s->last_success);
+	header(out, F_SKIPPED);
+	sb_printf(out, "%s{reason=\"duplicate\"} %" PRIu64 "\n", families[F_SKIPPED].name,
+		  s->skipped_duplicates);
+	sb_printf(out, "%s{reason=\"unknown_state\"} %" PRIu64 "\n", families[F_SKIPPED].name,
+		  s->skipped_unknown_state);
+	header(out, F_VANISHED);
+	sb_printf(out, "%s{object=\"process\"} %" PRIu64 "\n", families[F_VANISHED].name,
+		  s->vanished_procs);
+	sb_printf(out, "%s{object=\"fd\"} %" PRIu64 "\n", families[F_VANISHED].name,
+		  s->vanished_fds);
+	header(out, F_SCAN_PROCS);
+	sb_printf(out, "%s %" PRIu32 "\n", families[F_SCAN_PROCS].name, s->procs);
+	header(out, F_SCAN_DENIED);
+	sb_printf(out, "%s %" PRIu32 "\n", families[F_SCAN_DENIED].name, s->denied_procs);
+}
+
+static void render_self(struct strbuf *out, const struct selfstat *s)
+{
+	header(out, F_BUILD_INFO);
+	sb_printf(out, "%s{version=\"%s\",revision=\"%s\"} 1\n", families[F_BUILD_INFO].name,
+		  SOCKLIFE_VERSION, SOCKLIFE_REVISION);
+	header(out, F_SELF_CPU);
+	sb_printf(out, "%s %.3f\n", families[F_SELF_CPU].name, s->cpu_seconds);
+	header(out, F_SELF_RSS);
+	sb_printf(out, "%s %" PRIu64 "\n", families[F_SELF_RSS].name, s->resident_bytes);
+	header(out, F_SELF_VSZ);
+	sb_printf(out, "%s %" PRIu64 "\n", families[F_SELF_VSZ].name, s->virtual_bytes);
+	header(out, F_SELF_FDS);
+	sb_printf(out, "%s %" PRIu64 "\n", families[F_SELF_FDS].name, s->open_fds);
+	header(out, F_SELF_MAX_FDS);
+	sb_printf(out, "%s %" PRIu64 "\n", families[F_SELF_MAX_FDS].name, s->max_fds);
+	header(out, F_SELF_START);
+	sb_printf(out, "%s %.3f\n", families[F_SELF_START].name, s->start_time);
+}
+
+void render_sockets(struct strbuf *out, const struct tally *t, enum group_by by)
+{
+	render_namespaces(out, t);
+	render_groups(out, t, by);
+}
+
+void render_status(struct strbuf *out, const struct scan_stats *stats, const struct selfstat *self)
+{
+	render_scans(out, stats);
+	render_self(out, self);
+}

@@ -1,0 +1,166 @@
+/* tally.c - grouping of processes and counting of sockets. */
+#include <socklife/tally.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t key_hash(const char *container, const char *name, int32_t pid)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	for (const char *p = container; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	h = (h ^ 0xff) * 0x100000001b3ULL; /* separator no comm byte can forge */
+	for (const char *p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	return (h ^ (uint32_t)pid) * 0x100000001b3ULL;
+}
+
+static bool key_eq(const struct group *g, const char *container, const char *name, int32_t pid)
+{
+	return g->pid == pid && strcmp(g->name, name) == 0 && strcmp(g->container, container) == 0;
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	int c = strcmp(x->container, y->container);
+	if (!c)
+		c = strcmp(x->name, y->name);
+	if (!c)
+		c = (x->pid > y->pid) - (x->pid < y->pid);
+	return c;
+}
+
+static int reserve(void **p, size_t *cap, size_t want, size_t elem)
+{
+	if (want <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 64;
+	while (n < want)
+		n *= 2;
+	void *q = realloc(*p, n * elem);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+/* Find or create the group of a process; returns its index or -ENOMEM. */
+static long group_of(struct tally *t, const struct proc_info *pi, int32_t pid, size_t mask)
+{
+	const char *container = ""; /* containers come with cgroup parsing */
+	size_t s = key_hash(container, pi->comm, pid) & mask;
+
+	while (t->index[s] != UINT32_MAX) {
+		if (key_eq(&t->groups[t->index[s]], container, pi->comm, pid))
+			return t->index[s];
+		s = (s + 1) & mask;
+	}
+	if (reserve((void **)&t->groups, &t->groups_cap, t->ngroups + 1, sizeof(*t->groups)))
+		return -ENOMEM;
+	struct group *g = &t->groups[t->ngroups];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->name, sizeof(g->name), "%s", pi->comm);
+	snprintf(g->container, sizeof(g->container), "%s", container);
+	g->pid = pid;
+	t->index[s] = (uint32_t)t->ngroups;
+	return (long)t->ngroups++;
+}
+
+int tally_begin(struct tally *t, const struct procscan *ps, const struct owners *o,
+		enum group_by by)
+{
+	size_t n = ps->nprocs, slots = 64;
+
+	t->ps = ps;
+	t->owners = o;
+	t->ngroups = 0;
+	t->nns = 0;
+	while (slots < 2 * n)
+		slots *= 2;
+	if (reserve((void **)&t->index, &t->index_cap, slots, sizeof(*t->index)) ||
+	    reserve((void **)&t->proc_group, &t->proc_group_cap, n ? n : 1, sizeof(*t->proc_group)))
+		return -ENOMEM;
+	memset(t->index, 0xff, slots * sizeof(*t->index));
+
+	for (size_t i = 0; i < n; i++) {
+		const struct proc_info *pi = &ps->procs[i];
+		long gi = group_of(t, pi, by == GROUP_BY_PID ? pi->pid : -1, slots - 1);
+		if (gi < 0)
+			return (int)gi;
+		t->proc_group[i] = (uint32_t)gi;
+	}
+
+	/* Sort groups for a stable exposition; the hash slots hold, for a moment,
+	 * each old index's new position. */
+	for (size_t g = 0; g < t->ngroups; g++)
+		t->groups[g].stamp = g; /* remember the old index through the sort */
+	qsort(t->groups, t->ngroups, sizeof(*t->groups), group_cmp);
+	for (size_t g = 0; g < t->ngroups; g++) {
+		t->index[t->groups[g].stamp] = (uint32_t)g;
+		t->groups[g].stamp = 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		t->proc_group[i] = t->index[t->proc_group[i]];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct proc_info *pi = &ps->procs[i];
+		struct group *g = &t->groups[t->proc_group[i]];
+		g->nprocs++;
+		g->open_fds += pi->nfds;
+		if (pi->fd_limit) {
+			double r = (double)pi->nfds / (double)pi->fd_limit;
+			if (r > g->fd_usage_ratio)
+				g->fd_usage_ratio = r;
+		}
+	}
+	t->stamp = 0;
+	return 0;
+}
+
+int tally_add_netns(struct tally *t, const struct netns_id *id, const char *label)
+{
+	if (reserve((void **)&t->ns, &t->ns_cap, t->nns + 1, sizeof(*t->ns)))
+		return -ENOMEM;
+	struct ns_tally *ns = &t->ns[t->nns];
+	memset(ns, 0, sizeof(*ns));
+	ns->id = *id;
+	snprintf(ns->label, sizeof(ns->label), "%s", label);
+	return (int)t->nns++;
+}
+
+void tally_socket(struct tally *t, size_t nsi, const struct sl_socket *s)
+{
+	struct ns_tally *ns = &t->ns[nsi];
+
+	ns->count[s->proto][s->state]++;
+	if (s->inode == 0)
+		return; /* the kernel's: TIME_WAIT, SYN_RECV, orphans */
+
+	uint32_t h = owners_first(t->owners, s->inode);
+	if (h == OWNERS_NONE) {
+		ns->unresolved[s->proto]++;
+		return;
+	}
+	uint64_t stamp = ++t->stamp;
+	for (; h != OWNERS_NONE; h = owners_next(t->owners, h)) {
+		struct group *g = &t->groups[t->proc_group[t->ps->holders[h].proc]];
+		if (g->stamp == stamp)
+			continue; /* another member of this group holds it too */
+		g->stamp = stamp;
+		g->count[s->proto][s->state]++;
+		g->has[s->proto] = true;
+	}
+}
+
+void tally_free(struct tally *t)
+{
+	free(t->groups);
+	free(t->proc_group);
+	free(t->index);
+	free(t->ns);
+	memset(t, 0, sizeof(*t));
+}

@@ -1,0 +1,29 @@
+/* render.h - the Prometheus text exposition (format 0.0.4).
+ *
+ * Every label value that comes from a process (comm, container, namespace
+ * name) is untrusted: it is escaped and forced to valid UTF-8, because one
+ * bad byte fails the whole scrape. */
+#ifndef SOCKLIFE_RENDER_H
+#define SOCKLIFE_RENDER_H
+
+#include <socklife/config.h>
+#include <socklife/scanstats.h>
+#include <socklife/selfstat.h>
+#include <socklife/strbuf.h>
+#include <socklife/tally.h>
+
+#include <stddef.h>
+
+#define RENDER_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/* Append the socket families (per namespace and per group) to `out`.  The
+ * sampler keeps this part from the last good pass when a pass fails. */
+void render_sockets(struct strbuf *out, const struct tally *t, enum group_by by);
+
+/* Append the families about socklife itself: scans, errors, build, process. */
+void render_status(struct strbuf *out, const struct scan_stats *stats, const struct selfstat *self);
+
+/* Append `s` (`n` bytes) as the inside of a quoted label value. */
+void render_label_value(struct strbuf *out, const char *s, size_t n);
+
+#endif

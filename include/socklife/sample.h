@@ -1,0 +1,57 @@
+/* sample.h - one sampling pass, and the state kept between passes.
+ *
+ *   procscan(/proc) -> owners index -> group processes
+ *     -> sock_diag dump of each protocol -> tally per socket
+ *     -> render -> snapshot
+ *
+ * A pass that fails is counted (socklife_scan_errors_total) and the socket
+ * part of the exposition keeps the last good pass's values, so a scrape
+ * never sees a half-counted host. */
+#ifndef SOCKLIFE_SAMPLE_H
+#define SOCKLIFE_SAMPLE_H
+
+#include <socklife/config.h>
+#include <socklife/cookieset.h>
+#include <socklife/netns.h>
+#include <socklife/owners.h>
+#include <socklife/procscan.h>
+#include <socklife/scanstats.h>
+#include <socklife/snapshot.h>
+#include <socklife/sockdiag.h>
+#include <socklife/strbuf.h>
+#include <socklife/tally.h>
+
+#include <stdbool.h>
+
+struct sampler {
+	const struct config *cfg;
+	double start_time;          /* epoch seconds the daemon started */
+	struct sockdiag *diag;      /* bound to our own network namespace */
+	struct netns_id self_ns;
+	struct netns_names names;
+	struct procscan ps;
+	struct owners owners;
+	struct cookieset cookies;
+	struct tally tally;
+	struct scan_stats stats;
+	bool tcp_one_walk;          /* the kernel accepts one TCP request for both families */
+	struct strbuf data;         /* socket families of the last good pass */
+	struct strbuf page;         /* landing page of the last good pass */
+	struct strbuf out;          /* scratch: the whole exposition */
+};
+
+/* Open what a pass needs.  Returns 0 or -errno (start-up failure). */
+int sampler_init(struct sampler *s, const struct config *cfg, double start_time);
+
+/* Run one pass and build the snapshot that serves its result.  Returns 0 if
+ * the pass succeeded, or the -errno it failed with; `*out` is set in both
+ * cases unless the snapshot itself could not be built (then NULL). */
+int sampler_pass(struct sampler *s, struct snapshot **out);
+
+void sampler_free(struct sampler *s);
+
+/* Seconds on the monotonic and the real-time clock. */
+double now_monotonic(void);
+double now_realtime(void);
+
+#endif

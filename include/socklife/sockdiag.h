@@ -1,0 +1,90 @@
+/* sockdiag.h - ask the kernel for sockets over NETLINK_SOCK_DIAG.
+ *
+ * Two halves: a pure parser (bytes in, sockets out, no I/O, unit-tested with
+ * crafted messages) and a thin I/O layer that sends one dump request and
+ * feeds each received buffer to the parser. */
+#ifndef SOCKLIFE_SOCKDIAG_H
+#define SOCKLIFE_SOCKDIAG_H
+
+#include <socklife/cookieset.h>
+#include <socklife/proto.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The kernel never puts more than 32 KiB of a dump into one recv(); libmnl
+ * 1.0.4 has no MNL_SOCKET_DUMP_SIZE and its buffer size is one page. */
+#define SOCKDIAG_RECV_BUF 32768
+
+/* One socket as a dump reports it. */
+struct sl_socket {
+	uint64_t cookie;  /* unique for the socket's whole life, never reused */
+	uint64_t inode;   /* 0: held by no fd, the kernel owns it (TIME_WAIT, SYN_RECV, orphan) */
+	uint32_t uid;
+	uint32_t rqueue;  /* TCP CLOSE_WAIT: 1 = EOF not read yet, 0 = EOF read */
+	uint32_t wqueue;
+	uint32_t expires_ms;
+	uint16_t sport;   /* host byte order */
+	uint16_t dport;
+	uint8_t family;   /* AF_INET or AF_INET6 */
+	uint8_t proto;    /* enum sl_proto */
+	uint8_t state;    /* enum sl_state; NEW_SYN_RECV is folded into SYN_RECV */
+	uint8_t timer;
+};
+
+/* What a dump request asks for. */
+struct sockdiag_request {
+	enum sl_proto proto;
+	/* AF_INET or AF_INET6; AF_UNSPEC asks for both in one walk of the kernel's
+	 * hash (TCP only, through the older TCPDIAG_GETSOCK request, which the
+	 * kernel serves with family "unspecified"). */
+	uint8_t family;
+	uint32_t states; /* bit (1 << state) for every state wanted */
+};
+
+#define SOCKDIAG_ALL_STATES 0xffffffffu
+
+struct sockdiag_stats {
+	uint64_t sockets;        /* handed to the callback */
+	uint64_t duplicates;     /* dropped: cookie already seen this pass */
+	uint64_t unknown_states; /* dropped: a state number socklife does not know */
+};
+
+typedef void (*sockdiag_cb)(const struct sl_socket *s, void *ctx);
+
+/* Parser state for one dump.  Set proto, cb, ctx (and optionally seen) and
+ * zero the rest. */
+struct sockdiag_parser {
+	enum sl_proto proto;
+	struct cookieset *seen; /* cookies seen so far this pass; NULL: no de-duplication */
+	sockdiag_cb cb;
+	void *ctx;
+	struct sockdiag_stats stats;
+	bool ended; /* the dump's final message (DONE or ERROR) has been parsed */
+};
+
+/* Write the request for `req` with sequence number `seq` into buf.  Returns
+ * its length, or 0 if `cap` is too small or the request is not supported. */
+size_t sockdiag_build_request(void *buf, size_t cap, const struct sockdiag_request *req,
+			      uint32_t seq);
+
+/* Parse one received buffer of a dump.  Returns 1 when more is to come, 0
+ * when the dump is complete, or -errno: the kernel's error (from NLMSG_ERROR
+ * or from inside NLMSG_DONE), -EBADMSG for a truncated or malformed message,
+ * -EPROTO for a message of a wrong type or sequence. */
+int sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len, uint32_t seq,
+		   uint32_t portid);
+
+/* An open sock_diag socket, bound to the network namespace of the thread
+ * that opened it. */
+struct sockdiag;
+
+int sockdiag_open(struct sockdiag **out);
+void sockdiag_close(struct sockdiag *d);
+
+/* Run one dump to completion.  Returns 0 or -errno; after a failure the
+ * socket is drained so the next dump starts clean. */
+int sockdiag_dump(struct sockdiag *d, const struct sockdiag_request *req, struct sockdiag_parser *p);
+
+#endif
