@@ -168,11 +168,26 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
 {
+	static int request_seen;
 	struct http_server *h = cls;
-	(void)version, (void)upload_data, (void)upload_data_size, (void)con_cls;
+	(void)version, (void)upload_data;
 
+	/* libmicrohttpd calls once when the headers are in and again for each
+	 * piece of body.  Answering on the first call makes it close the
+	 * connection; answering once the (empty) body is read keeps it alive,
+	 * so a scraper reuses one connection instead of leaving a TIME_WAIT
+	 * behind on every scrape.  Other methods are refused at once. */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+	if (*con_cls == NULL) {
+		*con_cls = &request_seen;
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0; /* a body on GET/HEAD means nothing to us; drop it */
+		return MHD_YES;
+	}
+
 	if (strcmp(url, "/metrics") == 0) {
 		const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_ACCEPT_ENCODING);

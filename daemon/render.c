@@ -99,8 +99,7 @@ static void header(struct strbuf *out, enum family f)
 }
 
 /* Write `name{` and the labels that name a group; the caller closes it. */
-static void group_labels(struct strbuf *out, enum family f, const struct group *g,
-			 enum group_by by)
+static void group_labels(struct strbuf *out, enum family f, const struct group *g)
 {
 	sb_puts(out, families[f].name);
 	sb_puts(out, "{process=\"");
@@ -108,7 +107,7 @@ static void group_labels(struct strbuf *out, enum family f, const struct group *
 	sb_puts(out, "\",container=\"");
 	render_label_value(out, g->container, strlen(g->container));
 	sb_putc(out, '"');
-	if (by == GROUP_BY_PID)
+	if (g->pid >= 0) /* grouped by pid */
 		sb_printf(out, ",pid=\"%" PRId32 "\"", g->pid);
 }
 
@@ -142,7 +141,7 @@ static void render_namespaces(struct strbuf *out, const struct tally *t)
 	}
 }
 
-static void render_groups(struct strbuf *out, const struct tally *t, enum group_by by)
+static void render_groups(struct strbuf *out, const struct tally *t)
 {
 	header(out, F_PROCESS_SOCKETS);
 	for (size_t i = 0; i < t->ngroups; i++) {
@@ -151,7 +150,7 @@ static void render_groups(struct strbuf *out, const struct tally *t, enum group_
 			if (!g->has[p])
 				continue;
 			for (const uint8_t *st = proto_states(p); *st; st++) {
-				group_labels(out, F_PROCESS_SOCKETS, g, by);
+				group_labels(out, F_PROCESS_SOCKETS, g);
 				sb_printf(out, ",proto=\"%s\",state=\"%s\"} %" PRIu32 "\n",
 					  proto_name(p), state_name(*st), g->count[p][*st]);
 			}
@@ -159,12 +158,12 @@ static void render_groups(struct strbuf *out, const struct tally *t, enum group_
 	}
 	header(out, F_PROCESS_OPEN_FDS);
 	for (size_t i = 0; i < t->ngroups; i++) {
-		group_labels(out, F_PROCESS_OPEN_FDS, &t->groups[i], by);
+		group_labels(out, F_PROCESS_OPEN_FDS, &t->groups[i]);
 		sb_printf(out, "} %" PRIu64 "\n", t->groups[i].open_fds);
 	}
 	header(out, F_PROCESS_FD_USAGE);
 	for (size_t i = 0; i < t->ngroups; i++) {
-		group_labels(out, F_PROCESS_FD_USAGE, &t->groups[i], by);
+		group_labels(out, F_PROCESS_FD_USAGE, &t->groups[i]);
 		sb_printf(out, "} %.6g\n", t->groups[i].fd_usage_ratio);
 	}
 }
@@ -218,10 +217,10 @@ static void render_self(struct strbuf *out, const struct selfstat *s)
 	sb_printf(out, "%s %.3f\n", families[F_SELF_START].name, s->start_time);
 }
 
-void render_sockets(struct strbuf *out, const struct tally *t, enum group_by by)
+void render_sockets(struct strbuf *out, const struct tally *t)
 {
 	render_namespaces(out, t);
-	render_groups(out, t, by);
+	render_groups(out, t);
 }
 
 void render_status(struct strbuf *out, const struct scan_stats *stats, const struct selfstat *self)

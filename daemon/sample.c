@@ -153,7 +153,7 @@ int sampler_pass(struct sampler *s, struct snapshot **out)
 	s->stats.procs = (uint32_t)s->ps.nprocs;
 	s->stats.denied_procs = (uint32_t)s->ps.stats.denied_procs;
 	sb_reset(&s->data);
-	render_sockets(&s->data, &s->tally, s->cfg->group_by);
+	render_sockets(&s->data, &s->tally);
 	sb_reset(&s->page);
 	page_render(&s->page, &s->tally, &s->stats);
 

@@ -75,6 +75,7 @@ int tally_begin(struct tally *t, const struct procscan *ps, const struct owners 
 {
 	size_t n = ps->nprocs, slots = 64;
 
+	t->by = by;
 	t->ps = ps;
 	t->owners = o;
 	t->ngroups = 0;

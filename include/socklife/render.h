@@ -6,7 +6,6 @@
 #ifndef SOCKLIFE_RENDER_H
 #define SOCKLIFE_RENDER_H
 
-#include <socklife/config.h>
 #include <socklife/scanstats.h>
 #include <socklife/selfstat.h>
 #include <socklife/strbuf.h>
@@ -18,7 +17,7 @@
 
 /* Append the socket families (per namespace and per group) to `out`.  The
  * sampler keeps this part from the last good pass when a pass fails. */
-void render_sockets(struct strbuf *out, const struct tally *t, enum group_by by);
+void render_sockets(struct strbuf *out, const struct tally *t);
 
 /* Append the families about socklife itself: scans, errors, build, process. */
 void render_status(struct strbuf *out, const struct scan_stats *stats, const struct selfstat *self);

@@ -44,6 +44,7 @@ struct ns_tally {
 };
 
 struct tally {
+	enum group_by by;
 	const struct procscan *ps;
 	const struct owners *owners;
 	struct group *groups; /* sorted by container, name, pid */

@@ -1,0 +1,78 @@
+/* test_netns.c - namespace labels: host, /run/netns name, ns-<inode>. */
+#include <socklife/netns.h>
+
+#include "testutil.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+/* Plain files stand in for nsfs files: a label only needs (dev, inode). */
+static void test_labels(void **state)
+{
+	(void)state;
+	char root[64], run[128], proc[128], path[PATH_MAX];
+	assert_non_null(tu_mkdtemp(root));
+	snprintf(run, sizeof(run), "%s/run", root);
+	snprintf(proc, sizeof(proc), "%s/proc", root);
+	tu_mkdirs("%s/1/ns", proc);
+	tu_mkdirs("%s", run);
+	tu_write("", 0, "%s/1/ns/net", proc);
+	tu_write("", 0, "%s/blue", run);
+	tu_write("", 0, "%s/other", root);
+
+	struct netns_names n = {0};
+	struct netns_id host, blue, other;
+	snprintf(path, sizeof(path), "%s/1/ns/net", proc);
+	assert_int_equal(netns_id_of(path, &host), 0);
+	snprintf(path, sizeof(path), "%s/blue", run);
+	assert_int_equal(netns_id_of(path, &blue), 0);
+	snprintf(path, sizeof(path), "%s/other", root);
+	assert_int_equal(netns_id_of(path, &other), 0);
+	assert_int_equal(netns_names_refresh(&n, proc, run), 0);
+
+	char label[NETNS_LABEL_MAX], want[NETNS_LABEL_MAX];
+	netns_label(&n, &host, &blue, label);
+	assert_string_equal(label, "host");
+	netns_label(&n, &blue, &blue, label);
+	assert_string_equal(label, "blue");
+	netns_label(&n, &other, &blue, label);
+	snprintf(want, sizeof(want), "ns-%llu", (unsigned long long)other.ino);
+	assert_string_equal(label, want);
+
+	/* Without a readable PID 1, our own unnamed namespace is the host's. */
+	assert_int_equal(netns_names_refresh(&n, "/nonexistent", run), 0);
+	netns_label(&n, &other, &other, label);
+	assert_string_equal(label, "host");
+	netns_label(&n, &blue, &other, label);
+	assert_string_equal(label, "blue");
+
+	/* A missing /run/netns is normal. */
+	assert_int_equal(netns_names_refresh(&n, proc, "/nonexistent/netns"), 0);
+	assert_int_equal(n.nnamed, 0);
+	assert_int_equal(netns_id_of("/nonexistent", &other), -ENOENT);
+
+	netns_names_free(&n);
+	tu_rmtree(root);
+}
+
+static void test_real_self(void **state)
+{
+	(void)state;
+	struct netns_id self;
+	assert_int_equal(netns_id_of("/proc/thread-self/ns/net", &self), 0);
+	assert_true(self.ino != 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_labels),
+		cmocka_unit_test(test_real_self),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,380 @@
+/* test_procscan.c - the /proc walk against fake proc trees.
+ *
+ * Processes that exit and fds that close mid-walk are simulated by wrapping
+ * openat() and readlinkat() (linked with -Wl,--wrap): the wrapper fails the
+ * chosen call with the errno the kernel would give. */
+#include <socklife/procscan.h>
+
+#include "testutil.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+/* --- failure injection ------------------------------------------------- */
+
+static struct {
+	const char *dir_suffix; /* "/<pid>" or "/<pid>/fd" */
+	const char *name;       /* file or fd name under it */
+	int err;
+} inject_open, inject_link;
+
+int __real_openat(int dirfd, const char *path, int flags, ...);
+int __wrap_openat(int dirfd, const char *path, int flags, ...);
+ssize_t __real_readlinkat(int dirfd, const char *path, char *buf, size_t len);
+ssize_t __wrap_readlinkat(int dirfd, const char *path, char *buf, size_t len);
+
+static int matches(int dirfd, const char *path, const char *dir_suffix, const char *name)
+{
+	char self[64], dir[PATH_MAX];
+	if (!dir_suffix || strcmp(path, name) != 0)
+		return 0;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", dirfd);
+	ssize_t n = readlink(self, dir, sizeof(dir) - 1);
+	if (n < 0)
+		return 0;
+	dir[n] = '\0';
+	size_t sl = strlen(dir_suffix);
+	return (size_t)n >= sl && strcmp(dir + n - sl, dir_suffix) == 0;
+}
+
+int __wrap_openat(int dirfd, const char *path, int flags, ...)
+{
+	va_list ap;
+	va_start(ap, flags);
+	mode_t mode = va_arg(ap, mode_t);
+	va_end(ap);
+	if (matches(dirfd, path, inject_open.dir_suffix, inject_open.name)) {
+		errno = inject_open.err;
+		return -1;
+	}
+	return __real_openat(dirfd, path, flags, mode);
+}
+
+ssize_t __wrap_readlinkat(int dirfd, const char *path, char *buf, size_t len)
+{
+	if (matches(dirfd, path, inject_link.dir_suffix, inject_link.name)) {
+		errno = inject_link.err;
+		return -1;
+	}
+	return __real_readlinkat(dirfd, path, buf, len);
+}
+
+/* --- fake tree --------------------------------------------------------- */
+
+static char root[64];
+
+static void add_proc(int pid, const char *comm, unsigned long long start, const char *limit)
+{
+	char stat[512], limits[512];
+	tu_mkdirs("%s/%d/fd", root, pid);
+	int n = snprintf(stat, sizeof(stat),
+			 "%d (%s) S 1 %d %d 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 %llu "
+			 "1000000 200 18446744073709551615\n",
+			 pid, comm, pid, pid, start);
+	tu_write(stat, (size_t)n, "%s/%d/stat", root, pid);
+	n = snprintf(limits, sizeof(limits),
+		     "Limit                     Soft Limit           Hard Limit           Units     \n"
+		     "Max cpu time              unlimited            unlimited            seconds   \n"
+		     "Max open files            %-20s 524288               files     \n"
+		     "Max locked memory         8388608              8388608              bytes     \n",
+		     limit);
+	tu_write(limits, (size_t)n, "%s/%d/limits", root, pid);
+}
+
+static void add_fd(int pid, int fd, const char *target)
+{
+	char name[32];
+	snprintf(name, sizeof(name), "%d", fd);
+	tu_symlink(target, "%s/%d/fd/%s", root, pid, name);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	memset(&inject_open, 0, sizeof(inject_open));
+	memset(&inject_link, 0, sizeof(inject_link));
+	assert_non_null(tu_mkdtemp(root));
+	/* Things in /proc that are not processes must be passed over. */
+	tu_mkdirs("%s/net", root);
+	tu_symlink("100", "%s/self", root);
+	tu_write("x", 1, "%s/uptime", root);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_rmtree(root);
+	return 0;
+}
+
+static const struct proc_info *find(const struct procscan *ps, int pid)
+{
+	for (size_t i = 0; i < ps->nprocs; i++)
+		if (ps->procs[i].pid == pid)
+			return &ps->procs[i];
+	return NULL;
+}
+
+static size_t holders_of(const struct procscan *ps, uint64_t inode, int pids[4])
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ps->nholders; i++)
+		if (ps->holders[i].inode == inode && n < 4)
+			pids[n++] = ps->procs[ps->holders[i].proc].pid;
+	return n;
+}
+
+/* --- tests ------------------------------------------------------------- */
+
+static void test_walk_basic_and_shared_socket(void **state)
+{
+	(void)state;
+	add_proc(100, "nginx", 500, "1024");
+	add_fd(100, 0, "/dev/null");
+	add_fd(100, 3, "socket:[1000]");
+	add_fd(100, 4, "socket:[1001]");
+	add_fd(100, 5, "pipe:[77]");
+	add_proc(200, "nginx", 510, "unlimited"); /* forked worker: shares 1000 */
+	add_fd(200, 3, "socket:[1000]");
+	add_proc(300, "kworker/0:1", 2, "1024"); /* kernel thread: no fds */
+
+	struct procscan ps = {.root = root};
+	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(ps.nprocs, 2);
+
+	const struct proc_info *a = find(&ps, 100), *b = find(&ps, 200);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_null(find(&ps, 300));
+	assert_string_equal(a->comm, "nginx");
+	assert_int_equal(a->start_time, 500);
+	assert_int_equal(a->nfds, 4);
+	assert_int_equal(a->nsockets, 2);
+	assert_int_equal(a->fd_limit, 1024);
+	assert_false(a->fds_denied);
+	assert_int_equal(b->fd_limit, 0); /* unlimited */
+	assert_int_equal(b->nfds, 1);
+
+	int pids[4];
+	assert_int_equal(holders_of(&ps, 1000, pids), 2);
+	assert_int_equal(holders_of(&ps, 1001, pids), 1);
+	assert_int_equal(pids[0], 100);
+	assert_int_equal(ps.nholders, 3);
+	assert_int_equal(ps.stats.vanished_procs + ps.stats.vanished_fds, 0);
+	procscan_free(&ps);
+}
+
+static void test_hostile_comm(void **state)
+{
+	(void)state;
+	/* comm may hold ')', spaces, quotes, backslashes, newlines and bytes
+	 * that are not UTF-8; the walk must keep them exactly. */
+	const char *evil = "a) (b\"\\\n\xff\xfe";
+	add_proc(100, evil, 42, "1024");
+	add_fd(100, 3, "socket:[5]");
+
+	struct procscan ps = {.root = root};
+	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(ps.nprocs, 1);
+	assert_string_equal(ps.procs[0].comm, evil);
+	assert_int_equal(ps.procs[0].start_time, 42);
+	procscan_free(&ps);
+}
+
+static void test_process_vanishes_before_stat(void **state)
+{
+	(void)state;
+	add_proc(100, "alive", 1, "1024");
+	add_fd(100, 3, "socket:[1]");
+	add_proc(400, "dying", 2, "1024");
+	add_fd(400, 3, "socket:[2]");
+	inject_open.dir_suffix = "/400";
+	inject_open.name = "stat";
+	inject_open.err = ESRCH;
+
+	struct procscan ps = {.root = root};
+	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(ps.nprocs, 1);
+	assert_null(find(&ps, 400));
+	assert_int_equal(ps.stats.vanished_procs, 1);
+	int pids[4];
+	assert_int_equal(holders_of(&ps, 2, pids), 0);
+	procscan_free(&ps);
+}
+
+static void test_process_exits_while_fds_are_read(void **state)
+{
+	(void)state;
+	add_proc(100, "alive", 1, "1024");
+	add_fd(100, 3, "socket:[1]");
+	add_proc(500, "dying", 2, "1024");
+	add_fd(500, 3, "socket:[2]");
+	inject_open.dir_suffix = "/500";
+	inject_open.name = "fd";
+	inject_open.err = ENOENT;
+
+	struct procscan ps = {.root = root};
+	assert_int_equal(procscan_run(&ps), 0);
+	assert_null(find(&ps, 500));
+	assert_int_equal(ps.stats.vanished_procs, 1);
+	assert_int_equal(ps.nholders, 1);
+	assert_int_equal(ps.holders[0].inode, 1);
+	procscan_free(&ps);
+}
+
+static void test_fd_closes_mid_walk(void **state)
+{
+	(void)state;
+	add_proc(100, "app", 1, "1024");
+	add_fd(100, 3, "socket:[1]");
+	add_fd(100, 4, "socket:[2]");
+	add_fd(100, 5, "socket:[3]");
+	inject_link.dir_suffix = "/100/fd";
+	inject_link.name = "4";
+	inject_link.err = ENOENT;
+
+	struct procscan ps = {.root = root};
+	assert_int_equal(procscan_run(&ps), 0);
+	const struct proc_info *p = find(&ps, 100);
+	assert_non_null(p);
+	assert_int_equal(p->nfds, 2);
+	assert_int_equal(p->nsockets, 2);
+	assert_int_equal(ps.stats.vanished_fds, 1);
+	int pids[4];
+	assert_int_equal(holders_of(&ps, 2, pids), 0);
+	assert_int_equal(holders_of(&ps, 3, pids), 1);
+	procscan_free(&ps);
+}
+
+static void test_fds_not_readable(void **state)
+{
+	(void)state;
+	add_proc(100, "secret", 1, "1024");
+	add_fd(100, 3, "socket:[1]");
+	add_fd(100, 4, "socket:[2]");
+	inject_link.dir_suffix = "/100/fd";
+	inject_link.name = "3";
+	inject_link.err = EACCES;
+
+	struct procscan ps = {.root = root};
+	assert_int_equal(procscan_run(&ps), 0);
+	const struct proc_info *p = find(&ps, 100);
+	assert_non_null(p);
+	assert_true(p->fds_denied);
+	assert_int_equal(p->nfds, 2); /* listable, so still counted */
+	assert_int_equal(ps.stats.denied_procs, 1);
+	procscan_free(&ps);
+}
+
+static void test_pid_reuse_gets_a_new_identity(void **state)
+{
+	(void)state;
+	char path[PATH_MAX];
+	add_proc(100, "old", 500, "1024");
+	add_fd(100, 3, "socket:[1000]");
+
+	struct procscan ps = {.root = root};
+	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(find(&ps, 100)->start_time, 500);
+
+	/* The process exits and an unrelated one is born with the same pid. */
+	snprintf(path, sizeof(path), "%s/100", root);
+	tu_rmtree(path);
+	add_proc(100, "new", 900, "1024");
+	add_fd(100, 7, "socket:[2000]");
+
+	assert_int_equal(procscan_run(&ps), 0);
+	const struct proc_info *p = find(&ps, 100);
+	assert_int_equal(p->start_time, 900);
+	assert_string_equal(p->comm, "new");
+	int pids[4];
+	assert_int_equal(holders_of(&ps, 1000, pids), 0);
+	assert_int_equal(holders_of(&ps, 2000, pids), 1);
+	assert_int_equal(ps.holders[0].fd, 7);
+	procscan_free(&ps);
+}
+
+static void test_missing_root(void **state)
+{
+	(void)state;
+	struct procscan ps = {.root = "/nonexistent/socklife"};
+	assert_int_equal(procscan_run(&ps), -ENOENT);
+	procscan_free(&ps);
+}
+
+static void test_parse_stat(void **state)
+{
+	(void)state;
+	char comm[PROC_COMM_MAX];
+	uint64_t start;
+	const char ok[] = "7 (a (b) c) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 123456 9";
+	assert_int_equal(procscan_parse_stat(ok, strlen(ok), comm, &start), 0);
+	assert_string_equal(comm, "a (b) c");
+	assert_int_equal(start, 123456);
+
+	const char short_[] = "7 (x) R 1 2 3";
+	assert_int_equal(procscan_parse_stat(short_, strlen(short_), comm, &start), -EINVAL);
+	const char noparen[] = "7 x R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19";
+	assert_int_equal(procscan_parse_stat(noparen, strlen(noparen), comm, &start), -EINVAL);
+	const char reversed[] = "7 )x( R";
+	assert_int_equal(procscan_parse_stat(reversed, strlen(reversed), comm, &start), -EINVAL);
+	const char huge[] = "1 (x) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 99999999999999999999999";
+	assert_int_equal(procscan_parse_stat(huge, strlen(huge), comm, &start), -EINVAL);
+
+	char longer[300];
+	memset(longer, 0, sizeof(longer));
+	strcpy(longer, "1 (");
+	memset(longer + 3, 'z', 100);
+	strcat(longer, ") S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 5");
+	assert_int_equal(procscan_parse_stat(longer, strlen(longer), comm, &start), 0);
+	assert_int_equal(strlen(comm), PROC_COMM_MAX - 1);
+}
+
+static void test_parse_limits_and_links(void **state)
+{
+	(void)state;
+	uint64_t v = 7;
+	const char lim[] = "Max processes 1 1 processes\nMax open files            4096   8192  files\n";
+	assert_int_equal(procscan_parse_limits(lim, strlen(lim), &v), 0);
+	assert_int_equal(v, 4096);
+	const char unl[] = "Max open files            unlimited   unlimited  files\n";
+	assert_int_equal(procscan_parse_limits(unl, strlen(unl), &v), 0);
+	assert_int_equal(v, 0);
+	const char none[] = "Max cpu time unlimited unlimited seconds\n";
+	assert_int_equal(procscan_parse_limits(none, strlen(none), &v), -EINVAL);
+	const char junk[] = "Max open files            lots";
+	assert_int_equal(procscan_parse_limits(junk, strlen(junk), &v), -EINVAL);
+
+	uint64_t ino = 0;
+	assert_int_equal(procscan_parse_fd_link("socket:[123]", 12, &ino), 1);
+	assert_int_equal(ino, 123);
+	assert_int_equal(procscan_parse_fd_link("socket:[]", 9, &ino), 0);
+	assert_int_equal(procscan_parse_fd_link("socket:[12a]", 12, &ino), 0);
+	assert_int_equal(procscan_parse_fd_link("socket:[12", 10, &ino), 0);
+	assert_int_equal(procscan_parse_fd_link("pipe:[5]", 8, &ino), 0);
+	assert_int_equal(procscan_parse_fd_link("anon_inode:[eventfd]", 20, &ino), 0);
+	assert_int_equal(procscan_parse_fd_link("socket:[99999999999999999999999]", 32, &ino), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_walk_basic_and_shared_socket, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile_comm, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_process_vanishes_before_stat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_process_exits_while_fds_are_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fd_closes_mid_walk, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fds_not_readable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pid_reuse_gets_a_new_identity, setup, teardown),
+		cmocka_unit_test(test_missing_root),
+		cmocka_unit_test(test_parse_stat),
+		cmocka_unit_test(test_parse_limits_and_links),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

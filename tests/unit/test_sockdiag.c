@@ -1,0 +1,351 @@
+/* test_sockdiag.c - the sock_diag parser on crafted replies, the request
+ * builder, and one real dump of a socket this test opens. */
+#include <socklife/sockdiag.h>
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define SEQ 4242
+#define PORTID 777
+
+struct collected {
+	struct sl_socket socks[16];
+	size_t n;
+};
+
+static void collect(const struct sl_socket *s, void *ctx)
+{
+	struct collected *c = ctx;
+	if (c->n < 16)
+		c->socks[c->n++] = *s;
+}
+
+struct msgbuf {
+	unsigned char data[8192] __attribute__((aligned(8)));
+	size_t len;
+};
+
+static struct nlmsghdr *put_header(struct msgbuf *b, uint16_t type, uint32_t seq, uint32_t portid)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(b->data + b->len);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_MULTI;
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_pid = portid;
+	return nlh;
+}
+
+static void finish(struct msgbuf *b, struct nlmsghdr *nlh) { b->len += MNL_ALIGN(nlh->nlmsg_len); }
+
+static void put_sock(struct msgbuf *b, uint8_t family, uint8_t state, uint64_t cookie,
+		     uint32_t inode, uint32_t rqueue)
+{
+	struct nlmsghdr *nlh = put_header(b, SOCK_DIAG_BY_FAMILY, SEQ, PORTID);
+	struct inet_diag_msg *m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+	m->idiag_family = family;
+	m->idiag_state = state;
+	m->idiag_inode = inode;
+	m->idiag_rqueue = rqueue;
+	m->idiag_uid = 1000;
+	m->id.idiag_sport = htons(8080);
+	m->id.idiag_dport = htons(51000);
+	m->id.idiag_cookie[0] = (uint32_t)cookie;
+	m->id.idiag_cookie[1] = (uint32_t)(cookie >> 32);
+	finish(b, nlh);
+}
+
+static void put_done(struct msgbuf *b, int err)
+{
+	struct nlmsghdr *nlh = put_header(b, NLMSG_DONE, SEQ, PORTID);
+	int *e = mnl_nlmsg_put_extra_header(nlh, sizeof(int));
+	*e = err;
+	finish(b, nlh);
+}
+
+static void put_error(struct msgbuf *b, int err)
+{
+	struct nlmsghdr *nlh = put_header(b, NLMSG_ERROR, SEQ, PORTID);
+	struct nlmsgerr *e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e));
+	e->error = err;
+	finish(b, nlh);
+}
+
+static int parse(struct sockdiag_parser *p, const struct msgbuf *b)
+{
+	return sockdiag_parse(p, b->data, b->len, SEQ, PORTID);
+}
+
+#define PARSER(c, set) {.proto = PROTO_TCP, .seen = (set), .cb = collect, .ctx = (c)}
+
+static void test_normal_dump(void **state)
+{
+	(void)state;
+	struct msgbuf b = {0};
+	struct collected c = {0};
+	struct cookieset set = {0};
+	struct sockdiag_parser p = PARSER(&c, &set);
+
+	put_sock(&b, AF_INET, ST_ESTABLISHED, 0x100000001ULL, 11, 0);
+	put_sock(&b, AF_INET6, ST_CLOSE_WAIT, 0x2, 12, 1);
+	put_sock(&b, AF_INET, ST_TIME_WAIT, 0x3, 0, 0);
+	put_done(&b, 0);
+
+	assert_int_equal(parse(&p, &b), 0);
+	assert_true(p.ended);
+	assert_int_equal(c.n, 3);
+	assert_int_equal(p.stats.sockets, 3);
+	assert_true(c.socks[0].cookie == 0x100000001ULL);
+	assert_int_equal(c.socks[0].inode, 11);
+	assert_int_equal(c.socks[0].sport, 8080);
+	assert_int_equal(c.socks[0].dport, 51000);
+	assert_int_equal(c.socks[0].uid, 1000);
+	assert_int_equal(c.socks[0].proto, PROTO_TCP);
+	assert_int_equal(c.socks[1].family, AF_INET6);
+	assert_int_equal(c.socks[1].state, ST_CLOSE_WAIT);
+	assert_int_equal(c.socks[1].rqueue, 1);
+	assert_int_equal(c.socks[2].inode, 0);
+	cookieset_free(&set);
+}
+
+static void test_dump_spread_over_buffers(void **state)
+{
+	(void)state;
+	struct msgbuf b1 = {0}, b2 = {0};
+	struct collected c = {0};
+	struct sockdiag_parser p = PARSER(&c, NULL);
+
+	put_sock(&b1, AF_INET, ST_LISTEN, 1, 20, 0);
+	put_sock(&b2, AF_INET, ST_LISTEN, 2, 21, 0);
+	put_done(&b2, 0);
+	assert_int_equal(parse(&p, &b1), 1); /* more to come */
+	assert_false(p.ended);
+	assert_int_equal(parse(&p, &b2), 0);
+	assert_int_equal(c.n, 2);
+}
+
+static void test_truncated_message(void **state)
+{
+	(void)state;
+	struct msgbuf b = {0};
+	struct collected c = {0};
+	struct sockdiag_parser p = PARSER(&c, NULL);
+
+	put_sock(&b, AF_INET, ST_ESTABLISHED, 1, 11, 0);
+	put_sock(&b, AF_INET, ST_ESTABLISHED, 2, 12, 0);
+	/* Cut the second message in half: libmnl alone would stop silently. */
+	b.len -= 40;
+	assert_int_equal(parse(&p, &b), -EBADMSG);
+
+	/* A trailing partial header. */
+	struct msgbuf b2 = {0};
+	put_sock(&b2, AF_INET, ST_ESTABLISHED, 1, 11, 0);
+	b2.len += 6;
+	assert_int_equal(parse(&p, &b2), -EBADMSG);
+}
+
+static void test_payload_too_short(void **state)
+{
+	(void)state;
+	struct msgbuf b = {0};
+	struct collected c = {0};
+	struct sockdiag_parser p = PARSER(&c, NULL);
+
+	struct nlmsghdr *nlh = put_header(&b, SOCK_DIAG_BY_FAMILY, SEQ, PORTID);
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct inet_diag_msg) - 8);
+	finish(&b, nlh);
+	assert_int_equal(parse(&p, &b), -EBADMSG);
+	assert_int_equal(c.n, 0);
+}
+
+static void test_nlmsg_error(void **state)
+{
+	(void)state;
+	struct msgbuf b = {0};
+	struct collected c = {0};
+	struct sockdiag_parser p = PARSER(&c, NULL);
+
+	put_error(&b, -ENOENT);
+	assert_int_equal(parse(&p, &b), -ENOENT);
+	assert_true(p.ended);
+}
+
+static void test_error_inside_done(void **state)
+{
+	(void)state;
+	struct msgbuf b = {0};
+	struct collected c = {0};
+	struct sockdiag_parser p = PARSER(&c, NULL);
+
+	/* A missing diag module reports its error inside NLMSG_DONE; with
+	 * libmnl's default callback it would read as "0 sockets, success". */
+	put_done(&b, -ENOENT);
+	assert_int_equal(parse(&p, &b), -ENOENT);
+	assert_true(p.ended);
+
+	/* A bare DONE with no payload is a clean end. */
+	struct msgbuf b2 = {0};
+	struct nlmsghdr *nlh = put_header(&b2, NLMSG_DONE, SEQ, PORTID);
+	finish(&b2, nlh);
+	assert_int_equal(parse(&p, &b2), 0);
+}
+
+static void test_unknown_state(void **state)
+{
+	(void)state;
+	struct msgbuf b = {0};
+	struct collected c = {0};
+	struct sockdiag_parser p = PARSER(&c, NULL);
+
+	put_sock(&b, AF_INET, 0, 1, 11, 0);
+	put_sock(&b, AF_INET, 13, 2, 12, 0);
+	put_sock(&b, AF_INET, 200, 3, 13, 0);
+	put_sock(&b, AF_INET, ST_NEW_SYN_RECV, 4, 0, 0);
+	put_done(&b, 0);
+	assert_int_equal(parse(&p, &b), 0);
+	assert_int_equal(p.stats.unknown_states, 3);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.socks[0].state, ST_SYN_RECV); /* request sockets fold in */
+}
+
+static void test_repeated_cookie(void **state)
+{
+	(void)state;
+	struct msgbuf b1 = {0}, b2 = {0};
+	struct collected c = {0};
+	struct cookieset set = {0};
+	struct sockdiag_parser p = PARSER(&c, &set);
+
+	put_sock(&b1, AF_INET, ST_ESTABLISHED, 99, 11, 0);
+	put_sock(&b1, AF_INET, ST_ESTABLISHED, 99, 11, 0); /* same buffer */
+	put_sock(&b2, AF_INET, ST_ESTABLISHED, 99, 11, 0); /* next buffer */
+	put_sock(&b2, AF_INET, ST_ESTABLISHED, 100, 12, 0);
+	put_done(&b2, 0);
+	assert_int_equal(parse(&p, &b1), 1);
+	assert_int_equal(parse(&p, &b2), 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(p.stats.duplicates, 2);
+	assert_int_equal(p.stats.sockets, 2);
+	cookieset_free(&set);
+}
+
+static void test_wrong_seq_portid_type(void **state)
+{
+	(void)state;
+	struct msgbuf b = {0};
+	struct collected c = {0};
+	struct sockdiag_parser p = PARSER(&c, NULL);
+
+	put_sock(&b, AF_INET, ST_ESTABLISHED, 1, 11, 0);
+	assert_int_equal(sockdiag_parse(&p, b.data, b.len, SEQ + 1, PORTID), -EPROTO);
+	assert_int_equal(sockdiag_parse(&p, b.data, b.len, SEQ, PORTID + 1), -ESRCH);
+
+	struct msgbuf b2 = {0};
+	struct nlmsghdr *nlh = put_header(&b2, 30, SEQ, PORTID);
+	mnl_nlmsg_put_extra_header(nlh, sizeof(struct inet_diag_msg));
+	finish(&b2, nlh);
+	assert_int_equal(parse(&p, &b2), -EPROTO);
+}
+
+static void test_build_request(void **state)
+{
+	(void)state;
+	unsigned char buf[256] __attribute__((aligned(8)));
+	struct sockdiag_request v2 = {.proto = PROTO_TCP, .family = AF_INET6, .states = 1u << ST_LISTEN};
+
+	size_t len = sockdiag_build_request(buf, sizeof(buf), &v2, 55);
+	assert_int_equal(len, NLMSG_HDRLEN + sizeof(struct inet_diag_req_v2));
+	const struct nlmsghdr *nlh = (const void *)buf;
+	assert_int_equal(nlh->nlmsg_type, SOCK_DIAG_BY_FAMILY);
+	assert_int_equal(nlh->nlmsg_flags, NLM_F_REQUEST | NLM_F_DUMP);
+	assert_int_equal(nlh->nlmsg_seq, 55);
+	const struct inet_diag_req_v2 *r = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(r->sdiag_family, AF_INET6);
+	assert_int_equal(r->sdiag_protocol, IPPROTO_TCP);
+	assert_int_equal(r->idiag_states, 1u << ST_LISTEN);
+
+	struct sockdiag_request both = {.proto = PROTO_TCP, .family = AF_UNSPEC, .states = ~0u};
+	len = sockdiag_build_request(buf, sizeof(buf), &both, 56);
+	assert_int_equal(len, NLMSG_HDRLEN + sizeof(struct inet_diag_req));
+	assert_int_equal(nlh->nlmsg_type, TCPDIAG_GETSOCK);
+
+	struct sockdiag_request udp_both = {.proto = PROTO_UDP, .family = AF_UNSPEC};
+	assert_int_equal(sockdiag_build_request(buf, sizeof(buf), &udp_both, 1), 0);
+	assert_int_equal(sockdiag_build_request(buf, 8, &v2, 1), 0);
+}
+
+/* The I/O half against the running kernel: a listener we open must show up
+ * in a dump with its inode, in state LISTEN.  Needs no privilege. */
+struct find_ctx {
+	uint64_t inode;
+	int found_state;
+};
+
+static void find_inode(const struct sl_socket *s, void *ctx)
+{
+	struct find_ctx *f = ctx;
+	if (s->inode == f->inode)
+		f->found_state = s->state;
+}
+
+static void test_real_dump_finds_our_listener(void **state)
+{
+	(void)state;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	struct stat st;
+	assert_int_equal(fstat(fd, &st), 0);
+
+	struct sockdiag *d;
+	assert_int_equal(sockdiag_open(&d), 0);
+	for (int fam = 0; fam < 2; fam++) {
+		struct find_ctx f = {st.st_ino, -1};
+		struct sockdiag_parser p = {.proto = PROTO_TCP, .cb = find_inode, .ctx = &f};
+		struct sockdiag_request req = {.proto = PROTO_TCP,
+					       .family = fam ? AF_INET : AF_UNSPEC,
+					       .states = SOCKDIAG_ALL_STATES};
+		assert_int_equal(sockdiag_dump(d, &req, &p), 0);
+		assert_int_equal(f.found_state, ST_LISTEN);
+	}
+	/* A dump asking only for ESTABLISHED must not report it. */
+	struct find_ctx f = {st.st_ino, -1};
+	struct sockdiag_parser p = {.proto = PROTO_TCP, .cb = find_inode, .ctx = &f};
+	struct sockdiag_request req = {.proto = PROTO_TCP, .family = AF_INET,
+				       .states = 1u << ST_ESTABLISHED};
+	assert_int_equal(sockdiag_dump(d, &req, &p), 0);
+	assert_int_equal(f.found_state, -1);
+	sockdiag_close(d);
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_normal_dump),
+		cmocka_unit_test(test_dump_spread_over_buffers),
+		cmocka_unit_test(test_truncated_message),
+		cmocka_unit_test(test_payload_too_short),
+		cmocka_unit_test(test_nlmsg_error),
+		cmocka_unit_test(test_error_inside_done),
+		cmocka_unit_test(test_unknown_state),
+		cmocka_unit_test(test_repeated_cookie),
+		cmocka_unit_test(test_wrong_seq_portid_type),
+		cmocka_unit_test(test_build_request),
+		cmocka_unit_test(test_real_dump_finds_our_listener),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
