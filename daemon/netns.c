@@ -40,8 +40,9 @@ int netns_names_refresh(struct netns_names *n, const char *proc_root, const char
 	struct dirent *de;
 	while ((de = readdir(dir))) {
 		struct netns_id id;
-		if (de->d_name[0] == '.' || strlen(de->d_name) >= NETNS_LABEL_MAX)
-			continue;
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len >= NETNS_LABEL_MAX)
+			continue; /* too long to be a label; it will read ns-<inode> */
 		snprintf(path, sizeof(path), "%s/%s", run_dir, de->d_name);
 		if (netns_id_of(path, &id) < 0)
 			continue; /* a stale mount point or a file being created */
@@ -57,7 +58,7 @@ int netns_names_refresh(struct netns_names *n, const char *proc_root, const char
 		}
 		struct netns_name *e = &n->named[n->nnamed++];
 		e->id = id;
-		snprintf(e->name, sizeof(e->name), "%s", de->d_name);
+		memcpy(e->name, de->d_name, len + 1);
 	}
 	closedir(dir);
 	return 0;
