@@ -104,6 +104,49 @@ static const char *set_log_level(struct config *c, const char *a)
 	return "must be error, warn, info or debug";
 }
 
+/* A duration flag that must be positive, stored at the given offset. */
+#define DURATION_SETTER(fn, field)                                                                 \
+	static const char *fn(struct config *c, const char *a)                                    \
+	{                                                                                          \
+		if (duration_parse(a, &c->field) < 0 || c->field <= 0)                             \
+			return "must be a positive duration (e.g. 30s, 5m)";                       \
+		return NULL;                                                                       \
+	}
+
+DURATION_SETTER(set_watch, watch)
+DURATION_SETTER(set_cw_age, leak_close_wait_age)
+DURATION_SETTER(set_fw2_age, leak_fin_wait2_age)
+DURATION_SETTER(set_unhashed_age, leak_unhashed_age)
+DURATION_SETTER(set_unix_age, leak_unix_peer_gone_age)
+DURATION_SETTER(set_growth_window, leak_growth_window)
+
+static const char *set_cw_growth(struct config *c, const char *a)
+{
+	return parse_count(a, &c->leak_close_wait_growth);
+}
+
+static const char *set_socket_growth(struct config *c, const char *a)
+{
+	return parse_count(a, &c->leak_socket_growth);
+}
+
+static const char *set_fd_ratio(struct config *c, const char *a)
+{
+	char *end;
+	errno = 0;
+	c->leak_fd_ratio = strtod(a, &end);
+	if (errno || end == a || *end || !(c->leak_fd_ratio > 0 && c->leak_fd_ratio <= 1))
+		return "must be a number above 0 and at most 1 (e.g. 0.8)";
+	return NULL;
+}
+
+static const char *set_tw_ports(struct config *c, const char *a)
+{
+	if (parse_count(a, &c->time_wait_top_ports) || c->time_wait_top_ports > 50)
+		return "must be a whole number from 1 to 50";
+	return NULL;
+}
+
 /* Pseudo-setters for the two flags that print and exit. */
 static const char *set_help(struct config *c, const char *a) { (void)c, (void)a; return NULL; }
 static const char *set_version(struct config *c, const char *a) { (void)c, (void)a; return NULL; }
@@ -125,6 +168,30 @@ static const struct option_spec options[] = {
 	{"once", '1', NULL, NULL, "run one pass, print the exposition on stdout and exit", set_once},
 	{"proc-root", 0, "DIR", "/proc", "where procfs is mounted", set_proc_root},
 	{"log.level", 0, "LEVEL", "info", "error, warn, info or debug", set_log_level},
+	{"time-wait.top-ports", 0, "N", "10",
+	 "TIME_WAIT is reported for this many busiest ports per side, the rest\n"
+	 "        summed as \"other\"", set_tw_ports},
+	{"leak.close-wait-age", 0, "DURATION", "5m",
+	 "flag a process holding a CLOSE_WAIT socket this old", set_cw_age},
+	{"leak.fin-wait2-age", 0, "DURATION", "5m",
+	 "flag a process holding a FIN_WAIT2 socket this old", set_fw2_age},
+	{"leak.unhashed-age", 0, "DURATION", "2m",
+	 "flag socket fds that no dump lists (reset, never connected)\n"
+	 "        held this long",
+	 set_unhashed_age},
+	{"leak.unix-peer-gone-age", 0, "DURATION", "2m",
+	 "flag UNIX stream sockets whose peer closed this long ago", set_unix_age},
+	{"leak.growth-window", 0, "DURATION", "10m",
+	 "window over which CLOSE_WAIT or socket fds must only rise", set_growth_window},
+	{"leak.close-wait-growth", 0, "N", "5",
+	 "least rise of CLOSE_WAIT over the window that flags a\n"
+	 "        process", set_cw_growth},
+	{"leak.socket-growth", 0, "N", "50",
+	 "least rise of socket fds over the window that flags a\n"
+	 "        process", set_socket_growth},
+	{"leak.fd-ratio", 0, "RATIO", "0.8",
+	 "flag a process using this share of its soft fd limit", set_fd_ratio},
+	{"watch", 'w', "DURATION", NULL, "top: refresh every DURATION instead of once", set_watch},
 	{"version", 'V', NULL, NULL, "print the version and exit", set_version},
 	{"help", 'h', NULL, NULL, "print this help and exit", set_help},
 };
@@ -133,8 +200,10 @@ static const struct option_spec options[] = {
 static void usage(FILE *out)
 {
 	fprintf(out, "Usage: socklife [OPTION]...\n"
+		     "       socklife top [--watch DURATION] [OPTION]...\n"
 		     "Count sockets by state per process, container and network namespace,\n"
-		     "flag processes that leak them, and serve Prometheus metrics.\n\n");
+		     "flag processes that leak them, and serve Prometheus metrics; `top`\n"
+		     "shows the same diagnosis in a terminal.\n\n");
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		const struct option_spec *o = &options[i];
 		if (o->short_name)
@@ -181,6 +250,12 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv, FILE 
 	longopts[N_OPTIONS] = (struct option){0};
 	shortopts[ns] = '\0';
 
+	/* A subcommand comes first, before any flag. */
+	if (argc > 1 && strcmp(argv[1], "top") == 0) {
+		cfg->command = CMD_TOP;
+		argv++;
+		argc--;
+	}
 	opterr = 0;
 	optind = 1;
 	for (;;) {

@@ -7,6 +7,7 @@
 #include <socklife/listen.h>
 #include <socklife/log.h>
 #include <socklife/sample.h>
+#include <socklife/top.h>
 
 #include <errno.h>
 #include <math.h>
@@ -104,6 +105,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	if (cfg.command == CMD_TOP)
+		return top_run(&cfg);
 
 	/* Block the stop signals before any thread exists, so all inherit it. */
 	sigemptyset(&sigs);

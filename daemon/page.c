@@ -1,5 +1,6 @@
-/* page.c - the landing page: namespaces, then the process groups that hold
- * the most CLOSE_WAIT sockets. */
+/* page.c - the landing page: suspected leaks first, each with the sentence
+ * that says what to fix, then the processes holding the most CLOSE_WAIT,
+ * then the namespaces. */
 #include <socklife/page.h>
 
 #include <inttypes.h>
@@ -7,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#define TOP_GROUPS 20
+#define TOP_PROCS 25
 
 static const char *const html_escapes[128] = {
 	['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
@@ -19,17 +20,74 @@ void page_escape(struct strbuf *out, const char *s, size_t n)
 	sb_append_escaped(out, s, n, html_escapes);
 }
 
+static void escape_str(struct strbuf *out, const char *s) { page_escape(out, s, strlen(s)); }
+
 static const uint8_t key_states[] = {ST_ESTABLISHED, ST_CLOSE_WAIT, ST_FIN_WAIT2, ST_LISTEN};
 
-static uint32_t close_wait_of(const struct group *g) { return g->count[PROTO_TCP][ST_CLOSE_WAIT]; }
-
-static int by_close_wait(const void *a, const void *b)
+static void render_processes(struct strbuf *out, const struct page_input *in)
 {
-	const struct group *x = *(const struct group *const *)a, *y = *(const struct group *const *)b;
-	uint32_t cx = close_wait_of(x), cy = close_wait_of(y);
-	if (cx != cy)
-		return cx < cy ? 1 : -1;
-	return (x->open_fds < y->open_fds) - (x->open_fds > y->open_fds);
+	const struct leak_tracker *lt = in->leak;
+	uint32_t *order = malloc((lt->nprocs ? lt->nprocs : 1) * sizeof(*order));
+	struct strbuf sentence = STRBUF_INIT;
+	size_t suspects = 0;
+
+	if (!order) {
+		out->failed = true;
+		return;
+	}
+	leak_order(lt, in->ps, order);
+	for (size_t i = 0; i < lt->nprocs; i++)
+		suspects += lt->procs[i].reasons != 0;
+
+	sb_printf(out, "<h2>Suspected socket leaks: %zu</h2>\n", suspects);
+	sb_puts(out, "<table><tr><th>pid</th><th>process</th><th>container</th>");
+	for (size_t k = 0; k < sizeof(key_states); k++)
+		sb_printf(out, "<th>%s</th>", state_name(key_states[k]));
+	sb_puts(out, "<th>fds / limit</th><th>oldest CLOSE_WAIT</th><th>diagnosis</th></tr>\n");
+
+	size_t shown = 0;
+	for (size_t i = 0; i < lt->nprocs && shown < TOP_PROCS; i++) {
+		const struct leak_proc *lp = &lt->procs[order[i]];
+		const struct holdings *h = lp->h;
+		/* After the suspects, only processes that hold TCP sockets. */
+		if (!lp->reasons && !h->has[PROTO_TCP])
+			continue;
+		const struct proc_info *pi = &in->ps->procs[lp->proc];
+		const struct group *g = &in->tally->groups[in->tally->proc_group[lp->proc]];
+		char age[24] = "-";
+		if (h->count[PROTO_TCP][ST_CLOSE_WAIT])
+			leak_format_age(h->cw_oldest, age);
+
+		sb_printf(out, "<tr%s><td>%" PRId32 "</td><td>", lp->reasons ? " class=\"suspect\"" : "",
+			  pi->pid);
+		escape_str(out, pi->comm);
+		sb_puts(out, "</td><td>");
+		escape_str(out, g->container);
+		sb_puts(out, "</td>");
+		for (size_t k = 0; k < sizeof(key_states); k++)
+			sb_printf(out, "<td>%" PRIu32 "</td>", h->count[PROTO_TCP][key_states[k]]);
+		if (pi->fd_limit)
+			sb_printf(out, "<td>%" PRIu32 " / %" PRIu64 "</td>", pi->nfds, pi->fd_limit);
+		else
+			sb_printf(out, "<td>%" PRIu32 " / unlimited</td>", pi->nfds);
+		sb_printf(out, "<td>%s</td><td>", age);
+		for (int r = 0; r < LEAK_REASON_COUNT; r++) {
+			if (!(lp->reasons & (1u << r)))
+				continue;
+			sb_reset(&sentence);
+			leak_explain(&sentence, lp, pi, r);
+			sb_printf(out, "<p><b>%s</b>: ", leak_reason_name(r));
+			page_escape(out, sentence.buf, sentence.len);
+			sb_puts(out, "</p>");
+		}
+		sb_puts(out, "</td></tr>\n");
+		shown++;
+	}
+	sb_puts(out, "</table>\n");
+	if (sentence.failed)
+		out->failed = true;
+	sb_free(&sentence);
+	free(order);
 }
 
 static void render_ns_table(struct strbuf *out, const struct tally *t)
@@ -41,7 +99,7 @@ static void render_ns_table(struct strbuf *out, const struct tally *t)
 	for (size_t i = 0; i < t->nns; i++) {
 		const struct ns_tally *ns = &t->ns[i];
 		sb_puts(out, "<tr><td>");
-		page_escape(out, ns->label, strlen(ns->label));
+		escape_str(out, ns->label);
 		sb_puts(out, "</td>");
 		for (const uint8_t *st = proto_states(PROTO_TCP); *st; st++)
 			sb_printf(out, "<td>%" PRIu32 "</td>", ns->count[PROTO_TCP][*st]);
@@ -50,64 +108,29 @@ static void render_ns_table(struct strbuf *out, const struct tally *t)
 	sb_puts(out, "</table>\n");
 }
 
-static void render_group_table(struct strbuf *out, const struct tally *t)
-{
-	const struct group *top[TOP_GROUPS];
-	const struct group **all = malloc(t->ngroups * sizeof(*all));
-	size_t n = 0;
-
-	if (!all) {
-		out->failed = true;
-		return;
-	}
-	for (size_t i = 0; i < t->ngroups; i++)
-		if (t->groups[i].has[PROTO_TCP])
-			all[n++] = &t->groups[i];
-	qsort(all, n, sizeof(*all), by_close_wait);
-	if (n > TOP_GROUPS)
-		n = TOP_GROUPS;
-	memcpy(top, all, n * sizeof(*top));
-	free(all);
-
-	sb_puts(out, "<h2>Process groups by CLOSE_WAIT</h2>\n<table><tr><th>process</th>"
-		     "<th>container</th>");
-	for (size_t i = 0; i < sizeof(key_states); i++)
-		sb_printf(out, "<th>%s</th>", state_name(key_states[i]));
-	sb_puts(out, "<th>open fds</th></tr>\n");
-	for (size_t i = 0; i < n; i++) {
-		sb_puts(out, "<tr><td>");
-		page_escape(out, top[i]->name, strlen(top[i]->name));
-		if (top[i]->pid >= 0)
-			sb_printf(out, " (%" PRId32 ")", top[i]->pid);
-		sb_puts(out, "</td><td>");
-		page_escape(out, top[i]->container, strlen(top[i]->container));
-		sb_puts(out, "</td>");
-		for (size_t k = 0; k < sizeof(key_states); k++)
-			sb_printf(out, "<td>%" PRIu32 "</td>", top[i]->count[PROTO_TCP][key_states[k]]);
-		sb_printf(out, "<td>%" PRIu64 "</td></tr>\n", top[i]->open_fds);
-	}
-	sb_puts(out, "</table>\n");
-}
-
-void page_render(struct strbuf *out, const struct tally *t, const struct scan_stats *stats)
+void page_render(struct strbuf *out, const struct page_input *in)
 {
 	sb_puts(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		     "<title>socklife</title>\n<style>body{font-family:sans-serif;margin:2em}"
-		     "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;"
-		     "text-align:right}td:first-child{text-align:left}</style></head>\n<body>\n"
-		     "<h1>socklife</h1>\n<p>Sockets by state per process and network namespace. "
+		     "table{border-collapse:collapse;margin-bottom:1.5em}"
+		     "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right;vertical-align:top}"
+		     "td:nth-child(2),td:nth-child(3),td:last-child{text-align:left}"
+		     "td p{margin:0 0 .4em 0;max-width:50em}"
+		     "tr.suspect{background:#fee}</style></head>\n<body>\n"
+		     "<h1>socklife</h1>\n<p>Sockets by state per process and network namespace, "
+		     "and the processes that probably leak them. Reload for the latest pass. "
 		     "<a href=\"/metrics\">Metrics</a> &middot; <a href=\"/healthz\">Health</a></p>\n");
-	if (!t) {
+	if (!in->tally) {
 		sb_puts(out, "<p>No successful scan yet.</p>\n</body></html>\n");
 		return;
 	}
 	char when[64] = "never";
-	time_t ts = (time_t)stats->last_success;
+	time_t ts = (time_t)in->stats->last_success;
 	struct tm tm;
 	if (ts && gmtime_r(&ts, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	sb_printf(out, "<p>Last scan: %s, %" PRIu32 " processes.</p>\n", when, stats->procs);
-	render_ns_table(out, t);
-	render_group_table(out, t);
+	sb_printf(out, "<p>Last scan: %s, %" PRIu32 " processes.</p>\n", when, in->stats->procs);
+	render_processes(out, in);
+	render_ns_table(out, in->tally);
 	sb_puts(out, "</body></html>\n");
 }

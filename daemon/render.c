@@ -15,6 +15,15 @@ enum family {
 	F_PROCESS_OPEN_FDS,
 	F_PROCESS_FD_USAGE,
 	F_UNRESOLVED,
+	F_CW_CAUSE,
+	F_CW_OLDEST,
+	F_UNHASHED,
+	F_LEAK,
+	F_ORPHANS,
+	F_MAX_ORPHANS,
+	F_MAX_TW,
+	F_TW_PORTS,
+	F_HIST_OVERFLOW,
 	F_SCAN_DURATION,
 	F_SCANS,
 	F_SCAN_ERRORS,
@@ -49,6 +58,30 @@ static const struct {
 	[F_UNRESOLVED] = {"socklife_unresolved_sockets", "gauge",
 			  "Sockets with an inode that no readable fd holds (kernel sockets, fds in "
 			  "flight, or processes socklife may not inspect)."},
+	[F_CW_CAUSE] = {"socklife_process_close_wait_sockets", "gauge",
+			"CLOSE_WAIT sockets of a process group by cause: eof_unread (the peer's EOF "
+			"was never read) or eof_read (EOF read, close() never called)."},
+	[F_CW_OLDEST] = {"socklife_process_close_wait_oldest_seconds", "gauge",
+			 "How long the group's oldest CLOSE_WAIT socket has been in that state (a "
+			 "lower bound: since first seen, or the kernel's time since the peer's last "
+			 "ACK when first seen); 0 when it holds none."},
+	[F_UNHASHED] = {"socklife_process_unhashed_socket_fds", "gauge",
+			"Socket fds of the group whose socket is in no dump: reset by the peer while "
+			"in CLOSE_WAIT, or never connected, and still held."},
+	[F_LEAK] = {"socklife_leak_suspected", "gauge",
+		    "1 while a process is suspected of leaking sockets, per reason."},
+	[F_ORPHANS] = {"socklife_tcp_orphans", "gauge",
+		       "TCP sockets no process holds any more that are still closing, kernel-wide."},
+	[F_MAX_ORPHANS] = {"socklife_tcp_max_orphans", "gauge",
+			   "net.ipv4.tcp_max_orphans: past it the kernel resets orphans."},
+	[F_MAX_TW] = {"socklife_tcp_max_tw_buckets", "gauge",
+		      "net.ipv4.tcp_max_tw_buckets of the namespace: past it TIME_WAIT is skipped."},
+	[F_TW_PORTS] = {"socklife_time_wait_sockets", "gauge",
+			"TIME_WAIT sockets by the local listening port they came from (side=local) "
+			"or the remote service port they went to (side=remote); the rest as "
+			"port=\"other\"."},
+	[F_HIST_OVERFLOW] = {"socklife_history_overflow_total", "counter",
+			     "Sockets whose age was not tracked because the history table was full."},
 	[F_SCAN_DURATION] = {"socklife_scan_duration_seconds", "gauge",
 			     "Duration of the last sampling pass, by phase."},
 	[F_SCANS] = {"socklife_scans_total", "counter", "Sampling passes run."},
@@ -147,12 +180,12 @@ static void render_groups(struct strbuf *out, const struct tally *t)
 	for (size_t i = 0; i < t->ngroups; i++) {
 		const struct group *g = &t->groups[i];
 		for (int p = 0; p < PROTO_COUNT; p++) {
-			if (!g->has[p])
+			if (!g->h.has[p])
 				continue;
 			for (const uint8_t *st = proto_states(p); *st; st++) {
 				group_labels(out, F_PROCESS_SOCKETS, g);
 				sb_printf(out, ",proto=\"%s\",state=\"%s\"} %" PRIu32 "\n",
-					  proto_name(p), state_name(*st), g->count[p][*st]);
+					  proto_name(p), state_name(*st), g->h.count[p][*st]);
 			}
 		}
 	}
@@ -217,14 +250,103 @@ static void render_self(struct strbuf *out, const struct selfstat *s)
 	sb_printf(out, "%s %.3f\n", families[F_SELF_START].name, s->start_time);
 }
 
+void render_leaks(struct strbuf *out, const struct leak_tracker *lt, const struct procscan *ps,
+		  const struct tally *t)
+{
+	header(out, F_CW_CAUSE);
+	for (size_t i = 0; i < t->ngroups; i++) {
+		const struct group *g = &t->groups[i];
+		if (!g->h.has[PROTO_TCP])
+			continue;
+		uint32_t cw = g->h.count[PROTO_TCP][ST_CLOSE_WAIT];
+		group_labels(out, F_CW_CAUSE, g);
+		sb_printf(out, ",cause=\"eof_unread\"} %" PRIu32 "\n", g->h.cw_unread);
+		group_labels(out, F_CW_CAUSE, g);
+		sb_printf(out, ",cause=\"eof_read\"} %" PRIu32 "\n", cw - g->h.cw_unread);
+	}
+	header(out, F_CW_OLDEST);
+	for (size_t i = 0; i < t->ngroups; i++) {
+		if (!t->groups[i].h.has[PROTO_TCP])
+			continue;
+		group_labels(out, F_CW_OLDEST, &t->groups[i]);
+		sb_printf(out, "} %.3f\n", t->groups[i].h.cw_oldest);
+	}
+	header(out, F_UNHASHED);
+	for (size_t i = 0; i < t->ngroups; i++) {
+		group_labels(out, F_UNHASHED, &t->groups[i]);
+		sb_printf(out, "} %" PRIu32 "\n", t->groups[i].h.unhashed);
+	}
+	header(out, F_LEAK);
+	for (size_t i = 0; i < lt->nprocs; i++) {
+		const struct leak_proc *lp = &lt->procs[i];
+		if (!lp->reasons)
+			continue;
+		const struct proc_info *pi = &ps->procs[lp->proc];
+		const struct group *g = &t->groups[t->proc_group[lp->proc]];
+		for (int r = 0; r < LEAK_REASON_COUNT; r++) {
+			if (!(lp->reasons & (1u << r)))
+				continue;
+			sb_printf(out, "%s{process=\"", families[F_LEAK].name);
+			render_label_value(out, pi->comm, strlen(pi->comm));
+			sb_puts(out, "\",container=\"");
+			render_label_value(out, g->container, strlen(g->container));
+			sb_printf(out, "\",pid=\"%" PRId32 "\",reason=\"%s\"} 1\n", pi->pid,
+				  leak_reason_name(r));
+		}
+	}
+}
+
 void render_sockets(struct strbuf *out, const struct tally *t)
 {
 	render_namespaces(out, t);
 	render_groups(out, t);
 }
 
+static void ns_sample(struct strbuf *out, enum family f, const struct ns_tally *ns)
+{
+	sb_printf(out, "%s{netns=\"", families[f].name);
+	render_label_value(out, ns->label, strlen(ns->label));
+	sb_putc(out, '"');
+}
+
+void render_kernel(struct strbuf *out, const struct tally *t, bool orphans_known,
+		   uint64_t orphans, bool max_known, uint64_t max_orphans)
+{
+	if (orphans_known) {
+		header(out, F_ORPHANS);
+		sb_printf(out, "%s %" PRIu64 "\n", families[F_ORPHANS].name, orphans);
+	}
+	if (max_known) {
+		header(out, F_MAX_ORPHANS);
+		sb_printf(out, "%s %" PRIu64 "\n", families[F_MAX_ORPHANS].name, max_orphans);
+	}
+	header(out, F_MAX_TW);
+	for (size_t i = 0; i < t->nns; i++) {
+		if (!t->ns[i].max_tw_buckets)
+			continue;
+		ns_sample(out, F_MAX_TW, &t->ns[i]);
+		sb_printf(out, "} %" PRIu64 "\n", t->ns[i].max_tw_buckets);
+	}
+	header(out, F_TW_PORTS);
+	for (size_t i = 0; i < t->nns; i++) {
+		const struct ns_tally *ns = &t->ns[i];
+		for (int r = 0; r < ns->ntw; r++) {
+			const struct twport_row *row = &ns->tw[r];
+			ns_sample(out, F_TW_PORTS, ns);
+			sb_printf(out, ",side=\"%s\",port=\"", row->side == TW_LOCAL ? "local" : "remote");
+			if (row->other)
+				sb_puts(out, "other");
+			else
+				sb_printf(out, "%u", row->port);
+			sb_printf(out, "\"} %" PRIu32 "\n", row->count);
+		}
+	}
+}
+
 void render_status(struct strbuf *out, const struct scan_stats *stats, const struct selfstat *self)
 {
 	render_scans(out, stats);
+	header(out, F_HIST_OVERFLOW);
+	sb_printf(out, "%s %" PRIu64 "\n", families[F_HIST_OVERFLOW].name, stats->history_overflow);
 	render_self(out, self);
 }

@@ -9,7 +9,9 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -41,11 +43,13 @@ size_t sockdiag_build_request(void *buf, size_t cap, const struct sockdiag_reque
 	if (both) {
 		struct inet_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
 		r->idiag_states = req->states;
+		r->idiag_ext = req->tcp_info ? 1 << (INET_DIAG_INFO - 1) : 0;
 	} else {
 		struct inet_diag_req_v2 *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
 		r->sdiag_family = req->family;
 		r->sdiag_protocol = ipproto_of[req->proto];
 		r->idiag_states = req->states;
+		r->idiag_ext = req->tcp_info ? 1 << (INET_DIAG_INFO - 1) : 0;
 	}
 	return nlh->nlmsg_len;
 }
@@ -71,6 +75,27 @@ static int fail(int err)
 {
 	errno = err;
 	return MNL_CB_ERROR;
+}
+
+/* Take what socklife uses from the INET_DIAG_INFO attribute.  Older
+ * kernels send a shorter struct tcp_info: use only fields it covers. */
+static void parse_attrs(const struct nlmsghdr *nlh, struct sl_socket *s)
+{
+	const struct nlattr *attr;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct inet_diag_msg)) {
+		if (mnl_attr_get_type(attr) != INET_DIAG_INFO)
+			continue;
+		struct tcp_info ti;
+		size_t len = mnl_attr_get_payload_len(attr);
+		size_t need = offsetof(struct tcp_info, tcpi_last_ack_recv) + sizeof(ti.tcpi_last_ack_recv);
+		if (len < need)
+			continue;
+		memset(&ti, 0, sizeof(ti));
+		memcpy(&ti, mnl_attr_get_payload(attr), len < sizeof(ti) ? len : sizeof(ti));
+		s->has_info = true;
+		s->last_ack_recv_ms = ti.tcpi_last_ack_recv;
+	}
 }
 
 static int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
@@ -105,6 +130,7 @@ static int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
 		.state = (uint8_t)state,
 		.timer = m->idiag_timer,
 	};
+	parse_attrs(nlh, &s);
 
 	if (p->seen) {
 		int fresh = cookieset_add(p->seen, s.cookie);

@@ -82,9 +82,14 @@ int tally_begin(struct tally *t, const struct procscan *ps, const struct owners 
 	t->nns = 0;
 	while (slots < 2 * n)
 		slots *= 2;
+	size_t nh = ps->nholders ? ps->nholders : 1;
 	if (reserve((void **)&t->index, &t->index_cap, slots, sizeof(*t->index)) ||
-	    reserve((void **)&t->proc_group, &t->proc_group_cap, n ? n : 1, sizeof(*t->proc_group)))
+	    reserve((void **)&t->proc_group, &t->proc_group_cap, n ? n : 1, sizeof(*t->proc_group)) ||
+	    reserve((void **)&t->procs, &t->procs_cap, n ? n : 1, sizeof(*t->procs)) ||
+	    reserve((void **)&t->seen, &t->seen_cap, nh, sizeof(*t->seen)))
 		return -ENOMEM;
+	memset(t->procs, 0, (n ? n : 1) * sizeof(*t->procs));
+	memset(t->seen, 0, nh * sizeof(*t->seen));
 	memset(t->index, 0xff, slots * sizeof(*t->index));
 
 	for (size_t i = 0; i < n; i++) {
@@ -98,11 +103,11 @@ int tally_begin(struct tally *t, const struct procscan *ps, const struct owners 
 	/* Sort groups for a stable exposition; the hash slots hold, for a moment,
 	 * each old index's new position. */
 	for (size_t g = 0; g < t->ngroups; g++)
-		t->groups[g].stamp = g; /* remember the old index through the sort */
+		t->groups[g].h.stamp = g; /* remember the old index through the sort */
 	qsort(t->groups, t->ngroups, sizeof(*t->groups), group_cmp);
 	for (size_t g = 0; g < t->ngroups; g++) {
-		t->index[t->groups[g].stamp] = (uint32_t)g;
-		t->groups[g].stamp = 0;
+		t->index[t->groups[g].h.stamp] = (uint32_t)g;
+		t->groups[g].h.stamp = 0;
 	}
 	for (size_t i = 0; i < n; i++)
 		t->proc_group[i] = t->index[t->proc_group[i]];
@@ -133,7 +138,28 @@ int tally_add_netns(struct tally *t, const struct netns_id *id, const char *labe
 	return (int)t->nns++;
 }
 
-void tally_socket(struct tally *t, size_t nsi, const struct sl_socket *s)
+/* Count socket `s` once in `h`, unless this socket was already counted
+ * there (`stamp` names the socket being counted). */
+static void hold(struct holdings *h, const struct sl_socket *s, double age, uint64_t stamp)
+{
+	if (h->stamp == stamp)
+		return;
+	h->stamp = stamp;
+	h->count[s->proto][s->state]++;
+	h->has[s->proto] = true;
+	if (s->proto != PROTO_TCP)
+		return;
+	if (s->state == ST_CLOSE_WAIT) {
+		if (s->rqueue > 0)
+			h->cw_unread++;
+		if (age > h->cw_oldest)
+			h->cw_oldest = age;
+	} else if (s->state == ST_FIN_WAIT2 && age > h->fw2_oldest) {
+		h->fw2_oldest = age;
+	}
+}
+
+void tally_socket(struct tally *t, size_t nsi, const struct sl_socket *s, double age)
 {
 	struct ns_tally *ns = &t->ns[nsi];
 
@@ -148,12 +174,30 @@ void tally_socket(struct tally *t, size_t nsi, const struct sl_socket *s)
 	}
 	uint64_t stamp = ++t->stamp;
 	for (; h != OWNERS_NONE; h = owners_next(t->owners, h)) {
-		struct group *g = &t->groups[t->proc_group[t->ps->holders[h].proc]];
-		if (g->stamp == stamp)
-			continue; /* another member of this group holds it too */
-		g->stamp = stamp;
-		g->count[s->proto][s->state]++;
-		g->has[s->proto] = true;
+		uint32_t p = t->ps->holders[h].proc;
+		t->seen[h] = 1;
+		hold(&t->procs[p], s, age, stamp);
+		hold(&t->groups[t->proc_group[p]].h, s, age, stamp);
+	}
+}
+
+void tally_unhashed(struct tally *t, bool (*relevant)(uint32_t holder, void *ctx), void *ctx)
+{
+	const struct sock_holder *holders = t->ps->holders;
+
+	for (uint32_t i = 0; i < t->ps->nholders; i++) {
+		/* Visit each socket once, through the first of its holders. */
+		if (t->seen[i] || owners_first(t->owners, holders[i].inode) != i || !relevant(i, ctx))
+			continue;
+		uint64_t stamp = ++t->stamp;
+		for (uint32_t h = i; h != OWNERS_NONE; h = owners_next(t->owners, h)) {
+			uint32_t p = holders[h].proc;
+			struct holdings *hp = &t->procs[p], *hg = &t->groups[t->proc_group[p]].h;
+			if (hp->stamp != stamp)
+				hp->stamp = stamp, hp->unhashed++;
+			if (hg->stamp != stamp)
+				hg->stamp = stamp, hg->unhashed++;
+		}
 	}
 }
 
@@ -161,6 +205,8 @@ void tally_free(struct tally *t)
 {
 	free(t->groups);
 	free(t->proc_group);
+	free(t->procs);
+	free(t->seen);
 	free(t->index);
 	free(t->ns);
 	memset(t, 0, sizeof(*t));

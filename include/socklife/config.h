@@ -14,7 +14,13 @@ enum group_by {
 	GROUP_BY_PID,  /* one group per process; adds a pid label */
 };
 
+enum command {
+	CMD_DAEMON, /* serve metrics (or --once) */
+	CMD_TOP,    /* `socklife top`: the diagnosis in a terminal */
+};
+
 struct config {
+	enum command command;
 	const char *listen_address; /* "ADDR:PORT", "[v6]:PORT" or ":PORT" */
 	unsigned web_max_connections;
 	unsigned web_max_connections_per_ip;
@@ -24,6 +30,17 @@ struct config {
 	bool once;           /* one pass, exposition to stdout, exit */
 	const char *proc_root;
 	int log_level;       /* enum log_level */
+	double watch;        /* top: refresh every this many seconds; 0 = once */
+	unsigned time_wait_top_ports; /* TIME_WAIT ports listed per side */
+	/* Leak rules (see leak.h) */
+	double leak_close_wait_age;
+	double leak_fin_wait2_age;
+	double leak_unhashed_age;
+	double leak_unix_peer_gone_age;
+	double leak_growth_window;
+	unsigned leak_close_wait_growth;
+	unsigned leak_socket_growth;
+	double leak_fd_ratio;
 };
 
 enum config_result {
@@ -32,8 +49,8 @@ enum config_result {
 	CONFIG_USAGE = 2, /* bad command line, one line printed; exit 2 */
 };
 
-/* Fill `cfg` from defaults and argv.  Help and version go to `out`, errors to
- * `err` as one line. */
+/* Fill `cfg` from defaults and argv ("socklife [top] [OPTION]...").  Help
+ * and version go to `out`, errors to `err` as one line. */
 enum config_result config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err);
 
 /* Seconds after which a scan is stale and /healthz turns 503. */

@@ -1,14 +1,23 @@
-/* page.h - the landing page served at "/": a small self-contained HTML
- * summary of the last good pass (no external assets, no scripts). */
+/* page.h - the landing page served at "/": the diagnosis of the last good
+ * pass as a small self-contained HTML page (no external assets, no
+ * scripts): suspected processes with what to fix, then namespaces. */
 #ifndef SOCKLIFE_PAGE_H
 #define SOCKLIFE_PAGE_H
 
+#include <socklife/leak.h>
+#include <socklife/procscan.h>
 #include <socklife/scanstats.h>
 #include <socklife/strbuf.h>
 #include <socklife/tally.h>
 
-/* Append the page for tally `t` (NULL before the first good pass). */
-void page_render(struct strbuf *out, const struct tally *t, const struct scan_stats *stats);
+struct page_input {
+	const struct procscan *ps;      /* NULL before the first good pass */
+	const struct tally *tally;
+	const struct leak_tracker *leak;
+	const struct scan_stats *stats;
+};
+
+void page_render(struct strbuf *out, const struct page_input *in);
 
 /* Append untrusted text escaped for HTML element content and attributes. */
 void page_escape(struct strbuf *out, const char *s, size_t n);

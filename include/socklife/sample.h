@@ -1,8 +1,8 @@
 /* sample.h - one sampling pass, and the state kept between passes.
  *
  *   procscan(/proc) -> owners index -> group processes
- *     -> sock_diag dump of each protocol -> tally per socket
- *     -> render -> snapshot
+ *     -> sock_diag dumps -> socket ages (sockhist) -> tally per socket
+ *     -> unhashed socket fds -> leak rules -> render -> snapshot
  *
  * A pass that fails is counted (socklife_scan_errors_total) and the socket
  * part of the exposition keeps the last good pass's values, so a scrape
@@ -12,14 +12,18 @@
 
 #include <socklife/config.h>
 #include <socklife/cookieset.h>
+#include <socklife/leak.h>
 #include <socklife/netns.h>
 #include <socklife/owners.h>
 #include <socklife/procscan.h>
 #include <socklife/scanstats.h>
 #include <socklife/snapshot.h>
 #include <socklife/sockdiag.h>
+#include <socklife/sockhist.h>
+#include <socklife/sockproto.h>
 #include <socklife/strbuf.h>
 #include <socklife/tally.h>
+#include <socklife/twports.h>
 
 #include <stdbool.h>
 
@@ -33,8 +37,17 @@ struct sampler {
 	struct owners owners;
 	struct cookieset cookies;
 	struct tally tally;
+	struct sockhist sockhist;
+	struct sockproto_cache protos;
+	struct twports twports;
+	struct leak_tracker leak;
+	struct kernel_figures {
+		uint64_t tcp_orphans, tcp_max_orphans; /* kernel-wide */
+		bool orphans_known, max_orphans_known;
+	} kernel;
 	struct scan_stats stats;
 	bool tcp_one_walk;          /* the kernel accepts one TCP request for both families */
+	double now;                 /* monotonic time of the current pass */
 	struct strbuf data;         /* socket families of the last good pass */
 	struct strbuf page;         /* landing page of the last good pass */
 	struct strbuf out;          /* scratch: the whole exposition */

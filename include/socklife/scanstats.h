@@ -35,6 +35,7 @@ struct scan_stats {
 	uint64_t vanished_fds;          /* fds closed between getdents and readlink */
 	uint32_t procs;                 /* processes with fds, last pass */
 	uint32_t denied_procs;          /* of them, fds unreadable: attribution partial */
+	uint64_t history_overflow;      /* sockets not aged: the history table was full */
 };
 
 #endif

@@ -31,6 +31,8 @@ struct sl_socket {
 	uint8_t proto;    /* enum sl_proto */
 	uint8_t state;    /* enum sl_state; NEW_SYN_RECV is folded into SYN_RECV */
 	uint8_t timer;
+	bool has_info;    /* the dump asked for tcp_info and the kernel gave it */
+	uint32_t last_ack_recv_ms; /* tcp_info: time since the peer last ACKed */
 };
 
 /* What a dump request asks for. */
@@ -41,6 +43,7 @@ struct sockdiag_request {
 	 * kernel serves with family "unspecified"). */
 	uint8_t family;
 	uint32_t states; /* bit (1 << state) for every state wanted */
+	bool tcp_info;   /* also ask for tcp_info (costs ~230 bytes per socket) */
 };
 
 #define SOCKDIAG_ALL_STATES 0xffffffffu

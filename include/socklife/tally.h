@@ -16,6 +16,7 @@
 #include <socklife/procscan.h>
 #include <socklife/proto.h>
 #include <socklife/sockdiag.h>
+#include <socklife/twports.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,16 +24,27 @@
 
 #define CONTAINER_MAX 72
 
+/* What a process, or a group of them, holds.  A socket held several times
+ * (dup'ed fds, forked members) counts once. */
+struct holdings {
+	uint32_t count[PROTO_COUNT][ST_COUNT];
+	bool has[PROTO_COUNT];  /* holds a dumped socket of this protocol */
+	uint32_t cw_unread;     /* CLOSE_WAIT with the peer's EOF still unread (rqueue >= 1) */
+	double cw_oldest;       /* seconds the oldest CLOSE_WAIT has been so; 0 if none */
+	double fw2_oldest;      /* the same for FIN_WAIT2 held by a process */
+	uint32_t unhashed;      /* socket fds whose socket is in no dump */
+	uint32_t unix_peer_gone; /* UNIX stream sockets whose peer has closed */
+	uint64_t stamp;         /* internal: the last socket counted here */
+};
+
 struct group {
 	char name[PROC_COMM_MAX];       /* comm, raw bytes */
 	char container[CONTAINER_MAX];  /* "" for host processes */
 	int32_t pid;                    /* -1 unless grouping by pid */
-	uint32_t count[PROTO_COUNT][ST_COUNT];
-	bool has[PROTO_COUNT];          /* holds a dumped socket of this protocol */
+	struct holdings h;
 	uint32_t nprocs;
 	uint64_t open_fds;              /* summed over members */
 	double fd_usage_ratio;          /* max over members of fds / soft limit */
-	uint64_t stamp;                 /* internal: the last socket counted here */
 };
 
 struct ns_tally {
@@ -41,6 +53,9 @@ struct ns_tally {
 	uint32_t count[PROTO_COUNT][ST_COUNT];
 	uint32_t unresolved[PROTO_COUNT]; /* inode != 0 but no fd holds it */
 	bool dumped[PROTO_COUNT];         /* set by the caller once a dump succeeded */
+	struct twport_row tw[2 * (TWPORTS_TOP_MAX + 1)]; /* TIME_WAIT by port */
+	int ntw;
+	uint64_t max_tw_buckets;          /* net.ipv4.tcp_max_tw_buckets; 0 = unknown */
 };
 
 struct tally {
@@ -51,6 +66,10 @@ struct tally {
 	size_t ngroups, groups_cap;
 	uint32_t *proc_group; /* group index of each process */
 	size_t proc_group_cap;
+	struct holdings *procs; /* per process, parallel to ps->procs */
+	size_t procs_cap;
+	uint8_t *seen;        /* per holder: its socket was in a dump */
+	size_t seen_cap;
 	uint32_t *index;      /* internal: hash of groups while grouping */
 	size_t index_cap;
 	struct ns_tally *ns;
@@ -65,7 +84,14 @@ int tally_begin(struct tally *t, const struct procscan *ps, const struct owners 
 /* Start counting a namespace; returns its index or -ENOMEM. */
 int tally_add_netns(struct tally *t, const struct netns_id *id, const char *label);
 
-void tally_socket(struct tally *t, size_t ns, const struct sl_socket *s);
+/* Count one socket of namespace `ns`; `age` is how long it has been in its
+ * state (seconds; only kept for CLOSE_WAIT and FIN_WAIT2). */
+void tally_socket(struct tally *t, size_t ns, const struct sl_socket *s, double age);
+
+/* After every dump: count the socket fds whose socket no dump reported.
+ * `relevant(holder, ctx)` says whether a dump should have shown it (its
+ * protocol was dumped in its namespace); each socket is asked once. */
+void tally_unhashed(struct tally *t, bool (*relevant)(uint32_t holder, void *ctx), void *ctx);
 
 void tally_free(struct tally *t);
 

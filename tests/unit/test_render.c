@@ -39,7 +39,7 @@ static void build(struct tally *t, struct procscan *ps, struct proc_info *procs,
 	assert_int_equal(tally_add_netns(t, &id, "host"), 0);
 	t->ns[0].dumped[PROTO_TCP] = true;
 	struct sl_socket s = {.inode = 500, .state = ST_CLOSE_WAIT, .proto = PROTO_TCP};
-	tally_socket(t, 0, &s);
+	tally_socket(t, 0, &s, 0);
 }
 
 static void test_sockets_and_groups(void **state)

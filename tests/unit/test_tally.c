@@ -77,7 +77,7 @@ static void feed(struct tally *t)
 		sock(999, ST_ESTABLISHED), /* no fd holds it */
 	};
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		tally_socket(t, 0, &s[i]);
+		tally_socket(t, 0, &s[i], 0);
 }
 
 static void test_group_by_comm(void **state)
@@ -95,14 +95,14 @@ static void test_group_by_comm(void **state)
 	assert_non_null(web);
 	assert_non_null(db);
 	/* 100 is held twice within web: counted once. */
-	assert_int_equal(web->count[PROTO_TCP][ST_LISTEN], 1);
+	assert_int_equal(web->h.count[PROTO_TCP][ST_LISTEN], 1);
 	/* 101 is held by web and db: once in each. */
-	assert_int_equal(web->count[PROTO_TCP][ST_ESTABLISHED], 1);
-	assert_int_equal(db->count[PROTO_TCP][ST_ESTABLISHED], 1);
-	assert_int_equal(db->count[PROTO_TCP][ST_CLOSE_WAIT], 1);
-	assert_int_equal(web->count[PROTO_TCP][ST_CLOSE_WAIT], 0);
-	assert_true(web->has[PROTO_TCP]);
-	assert_false(group(&t, "evil\"", -1)->has[PROTO_TCP]);
+	assert_int_equal(web->h.count[PROTO_TCP][ST_ESTABLISHED], 1);
+	assert_int_equal(db->h.count[PROTO_TCP][ST_ESTABLISHED], 1);
+	assert_int_equal(db->h.count[PROTO_TCP][ST_CLOSE_WAIT], 1);
+	assert_int_equal(web->h.count[PROTO_TCP][ST_CLOSE_WAIT], 0);
+	assert_true(web->h.has[PROTO_TCP]);
+	assert_false(group(&t, "evil\"", -1)->h.has[PROTO_TCP]);
 
 	assert_int_equal(web->nprocs, 2);
 	assert_int_equal(web->open_fds, 40);
@@ -127,9 +127,9 @@ static void test_group_by_pid(void **state)
 	assert_int_equal(t.ngroups, 4);
 	feed(&t);
 	/* Each holder of the shared socket now counts it. */
-	assert_int_equal(group(&t, "web", 1)->count[PROTO_TCP][ST_LISTEN], 1);
-	assert_int_equal(group(&t, "web", 2)->count[PROTO_TCP][ST_LISTEN], 1);
-	assert_int_equal(group(&t, "web", 2)->count[PROTO_TCP][ST_ESTABLISHED], 0);
+	assert_int_equal(group(&t, "web", 1)->h.count[PROTO_TCP][ST_LISTEN], 1);
+	assert_int_equal(group(&t, "web", 2)->h.count[PROTO_TCP][ST_LISTEN], 1);
+	assert_int_equal(group(&t, "web", 2)->h.count[PROTO_TCP][ST_ESTABLISHED], 0);
 	assert_int_equal(group(&t, "web", 1)->open_fds, 10);
 	tally_free(&t);
 }
@@ -143,7 +143,7 @@ static void test_reuse_resets_counts(void **state)
 	assert_int_equal(tally_begin(&t, &ps, &own, GROUP_BY_COMM), 0);
 	assert_int_equal(t.nns, 0);
 	feed(&t);
-	assert_int_equal(group(&t, "web", -1)->count[PROTO_TCP][ST_LISTEN], 1);
+	assert_int_equal(group(&t, "web", -1)->h.count[PROTO_TCP][ST_LISTEN], 1);
 	assert_int_equal(t.ns[0].count[PROTO_TCP][ST_TIME_WAIT], 2);
 	tally_free(&t);
 }

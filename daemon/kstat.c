@@ -1,0 +1,128 @@
+/* kstat.c - read /proc/net/sockstat and numeric sysctls. */
+#include <socklife/kstat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static ssize_t read_file(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t len = 0;
+	ssize_t n;
+	while (len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int err = -errno;
+			close(fd);
+			return err;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return (ssize_t)len;
+}
+
+/* In one line "KEY: name v name v ...", find the value after `name`. */
+static bool field(const char *line, const char *eol, const char *name, uint64_t *out)
+{
+	size_t nl = strlen(name);
+	for (const char *p = line; p + nl < eol; p++) {
+		if ((p == line || p[-1] == ' ') && memcmp(p, name, nl) == 0 && p[nl] == ' ') {
+			const char *v = p + nl + 1;
+			if (v >= eol || !isdigit((unsigned char)*v))
+				return false;
+			uint64_t n = 0;
+			for (; v < eol && isdigit((unsigned char)*v); v++) {
+				if (n > (UINT64_MAX - 9) / 10)
+					return false;
+				n = n * 10 + (uint64_t)(*v - '0');
+			}
+			*out = n;
+			return true;
+		}
+	}
+	return false;
+}
+
+int kstat_parse_sockstat(const char *buf, size_t len, struct sockstat *out)
+{
+	const char *p = buf, *end = buf + len;
+	bool tcp = false;
+
+	memset(out, 0, sizeof(*out));
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		if ((size_t)(eol - p) > 4 && memcmp(p, "TCP: ", 5) == 0) {
+			tcp = field(p + 5, eol, "inuse", &out->tcp_inuse);
+			field(p + 5, eol, "orphan", &out->tcp_orphan);
+			field(p + 5, eol, "tw", &out->tcp_tw);
+		} else if ((size_t)(eol - p) > 4 && memcmp(p, "UDP: ", 5) == 0) {
+			field(p + 5, eol, "inuse", &out->udp_inuse);
+		}
+		p = eol + 1;
+	}
+	return tcp ? 0 : -EINVAL;
+}
+
+int kstat_read_sockstat(const char *path, struct sockstat *out)
+{
+	char buf[1024];
+	ssize_t n = read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	return kstat_parse_sockstat(buf, (size_t)n, out);
+}
+
+int kstat_read_u64(const char *path, uint64_t *out)
+{
+	char buf[64];
+	ssize_t n = read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	if (n == 0 || !isdigit((unsigned char)buf[0]))
+		return -EINVAL;
+	uint64_t v = 0;
+	for (const char *p = buf; isdigit((unsigned char)*p); p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int kstat_read_port_range(const char *path, uint16_t *lo, uint16_t *hi)
+{
+	char buf[64];
+	ssize_t n = read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	unsigned long v[2];
+	char *p = buf, *end;
+	for (int i = 0; i < 2; i++) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		v[i] = strtoul(p, &end, 10);
+		if (v[i] > 65535)
+			return -EINVAL;
+		p = end;
+	}
+	if (v[0] > v[1])
+		return -EINVAL;
+	*lo = (uint16_t)v[0];
+	*hi = (uint16_t)v[1];
+	return 0;
+}

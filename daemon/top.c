@@ -1,0 +1,203 @@
+/* top.c - the terminal view: a table and plain sentences. */
+#include <socklife/top.h>
+
+#include <socklife/leak.h>
+#include <socklife/log.h>
+#include <socklife/sample.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RED_BOLD "\033[1;31m"
+#define RESET "\033[0m"
+#define INDENT "        "
+
+/* Terminal-safe copy of an untrusted name: printable ASCII only, so a
+ * process cannot move the cursor or break the columns. */
+static void safe_name(char *dst, size_t cap, const char *src)
+{
+	size_t n = 0;
+	for (; *src && n + 1 < cap; src++)
+		dst[n++] = (*src >= 0x20 && *src < 0x7f) ? *src : '?';
+	dst[n] = '\0';
+}
+
+/* Append `text` wrapped at TOP_WIDTH with every line indented. */
+static void wrapped(struct strbuf *out, const char *text)
+{
+	const size_t width = TOP_WIDTH - sizeof(INDENT) + 1;
+	const char *p = text;
+	while (*p) {
+		size_t len = strlen(p);
+		size_t cut = len;
+		if (len > width) {
+			cut = width;
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = width;
+		}
+		sb_puts(out, INDENT);
+		for (size_t i = 0; i < cut; i++)
+			sb_putc(out, (p[i] >= 0x20 && p[i] < 0x7f) ? p[i] : '?');
+		sb_putc(out, '\n');
+		p += cut;
+		while (*p == ' ')
+			p++;
+	}
+}
+
+static void header(struct strbuf *out, const struct page_input *in, size_t suspects)
+{
+	char when[32] = "never";
+	time_t ts = (time_t)in->stats->last_success;
+	struct tm tm;
+	if (ts && localtime_r(&ts, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+
+	uint32_t total[ST_COUNT] = {0};
+	uint32_t all = 0;
+	for (size_t i = 0; i < in->tally->nns; i++)
+		for (int st = 1; st < ST_COUNT; st++) {
+			total[st] += in->tally->ns[i].count[PROTO_TCP][st];
+			all += in->tally->ns[i].count[PROTO_TCP][st];
+		}
+	sb_printf(out, "socklife top  %s  %" PRIu32 " processes  %zu netns\n", when,
+		  in->stats->procs, in->tally->nns);
+	sb_printf(out, "TCP %" PRIu32 ": estab %" PRIu32 ", close_wait %" PRIu32 ", fin_wait2 %" PRIu32
+		       ", time_wait %" PRIu32 ", listen %" PRIu32 "\n",
+		  all, total[ST_ESTABLISHED], total[ST_CLOSE_WAIT], total[ST_FIN_WAIT2],
+		  total[ST_TIME_WAIT], total[ST_LISTEN]);
+	if (suspects)
+		sb_printf(out, "%zu %s suspected of leaking sockets\n\n", suspects,
+			  suspects == 1 ? "process is" : "processes are");
+	else
+		sb_puts(out, "no process is suspected of leaking sockets\n\n");
+}
+
+void top_render(struct strbuf *out, const struct page_input *in, bool color, unsigned max_rows)
+{
+	if (!in->tally) {
+		sb_puts(out, "socklife top: no successful scan\n");
+		return;
+	}
+	const struct leak_tracker *lt = in->leak;
+	uint32_t *order = malloc((lt->nprocs ? lt->nprocs : 1) * sizeof(*order));
+	struct strbuf sentence = STRBUF_INIT;
+	size_t suspects = 0;
+	if (!order) {
+		out->failed = true;
+		return;
+	}
+	for (size_t i = 0; i < lt->nprocs; i++)
+		suspects += lt->procs[i].reasons != 0;
+	leak_order(lt, in->ps, order);
+	header(out, in, suspects);
+
+	/* 7+1+15+1+12+6+7+6+7+11+7 = 80 columns */
+	sb_printf(out, "%7s %-15s %-12s%6s%7s%6s%7s%11s%7s\n", "PID", "PROCESS", "CONTAINER",
+		  "ESTAB", "CLWAIT", "FINW2", "LISTEN", "FDS/LIMIT", "OLDEST");
+	unsigned rows = 0;
+	for (size_t i = 0; i < lt->nprocs && rows < max_rows; i++) {
+		const struct leak_proc *lp = &lt->procs[order[i]];
+		const struct holdings *h = lp->h;
+		if (!lp->reasons && !h->has[PROTO_TCP])
+			continue;
+		const struct proc_info *pi = &in->ps->procs[lp->proc];
+		const struct group *g = &in->tally->groups[in->tally->proc_group[lp->proc]];
+		char name[16], container[13], fds[24], age[24] = "-";
+		safe_name(name, sizeof(name), pi->comm);
+		safe_name(container, sizeof(container), g->container);
+		if (pi->fd_limit)
+			snprintf(fds, sizeof(fds), "%" PRIu32 "/%" PRIu64, pi->nfds, pi->fd_limit);
+		else
+			snprintf(fds, sizeof(fds), "%" PRIu32 "/-", pi->nfds);
+		if (h->count[PROTO_TCP][ST_CLOSE_WAIT])
+			leak_format_age(h->cw_oldest, age);
+
+		if (color && lp->reasons)
+			sb_puts(out, RED_BOLD);
+		sb_printf(out, "%7" PRId32 " %-15s %-12s%6" PRIu32 "%7" PRIu32 "%6" PRIu32 "%7" PRIu32
+			       "%11s%7s",
+			  pi->pid, name, container, h->count[PROTO_TCP][ST_ESTABLISHED],
+			  h->count[PROTO_TCP][ST_CLOSE_WAIT], h->count[PROTO_TCP][ST_FIN_WAIT2],
+			  h->count[PROTO_TCP][ST_LISTEN], fds, age);
+		if (color && lp->reasons)
+			sb_puts(out, RESET);
+		sb_putc(out, '\n');
+		for (int r = 0; r < LEAK_REASON_COUNT; r++) {
+			if (!(lp->reasons & (1u << r)))
+				continue;
+			sb_reset(&sentence);
+			sb_printf(&sentence, "%s: ", leak_reason_name(r));
+			leak_explain(&sentence, lp, pi, r);
+			wrapped(out, sentence.failed ? "(out of memory)" : sentence.buf);
+		}
+		rows++;
+	}
+	if (rows == 0)
+		sb_puts(out, "        (no process holds a TCP socket)\n");
+	sb_free(&sentence);
+	free(order);
+}
+
+static bool use_color(void)
+{
+	const char *no = getenv("NO_COLOR");
+	return isatty(STDOUT_FILENO) && !(no && *no);
+}
+
+int top_run(const struct config *cfg)
+{
+	struct sampler s;
+	struct strbuf out = STRBUF_INIT;
+	sigset_t sigs;
+	int rc = 0;
+
+	int err = sampler_init(&s, cfg, now_realtime());
+	if (err) {
+		log_error("cannot open a sock_diag socket: %s", strerror(-err));
+		return 1;
+	}
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	bool tty = isatty(STDOUT_FILENO), color = use_color();
+
+	for (;;) {
+		struct snapshot *snap;
+		err = sampler_pass(&s, &snap);
+		snapshot_unref(snap);
+		sb_reset(&out);
+		if (err) {
+			log_error("pass failed: %s", strerror(-err));
+			rc = 1;
+		} else {
+			struct page_input in = {&s.ps, &s.tally, &s.leak, &s.stats};
+			if (cfg->watch && tty)
+				sb_puts(&out, "\033[H\033[J"); /* home, clear */
+			top_render(&out, &in, color, cfg->watch && tty ? 15 : 40);
+			if (cfg->watch && !tty)
+				sb_putc(&out, '\n');
+			fwrite(out.buf, 1, out.len, stdout);
+			fflush(stdout);
+			rc = 0;
+		}
+		if (!cfg->watch)
+			break;
+		struct timespec wait = {(time_t)cfg->watch,
+					(long)((cfg->watch - (double)(time_t)cfg->watch) * 1e9)};
+		if (sigtimedwait(&sigs, NULL, &wait) >= 0)
+			break; /* SIGINT or SIGTERM: a clean stop */
+	}
+	sb_free(&out);
+	sampler_free(&s);
+	return rc;
+}

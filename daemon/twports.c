@@ -1,0 +1,113 @@
+/* twports.c - TIME_WAIT sockets by port, busiest first. */
+#include <socklife/twports.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+void twports_begin(struct twports *t, uint16_t lo, uint16_t hi)
+{
+	memset(t->listening, 0, sizeof(t->listening));
+	t->ephemeral_lo = lo;
+	t->ephemeral_hi = hi;
+	t->npairs = 0;
+}
+
+void twports_listen(struct twports *t, uint16_t port)
+{
+	t->listening[port / 64] |= 1ULL << (port % 64);
+}
+
+static bool is_listening(const struct twports *t, uint16_t port)
+{
+	return t->listening[port / 64] & (1ULL << (port % 64));
+}
+
+static bool is_ephemeral(const struct twports *t, uint16_t port)
+{
+	return t->ephemeral_hi && port >= t->ephemeral_lo && port <= t->ephemeral_hi;
+}
+
+/* Did the local end serve this connection? */
+static bool served_locally(const struct twports *t, uint16_t sport, uint16_t dport)
+{
+	return is_listening(t, sport) || (is_ephemeral(t, dport) && !is_ephemeral(t, sport));
+}
+
+int twports_time_wait(struct twports *t, uint16_t sport, uint16_t dport)
+{
+	if (t->npairs == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024;
+		uint32_t *p = realloc(t->pairs, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		t->pairs = p;
+		t->cap = cap;
+	}
+	t->pairs[t->npairs++] = (uint32_t)sport << 16 | dport;
+	return 0;
+}
+
+static int by_count_desc(const void *a, const void *b, void *counts)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint32_t cx = ((const uint32_t *)counts)[x], cy = ((const uint32_t *)counts)[y];
+	if (cx != cy)
+		return cx < cy ? 1 : -1;
+	return (x > y) - (x < y);
+}
+
+int twports_top(struct twports *t, size_t k, struct twport_row *out)
+{
+	if (k > TWPORTS_TOP_MAX)
+		k = TWPORTS_TOP_MAX;
+	if (!t->counts && !(t->counts = calloc(2 * 65536, sizeof(*t->counts))))
+		return -ENOMEM;
+	uint32_t *seen = malloc((t->npairs ? t->npairs : 1) * sizeof(*seen));
+	if (!seen)
+		return -ENOMEM;
+
+	/* Listening ports are only known once the whole dump is read, so the
+	 * sides are decided here, not as sockets arrive.  Index into counts:
+	 * side * 65536 + port; `seen` lists each index once. */
+	size_t nseen = 0;
+	uint32_t total[2] = {0, 0};
+	for (size_t i = 0; i < t->npairs; i++) {
+		uint16_t sport = (uint16_t)(t->pairs[i] >> 16), dport = (uint16_t)t->pairs[i];
+		int side = served_locally(t, sport, dport) ? TW_LOCAL : TW_REMOTE;
+		uint32_t idx = (uint32_t)side * 65536 + (side == TW_LOCAL ? sport : dport);
+		if (t->counts[idx]++ == 0)
+			seen[nseen++] = idx;
+		total[side]++;
+	}
+	qsort_r(seen, nseen, sizeof(*seen), by_count_desc, t->counts);
+
+	int n = 0;
+	for (int side = 0; side < 2; side++) {
+		uint32_t listed = 0;
+		size_t taken = 0;
+		for (size_t i = 0; i < nseen && taken < k; i++) {
+			if (seen[i] / 65536 != (uint32_t)side)
+				continue;
+			uint32_t c = t->counts[seen[i]];
+			out[n++] = (struct twport_row){(uint8_t)side, 0, (uint16_t)(seen[i] % 65536), c};
+			listed += c;
+			taken++;
+		}
+		out[n++] = (struct twport_row){(uint8_t)side, 1, 0, total[side] - listed};
+	}
+	for (size_t i = 0; i < nseen; i++) /* leave the table zeroed */
+		t->counts[seen[i]] = 0;
+	free(seen);
+	return n;
+}
+
+void twports_free(struct twports *t)
+{
+	free(t->pairs);
+	free(t->counts);
+	t->pairs = NULL;
+	t->counts = NULL;
+	t->npairs = t->cap = 0;
+}

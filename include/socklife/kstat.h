@@ -1,0 +1,35 @@
+/* kstat.h - the kernel's socket capacity figures.
+ *
+ * Orphans (sockets no process holds any more, still closing) are limited by
+ * net.ipv4.tcp_max_orphans for the whole kernel; TIME_WAIT sockets by
+ * net.ipv4.tcp_max_tw_buckets per network namespace.  Past either limit the
+ * kernel resets connections and logs "too many orphaned sockets" or "time
+ * wait bucket table overflow". */
+#ifndef SOCKLIFE_KSTAT_H
+#define SOCKLIFE_KSTAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The counts of one /proc/.../net/sockstat. */
+struct sockstat {
+	uint64_t tcp_inuse;  /* per namespace */
+	uint64_t tcp_orphan; /* kernel-wide */
+	uint64_t tcp_tw;     /* per namespace */
+	uint64_t udp_inuse;  /* per namespace */
+};
+
+/* Parse the text of a sockstat file.  Returns 0, or -EINVAL if it has no
+ * "TCP:" line. */
+int kstat_parse_sockstat(const char *buf, size_t len, struct sockstat *out);
+
+/* Read and parse a sockstat file.  0 or -errno. */
+int kstat_read_sockstat(const char *path, struct sockstat *out);
+
+/* Read one unsigned number from a file such as a sysctl.  0 or -errno. */
+int kstat_read_u64(const char *path, uint64_t *out);
+
+/* Read net.ipv4.ip_local_port_range ("32768\t60999").  0 or -errno. */
+int kstat_read_port_range(const char *path, uint16_t *lo, uint16_t *hi);
+
+#endif

@@ -1,0 +1,49 @@
+/* twports.h - attribute TIME_WAIT sockets to ports.
+ *
+ * A TIME_WAIT socket has no owner, but its ports say where it came from:
+ * if its local port is one a process listens on in the same namespace, or
+ * its remote port is an ephemeral one while its local port is not (the
+ * listener may be gone), the server side closed first (side "local", that
+ * port); otherwise this host was the client and the remote port is the
+ * service it talked to (side "remote").  Only the busiest ports are reported; the rest are summed
+ * as "other" so the series count stays bounded. */
+#ifndef SOCKLIFE_TWPORTS_H
+#define SOCKLIFE_TWPORTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TWPORTS_TOP_MAX 50
+
+enum tw_side { TW_LOCAL, TW_REMOTE };
+
+struct twport_row {
+	uint8_t side;   /* enum tw_side */
+	uint8_t other;  /* 1: the sum of every port not listed */
+	uint16_t port;
+	uint32_t count;
+};
+
+struct twports {
+	uint64_t listening[65536 / 64]; /* bitmap of local listening ports */
+	uint16_t ephemeral_lo, ephemeral_hi; /* net.ipv4.ip_local_port_range */
+	uint32_t *pairs;                /* (sport << 16 | dport) of each TIME_WAIT */
+	size_t npairs, cap;
+	uint32_t *counts;               /* [2][65536], reused */
+};
+
+/* Forget the previous namespace's sockets.  `lo`..`hi` is the namespace's
+ * ephemeral port range (0, 0 when unknown). */
+void twports_begin(struct twports *t, uint16_t lo, uint16_t hi);
+void twports_listen(struct twports *t, uint16_t port);
+/* Returns 0 or -ENOMEM. */
+int twports_time_wait(struct twports *t, uint16_t sport, uint16_t dport);
+
+/* Write at most k rows per side plus one "other" row per side (always
+ * present, maybe 0) into `out`, which holds 2 * (k + 1) rows.  Returns the
+ * number of rows, or -ENOMEM.  Rows go by side, busiest port first. */
+int twports_top(struct twports *t, size_t k, struct twport_row *out);
+
+void twports_free(struct twports *t);
+
+#endif
