@@ -35,13 +35,18 @@ struct series {
 	uint8_t head, len; /* ring: s[head] is the newest */
 };
 
+/* Since when a condition has held without a break. */
+struct since {
+	bool on;
+	double t;
+};
+
 struct proc_hist {
 	int32_t pid;
 	uint64_t start_time;
 	uint32_t pass;         /* last pass that saw it; 0 = free */
 	struct series close_wait, sockets;
-	double unhashed_since; /* 0 when it holds no unhashed fds */
-	double unix_gone_since;
+	struct since unhashed, unix_gone; /* how long these have held */
 };
 
 /* Histories live in a pool; an index from (pid, start time) to pool entry
@@ -260,16 +265,16 @@ const char *leak_reason_name(enum leak_reason r)
 	return r < LEAK_REASON_COUNT ? rules[r].name : "unknown";
 }
 
-/* How long a condition has held: `since` is 0 while it does not. */
-static double persisted(double *since, bool holds, double now)
+/* How long a condition has held without a break. */
+static double persisted(struct since *since, bool holds, double now)
 {
 	if (!holds) {
-		*since = 0;
+		since->on = false;
 		return 0;
 	}
-	if (*since == 0)
-		*since = now;
-	return now - *since;
+	if (!since->on)
+		*since = (struct since){true, now};
+	return now - since->t;
 }
 
 int leak_update(struct leak_tracker *lt, const struct procscan *ps, const struct tally *t,
@@ -307,8 +312,8 @@ int leak_update(struct leak_tracker *lt, const struct procscan *ps, const struct
 		lp->h = &t->procs[i];
 		series_add(&ph->close_wait, now, lp->h->count[PROTO_TCP][ST_CLOSE_WAIT], slot_len);
 		series_add(&ph->sockets, now, pi->nsockets, slot_len);
-		lp->unhashed_for = persisted(&ph->unhashed_since, lp->h->unhashed > 0, now);
-		lp->unix_gone_for = persisted(&ph->unix_gone_since, lp->h->unix_peer_gone > 0, now);
+		lp->unhashed_for = persisted(&ph->unhashed, lp->h->unhashed > 0, now);
+		lp->unix_gone_for = persisted(&ph->unix_gone, lp->h->unix_peer_gone > 0, now);
 
 		struct rule_ctx c = {&lt->params, pi, ph, lp, now};
 		for (int r = 0; r < LEAK_REASON_COUNT; r++)

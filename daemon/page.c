@@ -50,7 +50,7 @@ static void render_processes(struct strbuf *out, const struct page_input *in)
 		const struct leak_proc *lp = &lt->procs[order[i]];
 		const struct holdings *h = lp->h;
 		/* After the suspects, only processes that hold TCP sockets. */
-		if (!lp->reasons && !h->has[PROTO_TCP])
+		if (!lp->reasons && !h->has[PROTO_TCP] && !h->unhashed)
 			continue;
 		const struct proc_info *pi = &in->ps->procs[lp->proc];
 		const struct group *g = &in->tally->groups[in->tally->proc_group[lp->proc]];

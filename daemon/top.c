@@ -107,7 +107,7 @@ void top_render(struct strbuf *out, const struct page_input *in, bool color, uns
 	for (size_t i = 0; i < lt->nprocs && rows < max_rows; i++) {
 		const struct leak_proc *lp = &lt->procs[order[i]];
 		const struct holdings *h = lp->h;
-		if (!lp->reasons && !h->has[PROTO_TCP])
+		if (!lp->reasons && !h->has[PROTO_TCP] && !h->unhashed)
 			continue;
 		const struct proc_info *pi = &in->ps->procs[lp->proc];
 		const struct group *g = &in->tally->groups[in->tally->proc_group[lp->proc]];

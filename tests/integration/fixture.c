@@ -1,0 +1,348 @@
+/* fixture.c - programs that behave like real services, healthy or leaking,
+ * for the leak detection tests.  One binary, one behaviour per --mode; each
+ * names itself "sl-<mode>" so the tests can tell them apart.
+ *
+ * Servers (--port P to listen on, 0 = pick one and print it):
+ *   peer        writes "hello\n" to each connection and closes it at once
+ *   echo        echoes until the client closes, then closes
+ *   churn-srv   reads a request, writes a reply and closes (active close)
+ *   half-srv    reads until the client's EOF, works 300 ms, replies, closes
+ *   sink        holds every connection forever, never closes (a leaker)
+ * Clients (--port P of the server):
+ *   leak-unread connects every --every ms, never reads, never closes
+ *   leak-read   connects every --every ms, reads to EOF, never closes
+ *   leak-reset  like leak-read, then writes to the dead connection and gets
+ *               reset, and still never closes
+ *   pool        keeps --count connections to an echo server, pinging them
+ *   churn-cli   --rate short requests per second, each closed properly
+ *   half-cli    request, shutdown(SHUT_WR), read the reply, close: a
+ *               legitimate half-close
+ *   fw2         every --every ms: connect, shutdown(SHUT_WR), keep the fd
+ * Others:
+ *   fdhog       lowers its fd limit to 64 and opens 60 fds
+ *   sockgrow    opens a UDP socket every --every ms and keeps it
+ *
+ * All print "ready[ PORT]" once set up, then run until killed. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CONNS 4096
+
+static int opt_port, opt_every = 200, opt_count = 10, opt_rate = 200;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "sl-fixture: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int listen_on(int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1024) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		die("listen");
+	printf("ready %d\n", ntohs(sa.sin_port));
+	fflush(stdout);
+	return fd;
+}
+
+static int dial(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt_port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		die("socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("connect");
+	return fd;
+}
+
+static void ready(void)
+{
+	printf("ready\n");
+	fflush(stdout);
+}
+
+/* Read until EOF or error; returns bytes read. */
+static size_t drain(int fd)
+{
+	char buf[4096];
+	size_t total = 0;
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += (size_t)n;
+	return total;
+}
+
+/* --- servers: one poll loop, a small state per connection --------------- */
+
+enum srv { PEER, ECHO, CHURN, HALF, SINK };
+
+struct conn {
+	int fd;
+	double reply_at; /* half-srv: when to answer; 0 = not yet */
+};
+
+static void serve(enum srv kind)
+{
+	static struct conn conns[MAX_CONNS];
+	static struct pollfd pfd[MAX_CONNS + 1];
+	int n = 0, lfd = listen_on(opt_port);
+
+	for (;;) {
+		pfd[0] = (struct pollfd){.fd = lfd, .events = POLLIN};
+		double next = 0;
+		for (int i = 0; i < n; i++) {
+			pfd[i + 1] = (struct pollfd){.fd = conns[i].fd,
+						     .events = conns[i].reply_at ? 0 : POLLIN};
+			if (conns[i].reply_at && (!next || conns[i].reply_at < next))
+				next = conns[i].reply_at;
+		}
+		int timeout = next ? (int)((next - now()) * 1000) + 1 : 1000;
+		poll(pfd, (nfds_t)n + 1, timeout < 0 ? 0 : timeout);
+
+		if (pfd[0].revents & POLLIN) {
+			int fd = accept(lfd, NULL, NULL);
+			if (fd >= 0 && kind == PEER) {
+				if (write(fd, "hello\n", 6) < 0) {
+				}
+				close(fd);
+			} else if (fd >= 0 && n < MAX_CONNS) {
+				conns[n++] = (struct conn){fd, 0};
+			} else if (fd >= 0) {
+				close(fd);
+			}
+		}
+		for (int i = 0; i < n; i++) {
+			struct conn *c = &conns[i];
+			bool done = false;
+			if (c->reply_at && now() >= c->reply_at) {
+				if (write(c->fd, "reply\n", 6) < 0) {
+				}
+				done = true;
+			} else if (i + 1 <= n && (pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) &&
+				   pfd[i + 1].fd == c->fd) {
+				char buf[4096];
+				ssize_t r = read(c->fd, buf, sizeof(buf));
+				if (kind == SINK)
+					continue; /* reads, never closes: its sockets sit in CLOSE_WAIT */
+				if (r <= 0 && kind == HALF)
+					c->reply_at = now() + 0.3; /* the client half-closed: work, answer */
+				else if (r <= 0)
+					done = true;
+				else if (kind == ECHO && write(c->fd, buf, (size_t)r) < 0)
+					done = true;
+				else if (kind == CHURN) {
+					if (write(c->fd, "reply\n", 6) < 0) {
+					}
+					done = true; /* the server closes first: TIME_WAIT lands here */
+				}
+			}
+			if (done) {
+				close(c->fd);
+				conns[i] = conns[--n];
+				pfd[i + 1].fd = -1;
+				i--;
+			}
+		}
+	}
+}
+
+/* --- clients ------------------------------------------------------------- */
+
+static void leak(int read_eof, int reset)
+{
+	ready();
+	for (int held = 0; held < MAX_CONNS; held++) {
+		int fd = dial();
+		if (read_eof)
+			drain(fd); /* saw the EOF (read returned 0) ... */
+		if (reset) {
+			/* ... wrote to the closed connection: the peer answers with a
+			 * reset, the socket leaves every kernel table, the fd stays. */
+			signal(SIGPIPE, SIG_IGN);
+			if (write(fd, "x", 1) < 0) {
+			}
+			sleep_ms(20);
+			if (write(fd, "x", 1) < 0) {
+			}
+		}
+		/* ... and never calls close(fd). */
+		sleep_ms(opt_every);
+	}
+	for (;;)
+		pause();
+}
+
+static void pool(void)
+{
+	int fds[256], n = opt_count > 256 ? 256 : opt_count;
+	for (int i = 0; i < n; i++)
+		fds[i] = dial();
+	ready();
+	for (;;) {
+		for (int i = 0; i < n; i++) {
+			char buf[8];
+			if (write(fds[i], "ping\n", 5) != 5 || read(fds[i], buf, sizeof(buf)) <= 0)
+				die("pool ping");
+		}
+		sleep_ms(100);
+	}
+}
+
+static void churn(void)
+{
+	ready();
+	int pause_us = 1000000 / (opt_rate > 0 ? opt_rate : 1);
+	for (;;) {
+		int fd = dial();
+		if (write(fd, "GET\n", 4) < 0)
+			die("write");
+		drain(fd); /* the server closes; this side sits in CLOSE_WAIT for a moment */
+		close(fd);
+		usleep((useconds_t)pause_us);
+	}
+}
+
+static void half_client(void)
+{
+	ready();
+	for (;;) {
+		int fd = dial();
+		if (write(fd, "request\n", 8) < 0)
+			die("write");
+		shutdown(fd, SHUT_WR); /* "that is all I will send" */
+		drain(fd);
+		close(fd);
+		sleep_ms(50);
+	}
+}
+
+static void fin_wait2(void)
+{
+	ready();
+	for (int held = 0; held < MAX_CONNS; held++) {
+		int fd = dial();
+		shutdown(fd, SHUT_WR); /* FIN sent; the sink never closes its side */
+		sleep_ms(opt_every);
+	}
+	for (;;)
+		pause();
+}
+
+static void fdhog(void)
+{
+	struct rlimit rl = {64, 64};
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die("setrlimit");
+	for (int i = 0; i < 60; i++)
+		if (open("/dev/null", O_RDONLY) < 0)
+			die("open");
+	ready();
+	for (;;)
+		pause();
+}
+
+static void sockgrow(void)
+{
+	ready();
+	for (int i = 0; i < MAX_CONNS; i++) {
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			die("udp");
+		sleep_ms(opt_every);
+	}
+	for (;;)
+		pause();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"mode", required_argument, NULL, 'm'},  {"port", required_argument, NULL, 'p'},
+		{"every", required_argument, NULL, 'e'}, {"count", required_argument, NULL, 'c'},
+		{"rate", required_argument, NULL, 'r'},  {0},
+	};
+	const char *mode = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'm': mode = optarg; break;
+		case 'p': opt_port = atoi(optarg); break;
+		case 'e': opt_every = atoi(optarg); break;
+		case 'c': opt_count = atoi(optarg); break;
+		case 'r': opt_rate = atoi(optarg); break;
+		default: return 2;
+		}
+	}
+	if (!mode) {
+		fprintf(stderr, "usage: sl-fixture --mode MODE [--port P] [--every MS] [--count N] "
+				"[--rate N]\n");
+		return 2;
+	}
+	char name[16];
+	snprintf(name, sizeof(name), "sl-%s", mode);
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); /* never outlive the test */
+
+	static const struct {
+		const char *mode;
+		void (*run)(void);
+	} clients[] = {{"pool", pool},         {"churn-cli", churn}, {"half-cli", half_client},
+		       {"fw2", fin_wait2},     {"fdhog", fdhog},     {"sockgrow", sockgrow}};
+	static const struct {
+		const char *mode;
+		enum srv kind;
+	} servers[] = {{"peer", PEER}, {"echo", ECHO}, {"churn-srv", CHURN}, {"half-srv", HALF},
+		       {"sink", SINK}};
+	for (size_t i = 0; i < sizeof(servers) / sizeof(servers[0]); i++)
+		if (strcmp(mode, servers[i].mode) == 0)
+			serve(servers[i].kind);
+	for (size_t i = 0; i < sizeof(clients) / sizeof(clients[0]); i++)
+		if (strcmp(mode, clients[i].mode) == 0)
+			clients[i].run();
+	if (strcmp(mode, "leak-unread") == 0)
+		leak(0, 0);
+	if (strcmp(mode, "leak-read") == 0)
+		leak(1, 0);
+	if (strcmp(mode, "leak-reset") == 0)
+		leak(1, 1);
+	fprintf(stderr, "sl-fixture: unknown mode %s\n", mode);
+	return 2;
+}

@@ -1,0 +1,66 @@
+/* test_kstat.c - sockstat and sysctl parsing. */
+#include <socklife/kstat.h>
+
+#include "testutil.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+static void test_sockstat(void **state)
+{
+	(void)state;
+	const char text[] = "sockets: used 160\n"
+			    "TCP: inuse 3 orphan 7 tw 4 alloc 8 mem 1\n"
+			    "UDP: inuse 2 mem 0\nUDPLITE: inuse 0\nRAW: inuse 0\n";
+	struct sockstat st;
+	assert_int_equal(kstat_parse_sockstat(text, sizeof(text) - 1, &st), 0);
+	assert_int_equal(st.tcp_inuse, 3);
+	assert_int_equal(st.tcp_orphan, 7);
+	assert_int_equal(st.tcp_tw, 4);
+	assert_int_equal(st.udp_inuse, 2);
+	const char bad[] = "sockets: used 1\nRAW: inuse 0\n";
+	assert_int_equal(kstat_parse_sockstat(bad, sizeof(bad) - 1, &st), -EINVAL);
+	const char junk[] = "TCP: inuse x orphan";
+	assert_int_equal(kstat_parse_sockstat(junk, sizeof(junk) - 1, &st), -EINVAL);
+	/* The real one parses. */
+	assert_int_equal(kstat_read_sockstat("/proc/net/sockstat", &st), 0);
+}
+
+static void test_numbers_and_ranges(void **state)
+{
+	(void)state;
+	char dir[64], path[128];
+	uint64_t v;
+	uint16_t lo, hi;
+	assert_non_null(tu_mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/n", dir);
+	tu_write("262144\n", 7, "%s", path);
+	assert_int_equal(kstat_read_u64(path, &v), 0);
+	assert_int_equal(v, 262144);
+	tu_write("x\n", 2, "%s", path);
+	assert_int_equal(kstat_read_u64(path, &v), -EINVAL);
+	tu_write("32768\t60999\n", 12, "%s", path);
+	assert_int_equal(kstat_read_port_range(path, &lo, &hi), 0);
+	assert_int_equal(lo, 32768);
+	assert_int_equal(hi, 60999);
+	tu_write("70000 80000\n", 12, "%s", path);
+	assert_int_equal(kstat_read_port_range(path, &lo, &hi), -EINVAL);
+	tu_write("600 500\n", 8, "%s", path);
+	assert_int_equal(kstat_read_port_range(path, &lo, &hi), -EINVAL);
+	assert_int_equal(kstat_read_u64("/nonexistent", &v), -ENOENT);
+	tu_rmtree(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sockstat),
+		cmocka_unit_test(test_numbers_and_ranges),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
