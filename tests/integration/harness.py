@@ -23,6 +23,9 @@ import uuid
 
 SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURE = os.environ.get("SL_FIXTURE", os.path.join(HERE, "..", "..", "build", "tests",
+                                                     "integration", "sl-fixture"))
+EXAMPLES = os.path.join(HERE, "..", "..", "examples")
 SOCKLIFE = os.environ.get("SOCKLIFE", os.path.join(HERE, "..", "..", "build", "socklife"))
 POPGEN = os.environ.get("SL_POPGEN", os.path.join(HERE, "..", "..", "build", "tests",
                                                    "integration", "sl-popgen"))
@@ -146,6 +149,44 @@ class Population:
             for name in HOSTILE_NAMES:
                 g[name] = {"listen": 1}
         return g
+
+
+class Fleet:
+    """Fixture processes (sl-fixture and the Python example), each started
+    and waited for until it says "ready", all killed on exit."""
+
+    class Proc:
+        def __init__(self, popen, port):
+            self.popen, self.port, self.pid = popen, port, popen.pid
+
+    def __enter__(self):
+        self.procs = []
+        return self
+
+    def _spawn(self, args):
+        p = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        line = p.stdout.readline().split()
+        if not line or line[0] != "ready":
+            p.kill()
+            raise AssertionError(f"{args} did not get ready: {line}")
+        proc = Fleet.Proc(p, int(line[1]) if len(line) > 1 else None)
+        self.procs.append(proc)
+        return proc
+
+    def start(self, mode, **opts):
+        return self._spawn([FIXTURE, f"--mode={mode}"] +
+                           [f"--{k}={v}" for k, v in opts.items()])
+
+    def python_example(self, port):
+        return self._spawn([sys.executable, os.path.join(EXAMPLES, "forgetful_client.py"),
+                            str(port)])
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.popen.kill()
+        for p in self.procs:
+            p.popen.wait()
+            p.popen.stdout.close()
 
 
 # comm names as the kernel stores them, decoded the way socklife must label them
