@@ -157,34 +157,50 @@ static void series_add(struct series *sr, double now, uint32_t v, double slot_le
 	sr->s[sr->head] = (struct slot){now, v, v, false};
 }
 
+/* The slot k steps back from the newest. */
+static const struct slot *back(const struct series *sr, int k)
+{
+	return &sr->s[(sr->head - k + HIST_SLOTS) % HIST_SLOTS];
+}
+
 /* Did the series rise by at least `min_rise` over the last `window`
- * seconds without ever falling?  Needs history reaching back a full
- * window.  On success *from is the value a window ago. */
+ * seconds, never falling, and rising in each third of the window?  The last
+ * condition tells a leak, which keeps going, from a one-off ramp (a server
+ * accepting its clients' pool at start-up), which happens once.  Needs
+ * history reaching back a full window.  On success *from is the value a
+ * window ago and *span the time covered. */
 static bool series_grew(const struct series *sr, double now, double window, uint32_t min_rise,
 			uint32_t *from, double *span)
 {
 	int base = -1;
 	for (int k = 0; k < sr->len; k++) { /* newest to oldest */
-		int i = (sr->head - k + HIST_SLOTS) % HIST_SLOTS;
-		if (sr->s[i].t <= now - window) {
+		if (back(sr, k)->t <= now - window) {
 			base = k;
 			break;
 		}
 	}
 	if (base < 0)
 		return false; /* not watched for a whole window yet */
-	const struct slot *prev = NULL;
-	for (int k = base; k >= 0; k--) { /* oldest to newest */
-		const struct slot *s = &sr->s[(sr->head - k + HIST_SLOTS) % HIST_SLOTS];
-		if ((s->fell && k != base) || (prev && s->first < prev->last))
-			return false;
-		prev = s;
-	}
-	const struct slot *b = &sr->s[(sr->head - base + HIST_SLOTS) % HIST_SLOTS];
-	const struct slot *n = &sr->s[sr->head];
+
+	const struct slot *b = back(sr, base);
 	/* The base slot may have fallen before the window began; measure from
 	 * its last value, inside the window. */
-	if (n->last < b->last + min_rise)
+	uint32_t mark[4] = {b->last, b->last, b->last, back(sr, 0)->last};
+	double third = (now - b->t) / 3;
+	const struct slot *prev = NULL;
+	for (int k = base; k >= 0; k--) { /* oldest to newest */
+		const struct slot *s = back(sr, k);
+		if ((s->fell && k != base) || (prev && s->first < prev->last))
+			return false;
+		for (int m = 1; m <= 2; m++)
+			if (s->t <= b->t + m * third)
+				mark[m] = s->last;
+		prev = s;
+	}
+	for (int m = 1; m <= 3; m++)
+		if (mark[m] <= mark[m - 1])
+			return false; /* flat for a third of the window: not a steady leak */
+	if (mark[3] < b->last + min_rise)
 		return false;
 	*from = b->last;
 	*span = now - b->t;

@@ -4,6 +4,7 @@ file it promises and the user it creates, run the installed daemon (as root,
 and as user socklife with only the unit's capabilities), upgrade in place,
 remove, purge, and check that nothing is left.  Needs root; refuses to touch a
 machine where a socklife package or user already exists."""
+import fnmatch
 import glob
 import gzip
 import os
@@ -52,6 +53,27 @@ def group_exists(name="socklife"):
         return True
     except KeyError:
         return False
+
+
+def dpkg_excluded(path):
+    """Whether dpkg's configuration keeps path off the disk (container images
+    often path-exclude /usr/share/man/*); the last matching rule wins."""
+    rules = []
+    cfgs = ["/etc/dpkg/dpkg.cfg"] + sorted(glob.glob("/etc/dpkg/dpkg.cfg.d/*"))
+    for cfg in cfgs:
+        try:
+            with open(cfg, encoding="utf-8", errors="replace") as f:
+                for line in f:
+                    w = line.split()
+                    if len(w) == 2 and w[0] in ("path-exclude", "path-include"):
+                        rules.append((w[0], w[1].lstrip("=")))
+        except OSError:
+            pass
+    excluded = False
+    for kind, pattern in rules:
+        if fnmatch.fnmatchcase(path, pattern):
+            excluded = kind == "path-exclude"
+    return excluded
 
 
 def metric(text, name):
@@ -146,20 +168,27 @@ class Deb(unittest.TestCase):
     def install(self):
         sh("dpkg", "-i", self.deb)
         self.assertTrue(installed())
+        listing = sh("dpkg-deb", "-c", self.deb).stdout
         for f in FILES:
-            self.assertTrue(os.path.isfile(f), f)
+            self.assertIn(" ." + f + "\n", listing + "\n", f"{f} not in the package")
+            if not dpkg_excluded(f):
+                self.assertTrue(os.path.isfile(f), f)
         self.assertTrue(os.access("/usr/sbin/socklife", os.X_OK))
         for installed_path, source in (
                 ("/lib/systemd/system/socklife.service", p.UNIT),
                 ("/etc/default/socklife", p.DEFAULT_FILE)):
             with open(installed_path, "rb") as a, open(source, "rb") as b:
                 self.assertEqual(a.read(), b.read(), installed_path)
-        with gzip.open("/usr/share/man/man8/socklife.8.gz", "rb") as a, \
-                open(p.MANPAGE, "rb") as b:
-            self.assertEqual(a.read(), b.read())
-        r = sh("man", "-P", "cat", "8", "socklife", check=False,
-               env=dict(os.environ, MANWIDTH="80"))
-        self.assertIn("--web.listen-address", r.stdout)
+        man = "/usr/share/man/man8/socklife.8.gz"
+        if dpkg_excluded(man):
+            print(f"note: dpkg's configuration excludes {man}; checked in the package only")
+        else:
+            with gzip.open(man, "rb") as a, open(p.MANPAGE, "rb") as b:
+                self.assertEqual(a.read(), b.read())
+            if shutil.which("man"):
+                r = sh("man", "-P", "cat", "8", "socklife", check=False,
+                       env=dict(os.environ, MANWIDTH="80"))
+                self.assertIn("--web.listen-address", r.stdout)
         # Dashboards and rules: what dashboards/ holds, promtool tests left out.
         src = os.path.join(p.SOURCE_DIR, "dashboards")
         want_dash = sorted(os.path.basename(f) for f in glob.glob(os.path.join(src, "*.json")))

@@ -108,6 +108,13 @@ static void test_churn_is_not_growth(void **state)
 	clock_now = 0;
 	feed_close_wait(churn, 10);
 	assert_false(reasons_of(0) & FLAG(LEAK_CLOSE_WAIT_GROWTH));
+	/* A one-off ramp (a pool connecting at start-up), then flat. */
+	leak_free(&lt);
+	lt = (struct leak_tracker){.params = params};
+	const uint32_t ramp[] = {0, 0, 0, 10, 10, 10, 10, 10, 10, 10};
+	clock_now = 0;
+	feed_close_wait(ramp, 10);
+	assert_int_equal(reasons_of(0), 0);
 	/* Flat, and rising less than the minimum. */
 	leak_free(&lt);
 	lt = (struct leak_tracker){.params = params};
