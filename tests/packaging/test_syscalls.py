@@ -8,6 +8,7 @@ import gzip
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,6 +23,7 @@ import pkgtest as p
 # attach/exit noise.
 CALL = re.compile(r"^\d+\s+([a-z_0-9]+)\(")
 SOCKET = re.compile(r"^\d+\s+socket\((AF_[A-Z0-9]+)")
+SETNS = re.compile(r"^\d+\s+setns\(\d+, ([^)]*)\)")
 
 
 def free_port():
@@ -46,7 +48,7 @@ def traced(trace_path, args, **kw):
 
 
 def read_trace(path):
-    calls, families = {}, set()
+    calls, families, setns = {}, set(), set()
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
             m = CALL.match(line)
@@ -55,7 +57,10 @@ def read_trace(path):
             m = SOCKET.match(line)
             if m:
                 families.add(m.group(1))
-    return calls, families
+            m = SETNS.match(line)
+            if m:
+                setns.add(m.group(1))
+    return calls, families, setns
 
 
 class Syscalls(unittest.TestCase):
@@ -75,7 +80,7 @@ class Syscalls(unittest.TestCase):
         cls.tmp.cleanup()
 
     def check(self, trace):
-        calls, families = read_trace(trace)
+        calls, families, setns = read_trace(trace)
         # The trace is real: it saw the calls any pass makes.
         for c in ("openat", "getdents64", "readlinkat", "socket", "sendto"):
             self.assertIn(c, calls, f"strace saw no {c}: {sorted(calls)}")
@@ -86,12 +91,25 @@ class Syscalls(unittest.TestCase):
         self.assertIn("AF_NETLINK", families)
         self.assertEqual(families - self.families, set(),
                          "socket families outside RestrictAddressFamilies=")
+        # RestrictNamespaces=net lets setns() through only with CLONE_NEWNET:
+        # setns(fd, 0) ("any type") fails with EPERM under the unit.
+        self.assertLessEqual(setns, {"CLONE_NEWNET"},
+                             "setns() must name CLONE_NEWNET to pass RestrictNamespaces=net")
         return calls
 
     def test_once(self):
         trace = os.path.join(self.tmp.name, "once.trace")
-        proc = traced(trace, ["--once"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        out, err = proc.communicate(timeout=60)
+        # With root, a second (named) network namespace, so that a daemon that
+        # enters namespaces does so here, under strace.
+        ns = f"slpkg-{os.getpid()}" if os.geteuid() == 0 and shutil.which("ip") else None
+        if ns:
+            subprocess.run(["ip", "netns", "add", ns], check=True)
+        try:
+            proc = traced(trace, ["--once"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if ns:
+                subprocess.run(["ip", "netns", "delete", ns], check=False)
         self.assertEqual(proc.returncode, 0, err)
         self.assertIn(b"socklife_sockets{", out)
         self.check(trace)
