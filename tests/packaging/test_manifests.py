@@ -3,7 +3,6 @@ its exposure score, systemd-analyze verify), the man page against --help, the
 /etc/default file, the maintainer scripts, the Kubernetes manifests against the
 unit and the rules file, the PrometheusRule generator, the Containerfile.
 No root needed."""
-import gzip
 import os
 import re
 import shutil
