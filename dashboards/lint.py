@@ -1,0 +1,794 @@
+#!/usr/bin/env python3
+"""Lint socklife's Grafana dashboards and Prometheus rules.
+
+    python3 dashboards/lint.py [--promtool /usr/bin/promtool] [DIR]
+
+DIR defaults to the directory of this script.  Checks:
+
+  dashboards (DIR/*.json)
+    - valid JSON; "uid" (<= 40 chars of [A-Za-z0-9_-]), "title" and an integer
+      "schemaVersion" >= 39 are set; uids are unique across dashboards
+    - "__inputs" declares DS_PROMETHEUS (a prometheus datasource), and the
+      templating list has a variable "datasource" of type "datasource" with
+      query "prometheus"
+    - every panel (rows excepted) and every target, query variable and
+      annotation query uses the datasource {"type": "prometheus",
+      "uid": "${datasource}"}; no datasource uid is hard-coded anywhere
+    - every panel has a title and a description; every panel but rows has a
+      unit (fieldConfig.defaults.unit), a gridPos and at least one target
+      with an expr; panel ids and titles are unique within a dashboard
+    - every $variable used in an expr is defined (or is a Grafana built-in)
+    - every metric name in an expr or label_values() query is in
+      DIR/metrics.txt, the machine-readable metric contract
+  rules (DIR/rules/socklife.rules.yml)
+    - every rule is a record or an alert with an expr; every metric name in
+      an expr is in metrics.txt, recorded by another rule, or synthesised by
+      Prometheus itself (up)
+    - every alert has `for:`, labels.severity warning|critical, and the
+      annotations summary, description and runbook_url; runbook_url is
+      "dashboards/README.md#<anchor>" and DIR/README.md has that heading
+  rule tests (DIR/rules/socklife.rules.test.yml)
+    - every alert has at least one test where it fires and one where it is
+      expected silent (exp_alerts: [])
+  with --promtool, also: every dashboard expr parses as PromQL (Grafana
+  variables replaced by sample values), via `promtool check rules`.
+
+Python 3 standard library only.  YAML is read by a small parser for the
+block-style subset these files use (mappings, sequences, plain and quoted
+scalars, | and > block scalars, [] and {}); anything else is an error, not a
+guess.  Exits 0 when clean, 1 with one line per problem otherwise, 2 on bad
+usage.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+# ---------------------------------------------------------------- YAML subset
+
+
+class YamlError(Exception):
+    pass
+
+
+def _strip_comment(text):
+    """Remove a trailing ' # comment' that is outside quotes."""
+    quote = None
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"" and (i == 0 or text[i - 1] in " \t[{,:"):
+            quote = ch
+        elif ch == "#" and (i == 0 or text[i - 1] in " \t"):
+            return text[:i].rstrip()
+    return text.rstrip()
+
+
+def _scalar(text, where):
+    text = _strip_comment(text).strip()
+    if text == "[]":
+        return []
+    if text == "{}":
+        return {}
+    if text.startswith("'"):
+        if len(text) < 2 or not text.endswith("'"):
+            raise YamlError(f"{where}: unterminated or multi-line single-quoted string")
+        body = text[1:-1]
+        if re.search(r"(?<!')'(?!')", body.replace("''", "")):
+            raise YamlError(f"{where}: stray quote in single-quoted string")
+        return body.replace("''", "'")
+    if text.startswith('"'):
+        if len(text) < 2 or not text.endswith('"'):
+            raise YamlError(f"{where}: unterminated or multi-line double-quoted string")
+        try:
+            return json.loads(text)  # YAML's common escapes are JSON's
+        except ValueError as e:
+            raise YamlError(f"{where}: double-quoted string: {e}") from None
+    if text[:1] in ("[", "{", "&", "*", "!", "%", "@", "`", "|", ">"):
+        raise YamlError(f"{where}: unsupported YAML construct {text[:20]!r}")
+    return text
+
+
+_KEY = re.compile(r"""^("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s'"#\[\]{},&*!|>%@`-][^:#]*?|-[^\s:#][^:#]*?)\s*:(?:\s+|$)(.*)$""")
+
+
+class _Parser:
+    def __init__(self, text, name):
+        self.name = name
+        self.lines = text.split("\n")
+        self.i = 0
+
+    def where(self, i=None):
+        return f"{self.name}:{(self.i if i is None else i) + 1}"
+
+    def _significant(self):
+        """Index of the next line with content, or None."""
+        i = self.i
+        while i < len(self.lines):
+            s = self.lines[i].strip()
+            if s and not s.startswith("#"):
+                if "\t" in self.lines[i][: len(self.lines[i]) - len(self.lines[i].lstrip())]:
+                    raise YamlError(f"{self.where(i)}: tab in indentation")
+                return i
+            i += 1
+        return None
+
+    @staticmethod
+    def _indent(line):
+        return len(line) - len(line.lstrip(" "))
+
+    def parse(self):
+        i = self._significant()
+        if i is None:
+            return None
+        self.i = i
+        if self.lines[i].strip() == "---":
+            self.i += 1
+            i = self._significant()
+        value = self._block(self._indent(self.lines[i]))
+        j = self._significant()
+        if j is not None:
+            raise YamlError(f"{self.where(j)}: unexpected content (bad indentation?)")
+        return value
+
+    def _block(self, indent):
+        i = self._significant()
+        content = self.lines[i].strip()
+        if content == "-" or content.startswith("- "):
+            return self._sequence(indent)
+        return self._mapping(indent)
+
+    def _value_after_key(self, rest, indent, where):
+        """Value for 'key: rest', where the key is at column `indent`."""
+        rest_nc = _strip_comment(rest).strip()
+        if rest_nc == "":
+            j = self._significant()
+            if j is None:
+                return None
+            line = self.lines[j]
+            ind = self._indent(line)
+            if ind > indent or (ind == indent and (line.strip() == "-" or line.strip().startswith("- "))):
+                self.i = j
+                return self._block(ind)
+            return None
+        if re.fullmatch(r"[|>][-+]?", rest_nc):
+            return self._block_scalar(rest_nc, indent)
+        return _scalar(rest, where)
+
+    def _block_scalar(self, header, indent):
+        style, chomp = header[0], header[1:]
+        raw = []
+        while self.i < len(self.lines):
+            line = self.lines[self.i]
+            if line.strip() == "" or self._indent(line) > indent:
+                raw.append(line)
+                self.i += 1
+            else:
+                break
+        # trailing blank lines belong to the chomping, not to the next key
+        body = [l for l in raw]
+        while body and body[-1].strip() == "":
+            body.pop()
+        if not body:
+            return ""
+        block_indent = min(self._indent(l) for l in body if l.strip())
+        lines = [l[block_indent:] if l.strip() else "" for l in body]
+        if style == "|":
+            text = "\n".join(lines)
+        else:  # folded: single newlines become spaces, blank lines newlines
+            out, para = [], []
+            for l in lines:
+                if l == "":
+                    out.append(" ".join(para))
+                    para = []
+                elif l.startswith(" "):
+                    raise YamlError(f"{self.where()}: more-indented lines in a folded scalar are not supported")
+                else:
+                    para.append(l)
+            out.append(" ".join(para))
+            text = "\n".join(out)
+        if chomp == "-":
+            return text
+        return text + "\n"
+
+    def _mapping(self, indent):
+        result = {}
+        while True:
+            i = self._significant()
+            if i is None:
+                return result
+            line = self.lines[i]
+            ind = self._indent(line)
+            if ind < indent:
+                return result
+            if ind > indent:
+                raise YamlError(f"{self.where(i)}: unexpected indentation")
+            content = line.strip()
+            if content == "-" or content.startswith("- "):
+                return result  # a sequence at the same indent ends this mapping
+            m = _KEY.match(content)
+            if not m:
+                raise YamlError(f"{self.where(i)}: expected 'key: value', got {content[:40]!r}")
+            key = _scalar(m.group(1), self.where(i))
+            if key in result:
+                raise YamlError(f"{self.where(i)}: duplicate key {key!r}")
+            self.i = i + 1
+            result[key] = self._value_after_key(m.group(2), indent, self.where(i))
+
+    def _sequence(self, indent):
+        result = []
+        while True:
+            i = self._significant()
+            if i is None:
+                return result
+            line = self.lines[i]
+            ind = self._indent(line)
+            content = line.strip()
+            if ind < indent or not (content == "-" or content.startswith("- ")):
+                if ind > indent:
+                    raise YamlError(f"{self.where(i)}: unexpected indentation")
+                return result
+            if ind > indent:
+                raise YamlError(f"{self.where(i)}: unexpected indentation")
+            rest = content[1:].lstrip()
+            if rest == "" or rest.startswith("#"):
+                self.i = i + 1
+                j = self._significant()
+                if j is not None and self._indent(self.lines[j]) > indent:
+                    self.i = j
+                    result.append(self._block(self._indent(self.lines[j])))
+                else:
+                    result.append(None)
+                continue
+            col = ind + (len(content) - len(rest))
+            if _KEY.match(rest):
+                # "- key: value": a mapping whose keys sit at column `col`
+                self.lines[i] = " " * col + rest
+                self.i = i
+                result.append(self._mapping(col))
+            else:
+                self.i = i + 1
+                rest_nc = _strip_comment(rest).strip()
+                if re.fullmatch(r"[|>][-+]?", rest_nc):
+                    result.append(self._block_scalar(rest_nc, ind))
+                else:
+                    result.append(_scalar(rest, self.where(i)))
+
+
+def load_yaml(path):
+    with open(path, encoding="utf-8") as f:
+        return _Parser(f.read(), os.path.relpath(path)).parse()
+
+
+# ------------------------------------------------------------- PromQL names
+
+AGGREGATIONS = {"sum", "min", "max", "avg", "group", "stddev", "stdvar",
+                "count", "count_values", "bottomk", "topk", "quantile",
+                "limitk", "limit_ratio"}
+LABEL_LIST_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right"}
+KEYWORDS = {"and", "or", "unless", "offset", "bool", "inf", "nan", "atan2"}
+FUNCTIONS = {
+    "abs", "absent", "absent_over_time", "acos", "acosh", "asin", "asinh",
+    "atan", "atanh", "avg_over_time", "ceil", "changes", "clamp", "clamp_max",
+    "clamp_min", "cos", "cosh", "count_over_time", "day_of_month",
+    "day_of_week", "day_of_year", "days_in_month", "deg", "delta", "deriv",
+    "exp", "floor", "histogram_avg", "histogram_count", "histogram_fraction",
+    "histogram_quantile", "histogram_stddev", "histogram_stdvar",
+    "histogram_sum", "holt_winters", "hour", "idelta", "increase", "irate",
+    "label_join", "label_replace", "last_over_time", "ln", "log10", "log2",
+    "mad_over_time", "max_over_time", "min_over_time", "minute", "month",
+    "pi", "predict_linear", "present_over_time", "quantile_over_time", "rad",
+    "rate", "resets", "round", "scalar", "sgn", "sin", "sinh", "sort",
+    "sort_desc", "sort_by_label", "sort_by_label_desc", "sqrt",
+    "stddev_over_time", "stdvar_over_time", "sum_over_time", "tan", "tanh",
+    "time", "timestamp", "vector", "year", "start", "end",
+}
+# Grafana's built-in variables, and what to put in their place for promtool.
+GRAFANA_BUILTINS = {"__rate_interval": "5m", "__interval": "1m",
+                    "__range": "1h", "__range_s": "3600", "__range_ms": "3600000",
+                    "__interval_ms": "60000", "__auto": ""}
+# Series Prometheus itself writes for every target or rule.
+SYNTHETIC_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
+                    "scrape_samples_post_metric_relabeling",
+                    "scrape_series_added", "ALERTS", "ALERTS_FOR_STATE"}
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::[A-Za-z]+)?\}|\$([A-Za-z_][A-Za-z0-9_]*)|\[\[([A-Za-z_][A-Za-z0-9_]*)(?::[A-Za-z]+)?\]\]")
+_IDENT = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
+
+
+def grafana_variables(expr):
+    return {a or b or c for a, b, c in _VAR.findall(expr)}
+
+
+def substitute_variables(expr):
+    """Replace Grafana variables by values that keep the PromQL valid."""
+    def repl(m):
+        name = m.group(1) or m.group(2) or m.group(3)
+        return GRAFANA_BUILTINS.get(name, "x")
+    return _VAR.sub(repl, expr)
+
+
+def metric_names(expr):
+    """Metric names an expression selects (a light lexer, not a parser).
+
+    Skips strings, label matchers {...}, ranges [...], numbers and durations,
+    keywords, label lists of by/without/on/ignoring/group_*, and function and
+    aggregation names.  Returns (names, unknown_functions).
+    """
+    src = substitute_variables(expr)
+    names, unknown = set(), set()
+    i, n = 0, len(src)
+
+    def skip_balanced(i, open_ch, close_ch):
+        depth, quote = 0, None
+        while i < n:
+            ch = src[i]
+            if quote:
+                if ch == "\\":
+                    i += 1
+                elif ch == quote:
+                    quote = None
+            elif ch in "\"'`":
+                quote = ch
+            elif ch == open_ch:
+                depth += 1
+            elif ch == close_ch:
+                depth -= 1
+                if depth == 0:
+                    return i + 1
+            i += 1
+        return i
+
+    def next_nonspace(i):
+        while i < n and src[i].isspace():
+            i += 1
+        return i
+
+    while i < n:
+        ch = src[i]
+        if ch == "#":  # PromQL comment
+            while i < n and src[i] != "\n":
+                i += 1
+        elif ch in "\"'`":
+            j = i + 1
+            while j < n and src[j] != ch:
+                j += 2 if src[j] == "\\" and ch != "`" else 1
+            i = j + 1
+        elif ch == "{":
+            i = skip_balanced(i, "{", "}")
+        elif ch == "[":
+            i = skip_balanced(i, "[", "]")
+        elif ch.isdigit() or (ch == "." and i + 1 < n and src[i + 1].isdigit()):
+            i += 1
+            while i < n and (src[i].isalnum() or src[i] in "._"):
+                i += 1
+        elif _IDENT.match(src, i):
+            word = _IDENT.match(src, i).group(0)
+            i += len(word)
+            j = next_nonspace(i)
+            nxt = src[j] if j < n else ""
+            low = word.lower()
+            if low in LABEL_LIST_KEYWORDS:
+                if nxt == "(":
+                    i = skip_balanced(j, "(", ")")
+            elif low in KEYWORDS:
+                pass
+            elif word in AGGREGATIONS and (nxt == "(" or src.startswith(("by", "without"), j)):
+                pass
+            elif nxt == "(":
+                if word not in FUNCTIONS:
+                    unknown.add(word)
+            else:
+                names.add(word)
+        else:
+            i += 1
+    return names, unknown
+
+
+def label_values_metric(query):
+    """The metric part of a Grafana label_values() variable query."""
+    m = re.fullmatch(r"\s*label_values\(\s*(?:(.+?)\s*,\s*)?([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*", query)
+    if not m:
+        return None
+    return m.group(1) or ""
+
+
+# ------------------------------------------------------------------ checks
+
+
+class Linter:
+    def __init__(self, root, promtool=None):
+        self.root = root
+        self.promtool = promtool
+        self.problems = []
+        self.contract = set()
+        self.recorded = set()
+        self.dashboard_exprs = []  # (where, expr) for the promtool pass
+
+    def fail(self, where, msg):
+        self.problems.append(f"{where}: {msg}")
+
+    def rel(self, path):
+        return os.path.relpath(path, os.path.dirname(self.root) or ".")
+
+    # metrics.txt
+    def load_contract(self):
+        path = os.path.join(self.root, "metrics.txt")
+        try:
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().split("\n")
+        except OSError as e:
+            self.fail(self.rel(path), f"cannot read the metric contract: {e.strerror}")
+            return
+        for no, line in enumerate(lines, 1):
+            name = line.split("#", 1)[0].strip()
+            if not name:
+                continue
+            if not re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", name):
+                self.fail(f"{self.rel(path)}:{no}", f"not a metric name: {name!r}")
+            elif name in self.contract:
+                self.fail(f"{self.rel(path)}:{no}", f"{name} listed twice")
+            self.contract.add(name)
+        if not self.contract:
+            self.fail(self.rel(path), "no metric names")
+
+    def check_expr(self, where, expr, allowed_extra=()):
+        if not isinstance(expr, str) or not expr.strip():
+            self.fail(where, "empty expr")
+            return
+        names, unknown = metric_names(expr)
+        for fn in sorted(unknown):
+            self.fail(where, f"unknown PromQL function {fn}() in: {one_line(expr)}")
+        for name in sorted(names):
+            if name in self.contract or name in allowed_extra or name in SYNTHETIC_SERIES:
+                continue
+            self.fail(where, f"metric {name} is not in the metric contract (metrics.txt): {one_line(expr)}")
+
+    # dashboards
+    def check_datasource_ref(self, where, ds):
+        if ds != {"type": "prometheus", "uid": "${datasource}"}:
+            self.fail(where, 'datasource must be {"type": "prometheus", "uid": "${datasource}"}, '
+                      f"got {json.dumps(ds)}")
+
+    def walk_datasources(self, where, node, path="$"):
+        """No datasource anywhere may name a concrete uid."""
+        if isinstance(node, dict):
+            for k, v in node.items():
+                p = f"{path}.{k}"
+                if k == "datasource" and v is not None:
+                    grafana_builtin = v == {"type": "grafana", "uid": "-- Grafana --"}
+                    ok = grafana_builtin or v in ("${datasource}", "$datasource") or (
+                        isinstance(v, dict) and v.get("uid") in ("${datasource}", "$datasource"))
+                    if not ok:
+                        self.fail(where, f"{p}: hard-coded datasource {json.dumps(v)}; use ${{datasource}}")
+                self.walk_datasources(where, v, p)
+        elif isinstance(node, list):
+            for idx, v in enumerate(node):
+                self.walk_datasources(where, v, f"{path}[{idx}]")
+
+    def check_dashboard(self, path, uids):
+        where = self.rel(path)
+        try:
+            with open(path, encoding="utf-8") as f:
+                d = json.load(f)
+        except (OSError, ValueError) as e:
+            self.fail(where, f"not valid JSON: {e}")
+            return
+        if not isinstance(d, dict):
+            self.fail(where, "top level is not a JSON object")
+            return
+        uid = d.get("uid")
+        if not isinstance(uid, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", uid):
+            self.fail(where, f'"uid" must be 1-40 characters of [A-Za-z0-9_-], got {uid!r}')
+        elif uid in uids:
+            self.fail(where, f'uid {uid!r} is also used by {uids[uid]}')
+        else:
+            uids[uid] = where
+        if not (isinstance(d.get("title"), str) and d["title"].strip()):
+            self.fail(where, 'dashboard has no "title"')
+        sv = d.get("schemaVersion")
+        if not isinstance(sv, int) or isinstance(sv, bool) or sv < 39:
+            self.fail(where, f'"schemaVersion" must be an integer >= 39, got {sv!r}')
+        if d.get("id") is not None:
+            self.fail(where, '"id" must be null so that importing never overwrites another dashboard')
+
+        inputs = d.get("__inputs") or []
+        if not any(isinstance(x, dict) and x.get("name") == "DS_PROMETHEUS"
+                   and x.get("type") == "datasource" and x.get("pluginId") == "prometheus"
+                   for x in inputs):
+            self.fail(where, '"__inputs" must declare DS_PROMETHEUS (type datasource, pluginId prometheus)')
+
+        variables = (d.get("templating") or {}).get("list") or []
+        defined = set(GRAFANA_BUILTINS)
+        ds_vars = [v for v in variables if isinstance(v, dict) and v.get("name") == "datasource"]
+        if not ds_vars:
+            self.fail(where, 'no template variable named "datasource"')
+        elif ds_vars[0].get("type") != "datasource" or ds_vars[0].get("query") != "prometheus":
+            self.fail(where, 'variable "datasource" must have type "datasource" and query "prometheus"')
+        for v in variables:
+            if not isinstance(v, dict) or not v.get("name"):
+                self.fail(where, f"template variable without a name: {v!r}")
+                continue
+            defined.add(v["name"])
+        for v in variables:
+            if not isinstance(v, dict) or v.get("type") != "query":
+                continue
+            vw = f"{where}: variable {v.get('name')}"
+            self.check_datasource_ref(vw, v.get("datasource"))
+            q = v.get("query")
+            if isinstance(q, dict):
+                q = q.get("query")
+            if not isinstance(q, str) or not q.strip():
+                self.fail(vw, "query variable without a query")
+                continue
+            self.check_variables_used(vw, q, defined)
+            lv = label_values_metric(q)
+            if lv is None:
+                self.fail(vw, f"expected a label_values(...) query, got {q!r}")
+            elif lv:
+                self.check_expr(vw, lv)
+                self.dashboard_exprs.append((vw, lv))
+
+        for ann in (d.get("annotations") or {}).get("list") or []:
+            if not isinstance(ann, dict) or ann.get("builtIn"):
+                continue
+            aw = f"{where}: annotation {ann.get('name')!r}"
+            self.check_datasource_ref(aw, ann.get("datasource"))
+            expr = ann.get("expr") or (ann.get("target") or {}).get("expr")
+            self.check_expr(aw, expr)
+            if expr:
+                self.check_variables_used(aw, expr, defined)
+                self.dashboard_exprs.append((aw, expr))
+
+        panels = list(iter_panels(d.get("panels") or []))
+        if not panels:
+            self.fail(where, "no panels")
+        ids, titles = {}, {}
+        for p in panels:
+            title = p.get("title")
+            pw = f"{where}: panel {title!r}" if title else f"{where}: panel id {p.get('id')}"
+            if not (isinstance(title, str) and title.strip()):
+                self.fail(pw, "panel has no title")
+            elif title in titles:
+                self.fail(pw, "two panels have this title")
+            titles[title] = True
+            pid = p.get("id")
+            if not isinstance(pid, int) or pid in ids:
+                self.fail(pw, f"panel id {pid!r} missing or not unique")
+            ids[pid] = True
+            gp = p.get("gridPos")
+            if not (isinstance(gp, dict) and all(isinstance(gp.get(k), int) for k in "hwxy")):
+                self.fail(pw, "gridPos {h, w, x, y} missing")
+            if p.get("type") == "row":
+                continue  # rows only group panels: no query, no unit
+            if not (isinstance(p.get("description"), str) and p["description"].strip()):
+                self.fail(pw, "panel has no description")
+            unit = ((p.get("fieldConfig") or {}).get("defaults") or {}).get("unit")
+            if not (isinstance(unit, str) and unit.strip()):
+                self.fail(pw, "panel has no unit (fieldConfig.defaults.unit)")
+            self.check_datasource_ref(pw, p.get("datasource"))
+            targets = p.get("targets") or []
+            if not targets:
+                self.fail(pw, "panel has no targets")
+            refids = set()
+            for t in targets:
+                tw = f"{pw} target {t.get('refId')!r}"
+                if t.get("refId") in refids or not t.get("refId"):
+                    self.fail(tw, "refId missing or not unique")
+                refids.add(t.get("refId"))
+                self.check_datasource_ref(tw, t.get("datasource"))
+                expr = t.get("expr")
+                self.check_expr(tw, expr)
+                if isinstance(expr, str) and expr.strip():
+                    self.check_variables_used(tw, expr, defined)
+                    self.dashboard_exprs.append((tw, expr))
+        self.walk_datasources(where, d)
+
+    def check_variables_used(self, where, expr, defined):
+        for name in sorted(grafana_variables(expr) - defined):
+            self.fail(where, f"uses ${name}, which is not a template variable: {one_line(expr)}")
+
+    # rules
+    def check_rules(self, path, readme_anchors):
+        where = self.rel(path)
+        try:
+            doc = load_yaml(path)
+        except (OSError, YamlError) as e:
+            self.fail(where, f"cannot read: {e}")
+            return []
+        groups = doc.get("groups") if isinstance(doc, dict) else None
+        if not isinstance(groups, list) or not groups:
+            self.fail(where, "no rule groups")
+            return []
+        rules = []
+        for g in groups:
+            if not isinstance(g, dict) or not isinstance(g.get("rules"), list):
+                self.fail(where, f"group {g!r} has no rules list")
+                continue
+            for r in g["rules"]:
+                if isinstance(r, dict):
+                    rules.append((g.get("name"), r))
+        self.recorded = {r["record"] for _, r in rules if isinstance(r.get("record"), str)}
+        alerts = []
+        for gname, r in rules:
+            kind = "record" if "record" in r else "alert" if "alert" in r else None
+            name = r.get(kind) if kind else None
+            rw = f"{where}: {kind or 'rule'} {name or '?'}"
+            if not kind or not name:
+                self.fail(rw, f"rule in group {gname} is neither a record nor an alert")
+                continue
+            self.check_expr(rw, r.get("expr"), self.recorded)
+            if kind != "alert":
+                continue
+            alerts.append(name)
+            if not r.get("for"):
+                self.fail(rw, "alert without `for:` fires on a single evaluation")
+            sev = (r.get("labels") or {}).get("severity")
+            if sev not in ("warning", "critical"):
+                self.fail(rw, f"labels.severity must be warning or critical, got {sev!r}")
+            ann = r.get("annotations") or {}
+            for key in ("summary", "description", "runbook_url"):
+                if not (isinstance(ann.get(key), str) and ann[key].strip()):
+                    self.fail(rw, f"annotation {key} missing")
+            url = ann.get("runbook_url")
+            if isinstance(url, str) and url.strip():
+                m = re.fullmatch(r"dashboards/README\.md#([a-z0-9_-]+)", url)
+                if not m:
+                    self.fail(rw, f'runbook_url must be "dashboards/README.md#<anchor>", got {url!r}')
+                elif m.group(1) not in readme_anchors:
+                    self.fail(rw, f"runbook_url anchor #{m.group(1)} has no heading in dashboards/README.md")
+                elif m.group(1) != name.lower():
+                    self.fail(rw, f"runbook_url anchor should be #{name.lower()}")
+        if len(set(alerts)) != len(alerts):
+            self.fail(where, "an alert name is used twice")
+        return alerts
+
+    def check_rule_tests(self, path, alerts):
+        where = self.rel(path)
+        try:
+            doc = load_yaml(path)
+        except (OSError, YamlError) as e:
+            self.fail(where, f"cannot read: {e}")
+            return
+        fires, silent = set(), set()
+        for t in (doc or {}).get("tests") or []:
+            for a in (t or {}).get("alert_rule_test") or []:
+                name = (a or {}).get("alertname")
+                exp = (a or {}).get("exp_alerts")
+                if exp in (None, [], ""):
+                    silent.add(name)
+                else:
+                    fires.add(name)
+        for name in alerts:
+            if name not in fires:
+                self.fail(where, f"no test in which {name} fires")
+            if name not in silent:
+                self.fail(where, f"no test in which {name} stays silent (exp_alerts: [])")
+        for name in sorted((fires | silent) - set(alerts)):
+            self.fail(where, f"tests an alert that the rules do not define: {name}")
+
+    def check_promql_syntax(self):
+        """Let promtool parse every dashboard expression."""
+        rules = ["groups:", "  - name: dashboard-exprs", "    rules:"]
+        for k, (_, expr) in enumerate(self.dashboard_exprs):
+            rules.append(f"      - record: dashboard_expr_{k}")
+            rules.append(f"        expr: {json.dumps(substitute_variables(expr))}")
+        with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as f:
+            f.write("\n".join(rules) + "\n")
+            tmp = f.name
+        try:
+            out = subprocess.run([self.promtool, "check", "rules", tmp],
+                                 capture_output=True, text=True, timeout=60)
+        except OSError as e:
+            self.fail("promtool", f"cannot run {self.promtool}: {e.strerror}")
+            return
+        finally:
+            os.unlink(tmp)
+        if out.returncode != 0:
+            text = out.stdout + out.stderr
+            bad = {int(k) for k in re.findall(r"dashboard_expr_(\d+)", text)}
+            for k in sorted(bad):
+                w, expr = self.dashboard_exprs[k]
+                self.fail(w, f"promtool cannot parse: {one_line(expr)}")
+            if not bad:
+                self.fail("promtool", "check rules failed: " + one_line(text))
+
+    def run(self):
+        self.load_contract()
+        readme = os.path.join(self.root, "README.md")
+        anchors = readme_anchors(readme)
+        if anchors is None:
+            self.fail(self.rel(readme), "cannot read")
+            anchors = set()
+        dashboards = sorted(f for f in os.listdir(self.root) if f.endswith(".json"))
+        if not dashboards:
+            self.fail(self.rel(self.root), "no dashboards (*.json)")
+        uids = {}
+        for name in dashboards:
+            self.check_dashboard(os.path.join(self.root, name), uids)
+        rules = os.path.join(self.root, "rules", "socklife.rules.yml")
+        alerts = self.check_rules(rules, anchors)
+        self.check_rule_tests(os.path.join(self.root, "rules", "socklife.rules.test.yml"), alerts)
+        if self.promtool and self.dashboard_exprs:
+            self.check_promql_syntax()
+        return dashboards, alerts
+
+
+def iter_panels(panels):
+    for p in panels:
+        if isinstance(p, dict):
+            yield p
+            yield from iter_panels(p.get("panels") or [])
+
+
+def one_line(text):
+    return " ".join(str(text).split())
+
+
+def readme_anchors(path):
+    """GitHub-style anchors of the Markdown headings in `path`."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return None
+    anchors, seen = set(), {}
+    in_code = False
+    for line in text.split("\n"):
+        if line.startswith("```"):
+            in_code = not in_code
+            continue
+        m = None if in_code else re.match(r"#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if not m:
+            continue
+        slug = re.sub(r"[^\w\- ]", "", m.group(1).lower()).replace(" ", "-")
+        if slug in seen:
+            seen[slug] += 1
+            slug = f"{slug}-{seen[slug]}"
+        else:
+            seen[slug] = 0
+        anchors.add(slug)
+    return anchors
+
+
+def main(argv):
+    args, promtool = [], None
+    it = iter(argv[1:])
+    for a in it:
+        if a == "--promtool":
+            promtool = next(it, None)
+            if not promtool:
+                print("usage: lint.py [--promtool PATH] [DIR]", file=sys.stderr)
+                return 2
+        elif a in ("-h", "--help"):
+            print(__doc__)
+            return 0
+        elif a.startswith("-"):
+            print(f"lint.py: unknown option {a}\nusage: lint.py [--promtool PATH] [DIR]", file=sys.stderr)
+            return 2
+        else:
+            args.append(a)
+    if len(args) > 1:
+        print("usage: lint.py [--promtool PATH] [DIR]", file=sys.stderr)
+        return 2
+    root = os.path.abspath(args[0] if args else os.path.dirname(os.path.abspath(__file__)))
+    linter = Linter(root, promtool)
+    dashboards, alerts = linter.run()
+    if linter.problems:
+        for p in linter.problems:
+            print(f"lint: {p}", file=sys.stderr)
+        print(f"lint: FAILED, {len(linter.problems)} problem(s)", file=sys.stderr)
+        return 1
+    print(f"lint: OK: {len(dashboards)} dashboards, {len(linter.dashboard_exprs)} dashboard queries, "
+          f"{len(alerts)} alerts, {len(linter.recorded)} recording rules, "
+          f"{len(linter.contract)} contract metrics"
+          + (", PromQL parsed by promtool" if promtool else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
