@@ -34,3 +34,13 @@ const uint8_t *proto_states(enum sl_proto p)
 }
 
 const char *state_name(unsigned state) { return state < ST_COUNT ? state_names[state] : NULL; }
+
+bool proto_has_state(enum sl_proto p, unsigned state)
+{
+	if (state == 0)
+		return false;
+	for (const uint8_t *st = proto_states(p); *st; st++)
+		if (*st == state)
+			return true;
+	return false;
+}

@@ -10,6 +10,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
+#include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -24,13 +25,32 @@ static const uint8_t ipproto_of[PROTO_COUNT] = {
 	[PROTO_UDP] = IPPROTO_UDP,
 };
 
+static size_t build_unix(void *buf, size_t cap, const struct sockdiag_request *req, uint32_t seq)
+{
+	size_t len = MNL_ALIGN(sizeof(struct nlmsghdr)) + MNL_ALIGN(sizeof(struct unix_diag_req));
+	if (cap < len)
+		return 0;
+	memset(buf, 0, len);
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	struct unix_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
+	r->sdiag_family = AF_UNIX;
+	r->udiag_states = req->states;
+	r->udiag_show = UDIAG_SHOW_PEER; /* to tell a connection whose peer is gone */
+	return nlh->nlmsg_len;
+}
+
 size_t sockdiag_build_request(void *buf, size_t cap, const struct sockdiag_request *req,
 			      uint32_t seq)
 {
 	bool both = req->family == AF_UNSPEC;
 	size_t body = both ? sizeof(struct inet_diag_req) : sizeof(struct inet_diag_req_v2);
 
-	if (req->proto >= PROTO_UNIX || (both && req->proto != PROTO_TCP))
+	if (req->proto == PROTO_UNIX)
+		return build_unix(buf, cap, req, seq);
+	if (req->proto >= PROTO_COUNT || (both && req->proto != PROTO_TCP))
 		return 0;
 	if (cap < MNL_ALIGN(sizeof(struct nlmsghdr)) + MNL_ALIGN(body))
 		return 0;
@@ -98,6 +118,23 @@ static void parse_attrs(const struct nlmsghdr *nlh, struct sl_socket *s)
 	}
 }
 
+/* De-duplicate by cookie, then hand the socket over. */
+static int deliver(struct sockdiag_parser *p, const struct sl_socket *s)
+{
+	if (p->seen) {
+		int fresh = cookieset_add(p->seen, s->cookie);
+		if (fresh < 0)
+			return fail(-fresh);
+		if (!fresh) {
+			p->stats.duplicates++;
+			return MNL_CB_OK;
+		}
+	}
+	p->stats.sockets++;
+	p->cb(s, p->ctx);
+	return MNL_CB_OK;
+}
+
 static int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct sockdiag_parser *p = data;
@@ -111,7 +148,7 @@ static int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
 	m = mnl_nlmsg_get_payload(nlh);
 
 	unsigned state = m->idiag_state == ST_NEW_SYN_RECV ? ST_SYN_RECV : m->idiag_state;
-	if (state == 0 || state >= ST_NEW_SYN_RECV) {
+	if (!proto_has_state(p->proto, state)) {
 		p->stats.unknown_states++;
 		return MNL_CB_OK;
 	}
@@ -132,18 +169,56 @@ static int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
 	};
 	parse_attrs(nlh, &s);
 
-	if (p->seen) {
-		int fresh = cookieset_add(p->seen, s.cookie);
-		if (fresh < 0)
-			return fail(-fresh);
-		if (!fresh) {
-			p->stats.duplicates++;
-			return MNL_CB_OK;
+	return deliver(p, &s);
+}
+
+static int unix_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct sockdiag_parser *p = data;
+	const struct unix_diag_msg *m;
+	const struct nlattr *attr;
+
+	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+		return fail(EPROTO);
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
+		return fail(EBADMSG);
+	m = mnl_nlmsg_get_payload(nlh);
+	if (!proto_has_state(PROTO_UNIX, m->udiag_state)) {
+		p->stats.unknown_states++;
+		return MNL_CB_OK;
+	}
+	struct sl_socket s = {
+		.cookie = (uint64_t)m->udiag_cookie[1] << 32 | m->udiag_cookie[0],
+		.inode = m->udiag_ino,
+		.family = AF_UNIX,
+		.proto = PROTO_UNIX,
+		.state = m->udiag_state,
+		.type = m->udiag_type,
+	};
+	mnl_attr_for_each(attr, nlh, sizeof(*m)) {
+		switch (mnl_attr_get_type(attr)) {
+		case UNIX_DIAG_PEER:
+			if (mnl_attr_get_payload_len(attr) >= sizeof(uint32_t)) {
+				s.has_peer = true;
+				s.peer_inode = mnl_attr_get_u32(attr);
+			}
+			break;
+		case UNIX_DIAG_SHUTDOWN:
+			if (mnl_attr_get_payload_len(attr) >= sizeof(uint8_t))
+				s.shutdown = mnl_attr_get_u8(attr);
+			break;
+		default:
+			break;
 		}
 	}
-	p->stats.sockets++;
-	p->cb(&s, p->ctx);
-	return MNL_CB_OK;
+	return deliver(p, &s);
+}
+
+bool sockdiag_unix_peer_gone(const struct sl_socket *s)
+{
+	return s->proto == PROTO_UNIX && s->state == ST_ESTABLISHED &&
+	       (s->type == SOCK_STREAM || s->type == SOCK_SEQPACKET) && s->shutdown == 3 &&
+	       (!s->has_peer || s->peer_inode == 0);
 }
 
 /* NLMSG_DONE may carry the dump's error (e.g. a diag module that is not
@@ -195,11 +270,12 @@ int sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len, uint3
 	int err = check_framing(buf, len);
 	if (err)
 		return err;
-	if (p->proto >= PROTO_UNIX)
+	if (p->proto >= PROTO_COUNT)
 		return -EPROTONOSUPPORT;
 
 	errno = 0;
-	int ret = mnl_cb_run2(buf, len, seq, portid, inet_msg_cb, p, control_cbs, NLMSG_MIN_TYPE);
+	int ret = mnl_cb_run2(buf, len, seq, portid, p->proto == PROTO_UNIX ? unix_msg_cb : inet_msg_cb,
+			      p, control_cbs, NLMSG_MIN_TYPE);
 	if (ret < 0)
 		return errno ? -errno : -EPROTO;
 	return ret == MNL_CB_STOP ? 0 : 1;

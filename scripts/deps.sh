@@ -7,7 +7,8 @@ set -eu
 runtime="libmnl0 libmicrohttpd12 zlib1g"
 build="build-essential cmake pkg-config git libmnl-dev libmicrohttpd-dev zlib1g-dev"
 # promtool comes with Debian's prometheus package; ss with iproute2.
-test="libcmocka-dev iproute2 python3 prometheus valgrind curl chromium"
+test="libcmocka-dev iproute2 python3 python3-yaml prometheus valgrind curl chromium
+	systemd groff strace dpkg-dev adduser init-system-helpers shellcheck"
 
 want="$runtime $build"
 [ "${1:-}" = "--test" ] && want="$want $test"

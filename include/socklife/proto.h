@@ -7,6 +7,7 @@
 #ifndef SOCKLIFE_PROTO_H
 #define SOCKLIFE_PROTO_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum sl_proto { PROTO_TCP, PROTO_UDP, PROTO_UNIX, PROTO_COUNT };
@@ -32,6 +33,9 @@ const char *proto_name(enum sl_proto p);
 
 /* The states protocol `p` emits, in exposition order, ending with 0. */
 const uint8_t *proto_states(enum sl_proto p);
+
+/* Is `state` one that protocol `p` reports? */
+bool proto_has_state(enum sl_proto p, unsigned state);
 
 /* "established", "close_wait", ...; NULL for a number that is no state. */
 const char *state_name(unsigned state);

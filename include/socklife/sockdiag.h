@@ -27,20 +27,30 @@ struct sl_socket {
 	uint32_t expires_ms;
 	uint16_t sport;   /* host byte order */
 	uint16_t dport;
-	uint8_t family;   /* AF_INET or AF_INET6 */
+	uint8_t family;   /* AF_INET, AF_INET6 or AF_UNIX */
 	uint8_t proto;    /* enum sl_proto */
 	uint8_t state;    /* enum sl_state; NEW_SYN_RECV is folded into SYN_RECV */
 	uint8_t timer;
 	bool has_info;    /* the dump asked for tcp_info and the kernel gave it */
 	uint32_t last_ack_recv_ms; /* tcp_info: time since the peer last ACKed */
+	/* UNIX only */
+	uint8_t type;      /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+	uint8_t shutdown;  /* bit 1: no more receives, bit 2: no more sends */
+	bool has_peer;     /* the kernel reported a peer (connected sockets) */
+	uint64_t peer_inode; /* 0 with has_peer: the peer has been closed */
 };
+
+/* A UNIX stream socket whose peer has closed: still "established", shut
+ * down both ways, its peer gone.  Only its holder can end it by close():
+ * the UNIX twin of TCP's CLOSE_WAIT. */
+bool sockdiag_unix_peer_gone(const struct sl_socket *s);
 
 /* What a dump request asks for. */
 struct sockdiag_request {
 	enum sl_proto proto;
 	/* AF_INET or AF_INET6; AF_UNSPEC asks for both in one walk of the kernel's
 	 * hash (TCP only, through the older TCPDIAG_GETSOCK request, which the
-	 * kernel serves with family "unspecified"). */
+	 * kernel serves with family "unspecified").  Ignored for UNIX. */
 	uint8_t family;
 	uint32_t states; /* bit (1 << state) for every state wanted */
 	bool tcp_info;   /* also ask for tcp_info (costs ~230 bytes per socket) */

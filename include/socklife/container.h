@@ -1,0 +1,35 @@
+/* container.h - which container a process runs in, from its cgroup path.
+ *
+ * Container runtimes put each container in a cgroup whose name holds the
+ * container's 64-hex id:
+ *
+ *   docker (systemd)       .../docker-<id>.scope
+ *   docker (cgroupfs)      /docker/<id>
+ *   containerd / CRI       .../kubepods-<qos>-pod<uid>.slice/cri-containerd-<id>.scope
+ *   CRI (cgroupfs driver)  /kubepods/<qos>/pod<uid>/<id>
+ *   CRI-O                  .../crio-<id>.scope
+ *   podman                 .../libpod-<id>.scope
+ *
+ * The id is shortened the way the runtime's own tool shows it (docker and
+ * podman: 12 characters, crictl: 13).  A process in none of these is a
+ * host process: empty id. */
+#ifndef SOCKLIFE_CONTAINER_H
+#define SOCKLIFE_CONTAINER_H
+
+#include <stddef.h>
+
+#define CONTAINER_ID_MAX 16
+#define CONTAINER_CGROUP_MAX 256
+
+struct container_ref {
+	char id[CONTAINER_ID_MAX];   /* short id; "" for host processes */
+	char runtime[16];            /* "docker", "containerd", "cri-o", "podman", "cri" */
+	char pod_uid[40];            /* Kubernetes pod UID, "" outside Kubernetes */
+	char cgroup[CONTAINER_CGROUP_MAX]; /* the cgroup path (may be cut short) */
+};
+
+/* Parse the text of /proc/PID/cgroup (v1 or v2).  Returns 1 and fills
+ * `out` when the process is in a container, 0 when not (out->id is ""). */
+int container_parse_cgroup(const char *buf, size_t len, struct container_ref *out);
+
+#endif

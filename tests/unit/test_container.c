@@ -1,0 +1,93 @@
+/* test_container.c - container ids from real cgroup path shapes. */
+#include <socklife/container.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#define ID "3f2a1b9c0d1e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a"
+
+struct shape {
+	const char *cgroup;
+	const char *id, *runtime, *pod;
+};
+
+static const struct shape shapes[] = {
+	/* docker, systemd driver, cgroup v2 */
+	{"0::/system.slice/docker-" ID ".scope\n", "3f2a1b9c0d1e", "docker", ""},
+	/* docker, cgroupfs driver, v2 and v1 */
+	{"0::/docker/" ID "\n", "3f2a1b9c0d1e", "docker", ""},
+	{"12:pids:/docker/" ID "\n11:memory:/docker/" ID "\n1:name=systemd:/docker/" ID "\n",
+	 "3f2a1b9c0d1e", "docker", ""},
+	/* Kubernetes with containerd, systemd driver */
+	{"0::/kubepods.slice/kubepods-burstable.slice/"
+	 "kubepods-burstable-pod4b9c2f6e_1d2a_4c3b_9f8e_7a6b5c4d3e2f.slice/"
+	 "cri-containerd-" ID ".scope\n",
+	 "3f2a1b9c0d1e4", "containerd", "4b9c2f6e-1d2a-4c3b-9f8e-7a6b5c4d3e2f"},
+	/* Guaranteed QoS: no QoS slice */
+	{"0::/kubepods.slice/kubepods-pod4b9c2f6e_1d2a_4c3b_9f8e_7a6b5c4d3e2f.slice/"
+	 "cri-containerd-" ID ".scope\n",
+	 "3f2a1b9c0d1e4", "containerd", "4b9c2f6e-1d2a-4c3b-9f8e-7a6b5c4d3e2f"},
+	/* Kubernetes, cgroupfs driver (v1) */
+	{"10:cpu,cpuacct:/kubepods/besteffort/pod4b9c2f6e-1d2a-4c3b-9f8e-7a6b5c4d3e2f/" ID "\n",
+	 "3f2a1b9c0d1e4", "cri", "4b9c2f6e-1d2a-4c3b-9f8e-7a6b5c4d3e2f"},
+	/* CRI-O */
+	{"0::/kubepods.slice/kubepods-besteffort.slice/"
+	 "kubepods-besteffort-pod11111111_2222_3333_4444_555555555555.slice/crio-" ID ".scope\n",
+	 "3f2a1b9c0d1e4", "cri-o", "11111111-2222-3333-4444-555555555555"},
+	/* podman, rootful and rootless */
+	{"0::/machine.slice/libpod-" ID ".scope\n", "3f2a1b9c0d1e", "podman", ""},
+	{"0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID ".scope/container\n",
+	 "3f2a1b9c0d1e", "podman", ""},
+	/* docker in a nested scope (the process sits in a sub-cgroup) */
+	{"0::/system.slice/docker-" ID ".scope/init.scope\n", "3f2a1b9c0d1e", "docker", ""},
+};
+
+static void test_runtimes(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		struct container_ref c;
+		const char *cg = shapes[i].cgroup;
+		assert_int_equal(container_parse_cgroup(cg, strlen(cg), &c), 1);
+		assert_string_equal(c.id, shapes[i].id);
+		assert_string_equal(c.runtime, shapes[i].runtime);
+		assert_string_equal(c.pod_uid, shapes[i].pod);
+		assert_non_null(strstr(cg, c.cgroup));
+	}
+}
+
+static void test_host_processes(void **state)
+{
+	(void)state;
+	const char *host[] = {
+		"0::/init.scope\n",
+		"0::/system.slice/sshd.service\n",
+		"0::/user.slice/user-1000.slice/session-3.scope\n",
+		"0::/system.slice/docker.service\n",     /* dockerd itself */
+		"0::/machine.slice/libpod-conmon-" ID ".scope\n", /* podman's monitor */
+		"0::/system.slice/docker-" ID "x.scope\n", /* not an id */
+		"0::/docker/" "3F2A1B9C0D1E4F5A6B7C8D9E0F1A2B3C4D5E6F7A8B9C0D1E2F3A4B5C6D7E8F9A\n",
+		"garbage without colons\n",
+		"",
+		"0::/\n",
+	};
+	for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++) {
+		struct container_ref c;
+		assert_int_equal(container_parse_cgroup(host[i], strlen(host[i]), &c), 0);
+		assert_string_equal(c.id, "");
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_runtimes),
+		cmocka_unit_test(test_host_processes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
