@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Tests for lint.py: it passes on this directory, and it fails, with a message
+that names the problem, on copies of this directory with one defect each.
+
+    python3 dashboards/test_lint.py [-v]
+
+PROMTOOL in the environment (a path) adds the PromQL syntax case.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LINT = os.path.join(HERE, "lint.py")
+OVERVIEW = "socklife-overview.json"
+RULES = os.path.join("rules", "socklife.rules.yml")
+TESTS = os.path.join("rules", "socklife.rules.test.yml")
+
+
+def run_lint(root, *extra):
+    return subprocess.run([sys.executable, LINT, *extra, root],
+                          capture_output=True, text=True, timeout=120)
+
+
+class LintTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="socklife-lint-")
+        self.root = os.path.join(self.tmp, "dashboards")
+        os.mkdir(self.root)
+        os.mkdir(os.path.join(self.root, "rules"))
+        for name in os.listdir(HERE):
+            if name.endswith(".json") or name in ("metrics.txt", "README.md"):
+                shutil.copy(os.path.join(HERE, name), self.root)
+        for name in (RULES, TESTS):
+            shutil.copy(os.path.join(HERE, name), os.path.join(self.root, name))
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp)
+
+    # helpers
+    def dashboard(self, name=OVERVIEW):
+        with open(os.path.join(self.root, name), encoding="utf-8") as f:
+            return json.load(f)
+
+    def save(self, d, name=OVERVIEW):
+        with open(os.path.join(self.root, name), "w", encoding="utf-8") as f:
+            json.dump(d, f, indent=2)
+
+    def first_panel(self, d, kind="timeseries"):
+        return next(p for p in d["panels"] if p.get("type") == kind)
+
+    def edit_text(self, rel, old, new):
+        path = os.path.join(self.root, rel)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        self.assertIn(old, text, f"fixture text not found in {rel}")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text.replace(old, new, 1))
+
+    def assertFails(self, *messages, extra=()):
+        r = run_lint(self.root, *extra)
+        self.assertEqual(r.returncode, 1, f"lint passed but should not:\n{r.stdout}{r.stderr}")
+        for m in messages:
+            self.assertIn(m, r.stderr)
+        self.assertIn("FAILED", r.stderr)
+
+    # the real files
+    def test_repository_files_pass(self):
+        r = run_lint(HERE)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("lint: OK", r.stdout)
+
+    def test_copy_passes(self):
+        r = run_lint(self.root)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    # dashboards
+    def test_hard_coded_panel_datasource(self):
+        d = self.dashboard()
+        self.first_panel(d)["datasource"] = {"type": "prometheus", "uid": "P1809F7CD0C75ACF3"}
+        self.save(d)
+        self.assertFails("datasource must be", "hard-coded datasource")
+
+    def test_hard_coded_target_datasource(self):
+        d = self.dashboard()
+        self.first_panel(d)["targets"][0]["datasource"] = "Prometheus"
+        self.save(d)
+        self.assertFails("target 'A'", "datasource must be")
+
+    def test_missing_unit(self):
+        d = self.dashboard()
+        p = self.first_panel(d)
+        del p["fieldConfig"]["defaults"]["unit"]
+        self.save(d)
+        self.assertFails(f"panel {p['title']!r}: panel has no unit")
+
+    def test_missing_description(self):
+        d = self.dashboard()
+        p = self.first_panel(d, "stat")
+        p["description"] = "  "
+        self.save(d)
+        self.assertFails("panel has no description")
+
+    def test_missing_title(self):
+        d = self.dashboard()
+        self.first_panel(d, "table")["title"] = ""
+        self.save(d)
+        self.assertFails("panel has no title")
+
+    def test_unknown_metric_in_panel(self):
+        d = self.dashboard()
+        self.first_panel(d)["targets"][0]["expr"] = 'sum(socklife_socket{state="close_wait"})'
+        self.save(d)
+        self.assertFails("metric socklife_socket is not in the metric contract")
+
+    def test_unknown_metric_in_variable(self):
+        d = self.dashboard()
+        var = next(v for v in d["templating"]["list"] if v["name"] == "netns")
+        var["query"] = var["definition"] = "label_values(socklife_netns_sockets, netns)"
+        self.save(d)
+        self.assertFails("variable netns", "socklife_netns_sockets is not in the metric contract")
+
+    def test_unknown_function(self):
+        d = self.dashboard()
+        self.first_panel(d)["targets"][0]["expr"] = "rates(socklife_scans_total[5m])"
+        self.save(d)
+        self.assertFails("unknown PromQL function rates()")
+
+    def test_undefined_variable(self):
+        d = self.dashboard()
+        self.first_panel(d)["targets"][0]["expr"] = 'socklife_sockets{cluster=~"$cluster"}'
+        self.save(d)
+        self.assertFails("uses $cluster, which is not a template variable")
+
+    def test_no_datasource_variable(self):
+        d = self.dashboard()
+        d["templating"]["list"] = [v for v in d["templating"]["list"] if v["name"] != "datasource"]
+        self.save(d)
+        self.assertFails('no template variable named "datasource"')
+
+    def test_datasource_variable_of_wrong_kind(self):
+        d = self.dashboard()
+        d["templating"]["list"][0]["query"] = "loki"
+        self.save(d)
+        self.assertFails('variable "datasource" must have type "datasource" and query "prometheus"')
+
+    def test_missing_uid_schema_inputs(self):
+        d = self.dashboard()
+        del d["uid"]
+        d["schemaVersion"] = 27
+        d["__inputs"] = []
+        self.save(d)
+        self.assertFails('"uid" must be', '"schemaVersion" must be an integer >= 39',
+                         '"__inputs" must declare DS_PROMETHEUS')
+
+    def test_duplicate_uid(self):
+        d = self.dashboard()
+        d["uid"] = self.dashboard("socklife-process.json")["uid"]
+        self.save(d)
+        self.assertFails("is also used by")
+
+    def test_not_json(self):
+        with open(os.path.join(self.root, OVERVIEW), "a", encoding="utf-8") as f:
+            f.write("}")
+        self.assertFails("not valid JSON")
+
+    # rules
+    def test_unknown_metric_in_rule(self):
+        self.edit_text(RULES, "socklife_process_close_wait_oldest_seconds > 3600",
+                       "socklife_close_wait_oldest_seconds > 3600")
+        self.assertFails("alert SocklifeCloseWaitStale",
+                         "metric socklife_close_wait_oldest_seconds is not in the metric contract")
+
+    def test_alert_without_severity_or_runbook_section(self):
+        self.edit_text(RULES, "severity: critical", "severity: page")
+        self.edit_text(RULES, "#socklifedown'", "#socklife-down'")
+        self.assertFails("labels.severity must be warning or critical, got 'page'",
+                         "runbook_url anchor #socklife-down has no heading")
+
+    def test_alert_without_for(self):
+        self.edit_text(RULES, "        for: 2m\n", "")
+        self.assertFails("alert SocklifeScanStale: alert without `for:`")
+
+    def test_runbook_section_removed_from_readme(self):
+        self.edit_text("README.md", "### SocklifeScanErrors", "### Scan errors")
+        self.assertFails("runbook_url anchor #socklifescanerrors has no heading")
+
+    def test_alert_without_silent_test(self):
+        path = os.path.join(self.root, TESTS)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        start = text.index("  - name: FdLimitNear stays silent")
+        end = text.index("  # ---", start)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text[:start] + text[end:])
+        self.assertFails("no test in which SocklifeFdLimitNear stays silent")
+
+    def test_unsupported_yaml(self):
+        self.edit_text(RULES, "        labels:\n          severity: critical",
+                       "        labels: {severity: critical}")
+        self.assertFails("unsupported YAML construct")
+
+    def test_metric_contract_without_a_name(self):
+        self.edit_text("metrics.txt", "\nsocklife_tcp_orphans\n", "\n")
+        self.assertFails("metric socklife_tcp_orphans is not in the metric contract")
+
+    @unittest.skipUnless(os.environ.get("PROMTOOL"), "PROMTOOL not set")
+    def test_promql_syntax_error(self):
+        d = self.dashboard()
+        self.first_panel(d)["targets"][0]["expr"] = "sum by (netns (socklife_sockets)"
+        self.save(d)
+        self.assertFails("promtool cannot parse", extra=("--promtool", os.environ["PROMTOOL"]))
+
+
+if __name__ == "__main__":
+    unittest.main()
