@@ -5,6 +5,8 @@
  * nothing once its arrays have grown to the host's size. */
 #include <socklife/procscan.h>
 
+#include <socklife/container.h>
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -17,8 +19,31 @@
 
 #define DENTS_BUF 32768
 
-int procscan_parse_stat(const char *buf, size_t len, char comm[PROC_COMM_MAX],
-			uint64_t *start_time)
+/* Field `want` (numbered as in proc(5)) of the fields after the comm, as a
+ * number.  `p` points just past the closing parenthesis, which is field 2. */
+static int stat_field(const char *p, const char *end, int want, uint64_t *out)
+{
+	for (int field = 3; field < want; field++) {
+		while (p < end && *p == ' ')
+			p++;
+		while (p < end && *p != ' ')
+			p++;
+	}
+	while (p < end && *p == ' ')
+		p++;
+	if (p >= end || !isdigit((unsigned char)*p))
+		return -EINVAL;
+	uint64_t v = 0;
+	for (; p < end && isdigit((unsigned char)*p); p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int procscan_parse_stat(const char *buf, size_t len, struct proc_stat *out)
 {
 	const char *open = memchr(buf, '(', len);
 	const char *close = NULL;
@@ -35,28 +60,14 @@ int procscan_parse_stat(const char *buf, size_t len, char comm[PROC_COMM_MAX],
 	size_t n = (size_t)(close - open - 1);
 	if (n >= PROC_COMM_MAX)
 		n = PROC_COMM_MAX - 1;
-	memcpy(comm, open + 1, n);
-	comm[n] = '\0';
+	memcpy(out->comm, open + 1, n);
+	out->comm[n] = '\0';
 
-	/* After ") " come fields 3 (state) onwards; start time is field 22. */
-	const char *p = close + 1, *end = buf + len;
-	for (int field = 3; field < 22; field++) {
-		while (p < end && *p == ' ')
-			p++;
-		while (p < end && *p != ' ')
-			p++;
-	}
-	while (p < end && *p == ' ')
-		p++;
-	if (p >= end || !isdigit((unsigned char)*p))
+	uint64_t flags;
+	if (stat_field(close + 1, buf + len, 9, &flags) < 0 ||
+	    stat_field(close + 1, buf + len, 22, &out->start_time) < 0)
 		return -EINVAL;
-	uint64_t v = 0;
-	for (; p < end && isdigit((unsigned char)*p); p++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	*start_time = v;
+	out->kernel_thread = (flags & 0x00200000) != 0; /* PF_KTHREAD */
 	return 0;
 }
 
@@ -213,6 +224,52 @@ static int scan_fds(struct procscan *ps, int piddir, uint32_t proc)
 	return 0;
 }
 
+static uint64_t id_hash(const char *id)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The index of the container a cgroup file names (0: none, a host
+ * process), adding it to the walk's table the first time.  -ENOMEM. */
+static int intern_container(struct procscan *ps, const char *cgroup, size_t len)
+{
+	struct container_ref ref;
+	if (!container_parse_cgroup(cgroup, len, &ref))
+		return 0;
+	if (ps->ncontainers + 1 >= ps->containers_cap / 2) {
+		/* Grow both the table and its index; rebuild the index. */
+		size_t cap = ps->containers_cap ? ps->containers_cap * 2 : 64;
+		struct container_ref *c = realloc(ps->containers, cap * sizeof(*c));
+		uint32_t *idx = c ? calloc(cap, sizeof(*idx)) : NULL;
+		if (!idx) {
+			if (c)
+				ps->containers = c;
+			return -ENOMEM;
+		}
+		ps->containers = c;
+		ps->containers_cap = cap;
+		free(ps->container_index);
+		ps->container_index = idx;
+		for (uint32_t i = 1; i <= ps->ncontainers; i++) {
+			size_t s = id_hash(c[i].id) & (cap - 1);
+			while (idx[s])
+				s = (s + 1) & (cap - 1);
+			idx[s] = i;
+		}
+	}
+	size_t mask = ps->containers_cap - 1, s = id_hash(ref.id) & mask;
+	for (; ps->container_index[s]; s = (s + 1) & mask)
+		if (strcmp(ps->containers[ps->container_index[s]].id, ref.id) == 0)
+			return (int)ps->container_index[s];
+	uint32_t i = (uint32_t)++ps->ncontainers; /* entry 0 stays "no container" */
+	ps->containers[i] = ref;
+	ps->container_index[s] = i;
+	return (int)i;
+}
+
 /* Read one process.  Returns 1 if it was recorded, 0 if it is to be skipped
  * (vanished, kernel thread), -ENOMEM. */
 static int scan_proc(struct procscan *ps, int rootfd, int32_t pid)
@@ -242,19 +299,34 @@ static int scan_proc(struct procscan *ps, int rootfd, int32_t pid)
 	pi->pid = pid;
 	size_t holders_before = ps->nholders;
 
+	struct proc_stat st;
 	ssize_t len = read_at(piddir, "stat", buf, sizeof(buf));
-	if (len < 0 || procscan_parse_stat(buf, (size_t)len, pi->comm, &pi->start_time) < 0) {
+	if (len < 0 || procscan_parse_stat(buf, (size_t)len, &st) < 0) {
 		ps->stats.vanished_procs++;
 		goto out;
+	}
+	if (st.kernel_thread)
+		goto out; /* no fds, no sockets: nothing to report */
+	memcpy(pi->comm, st.comm, sizeof(pi->comm));
+	pi->start_time = st.start_time;
+
+	len = read_at(piddir, "cgroup", buf, sizeof(buf));
+	if (len > 0) {
+		int c = intern_container(ps, buf, (size_t)len);
+		if (c < 0) {
+			ret = c;
+			goto out;
+		}
+		pi->container = (uint32_t)c;
 	}
 	len = read_at(piddir, "limits", buf, sizeof(buf));
 	if (len >= 0)
 		procscan_parse_limits(buf, (size_t)len, &pi->fd_limit);
 
-	struct stat st;
-	if (fstatat(piddir, "ns/net", &st, 0) == 0) {
-		pi->netns_dev = st.st_dev;
-		pi->netns_ino = st.st_ino;
+	struct stat ns;
+	if (fstatat(piddir, "ns/net", &ns, 0) == 0) {
+		pi->netns_dev = ns.st_dev;
+		pi->netns_ino = ns.st_ino;
 	}
 
 	int err = scan_fds(ps, piddir, idx);
@@ -287,6 +359,9 @@ int procscan_run(struct procscan *ps)
 
 	ps->nprocs = 0;
 	ps->nholders = 0;
+	ps->ncontainers = 0;
+	if (ps->container_index)
+		memset(ps->container_index, 0, ps->containers_cap * sizeof(*ps->container_index));
 	memset(&ps->stats, 0, sizeof(ps->stats));
 	if (!ps->dents && !(ps->dents = malloc(DENTS_BUF)))
 		return -ENOMEM;
@@ -341,6 +416,11 @@ void procscan_free(struct procscan *ps)
 	free(ps->holders);
 	free(ps->dents);
 	free(ps->pids);
+	free(ps->containers);
+	free(ps->container_index);
+	ps->containers = NULL;
+	ps->container_index = NULL;
+	ps->ncontainers = ps->containers_cap = 0;
 	ps->procs = NULL;
 	ps->holders = NULL;
 	ps->dents = NULL;

@@ -51,7 +51,7 @@ static int reserve(void **p, size_t *cap, size_t want, size_t elem)
 /* Find or create the group of a process; returns its index or -ENOMEM. */
 static long group_of(struct tally *t, const struct proc_info *pi, int32_t pid, size_t mask)
 {
-	const char *container = ""; /* containers come with cgroup parsing */
+	const char *container = pi->container ? t->ps->containers[pi->container].id : "";
 	size_t s = key_hash(container, pi->comm, pid) & mask;
 
 	while (t->index[s] != UINT32_MAX) {

@@ -11,6 +11,8 @@
 #ifndef SOCKLIFE_PROCSCAN_H
 #define SOCKLIFE_PROCSCAN_H
 
+#include <socklife/container.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +27,7 @@ struct proc_info {
 	uint32_t nsockets; /* socket fds among them */
 	uint64_t fd_limit; /* soft RLIMIT_NOFILE; 0 = unlimited or unknown */
 	uint64_t netns_dev, netns_ino; /* network namespace; 0 when unreadable */
+	uint32_t container; /* index into procscan.containers; 0 = a host process */
 	bool fds_denied;   /* fd/ could not be read (no CAP_SYS_PTRACE / DAC_READ_SEARCH) */
 };
 
@@ -51,6 +54,10 @@ struct procscan {
 	char *dents;                 /* getdents64 buffer, kept between walks */
 	int32_t *pids;               /* the pid list of the current walk */
 	size_t pids_cap;
+	/* Containers seen by this walk; entry 0 is "none" (host processes). */
+	struct container_ref *containers;
+	size_t ncontainers, containers_cap;
+	uint32_t *container_index;   /* internal: hash of container ids */
 };
 
 /* Walk `ps->root`.  Returns 0, or -errno if the root itself cannot be read
@@ -60,10 +67,15 @@ void procscan_free(struct procscan *ps);
 
 /* Pure parsers, exposed for unit tests and fuzzers. */
 
+struct proc_stat {
+	char comm[PROC_COMM_MAX];
+	uint64_t start_time;
+	bool kernel_thread; /* PF_KTHREAD: holds no fds, skipped */
+};
+
 /* /proc/PID/stat: comm (between the first '(' and the last ')', since comm
- * may itself contain parentheses) and start time.  0 or -EINVAL. */
-int procscan_parse_stat(const char *buf, size_t len, char comm[PROC_COMM_MAX],
-			uint64_t *start_time);
+ * may itself contain parentheses), flags and start time.  0 or -EINVAL. */
+int procscan_parse_stat(const char *buf, size_t len, struct proc_stat *out);
 
 /* /proc/PID/limits: the soft "Max open files" (0 for unlimited).  0 or -EINVAL. */
 int procscan_parse_limits(const char *buf, size_t len, uint64_t *soft_nofile);

@@ -11,6 +11,7 @@
 #define SOCKLIFE_TALLY_H
 
 #include <socklife/config.h>
+#include <socklife/container.h>
 #include <socklife/netns.h>
 #include <socklife/owners.h>
 #include <socklife/procscan.h>
@@ -22,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONTAINER_MAX 72
+#define CONTAINER_MAX CONTAINER_ID_MAX
 
 /* What a process, or a group of them, holds.  A socket held several times
  * (dup'ed fds, forked members) counts once. */

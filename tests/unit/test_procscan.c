@@ -300,6 +300,41 @@ static void test_pid_reuse_gets_a_new_identity(void **state)
 	procscan_free(&ps);
 }
 
+static void test_containers_from_cgroups(void **state)
+{
+	(void)state;
+	const char docker[] = "0::/system.slice/docker-"
+			      "3f2a1b9c0d1e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a.scope\n";
+	const char other[] = "0::/docker/"
+			     "aaaabbbbccccddddeeeeffff00001111222233334444555566667777888899990\n";
+	add_proc(100, "web", 1, "1024");
+	add_fd(100, 3, "socket:[1]");
+	tu_write(docker, sizeof(docker) - 1, "%s/100/cgroup", root);
+	add_proc(101, "web", 2, "1024");
+	add_fd(101, 3, "socket:[2]");
+	tu_write(docker, sizeof(docker) - 1, "%s/101/cgroup", root);
+	add_proc(102, "db", 3, "1024");
+	add_fd(102, 3, "socket:[3]");
+	tu_write(other, sizeof(other) - 2, "%s/102/cgroup", root); /* 63 hex + 0: not an id */
+	add_proc(103, "sshd", 4, "1024");
+	add_fd(103, 3, "socket:[4]");
+	tu_write("0::/system.slice/ssh.service\n", 29, "%s/103/cgroup", root);
+
+	struct procscan ps = {.root = root};
+	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(ps.ncontainers, 1);
+	assert_int_equal(find(&ps, 100)->container, 1);
+	assert_int_equal(find(&ps, 101)->container, 1);
+	assert_int_equal(find(&ps, 102)->container, 0);
+	assert_int_equal(find(&ps, 103)->container, 0);
+	assert_string_equal(ps.containers[1].id, "3f2a1b9c0d1e");
+	assert_string_equal(ps.containers[1].runtime, "docker");
+	/* A second walk starts its table afresh. */
+	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(ps.ncontainers, 1);
+	procscan_free(&ps);
+}
+
 static void test_missing_root(void **state)
 {
 	(void)state;
@@ -311,29 +346,32 @@ static void test_missing_root(void **state)
 static void test_parse_stat(void **state)
 {
 	(void)state;
-	char comm[PROC_COMM_MAX];
-	uint64_t start;
-	const char ok[] = "7 (a (b) c) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 123456 9";
-	assert_int_equal(procscan_parse_stat(ok, strlen(ok), comm, &start), 0);
-	assert_string_equal(comm, "a (b) c");
-	assert_int_equal(start, 123456);
+	struct proc_stat st;
+	const char ok[] = "7 (a (b) c) R 1 2 3 4 5 4194560 8 9 10 11 12 13 14 15 16 17 18 19 123456 9";
+	assert_int_equal(procscan_parse_stat(ok, strlen(ok), &st), 0);
+	assert_string_equal(st.comm, "a (b) c");
+	assert_int_equal(st.start_time, 123456);
+	assert_false(st.kernel_thread);
+	const char kthread[] = "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 3 0 0";
+	assert_int_equal(procscan_parse_stat(kthread, strlen(kthread), &st), 0);
+	assert_true(st.kernel_thread);
 
 	const char short_[] = "7 (x) R 1 2 3";
-	assert_int_equal(procscan_parse_stat(short_, strlen(short_), comm, &start), -EINVAL);
+	assert_int_equal(procscan_parse_stat(short_, strlen(short_), &st), -EINVAL);
 	const char noparen[] = "7 x R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19";
-	assert_int_equal(procscan_parse_stat(noparen, strlen(noparen), comm, &start), -EINVAL);
+	assert_int_equal(procscan_parse_stat(noparen, strlen(noparen), &st), -EINVAL);
 	const char reversed[] = "7 )x( R";
-	assert_int_equal(procscan_parse_stat(reversed, strlen(reversed), comm, &start), -EINVAL);
+	assert_int_equal(procscan_parse_stat(reversed, strlen(reversed), &st), -EINVAL);
 	const char huge[] = "1 (x) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 99999999999999999999999";
-	assert_int_equal(procscan_parse_stat(huge, strlen(huge), comm, &start), -EINVAL);
+	assert_int_equal(procscan_parse_stat(huge, strlen(huge), &st), -EINVAL);
 
 	char longer[300];
 	memset(longer, 0, sizeof(longer));
 	strcpy(longer, "1 (");
 	memset(longer + 3, 'z', 100);
 	strcat(longer, ") S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 5");
-	assert_int_equal(procscan_parse_stat(longer, strlen(longer), comm, &start), 0);
-	assert_int_equal(strlen(comm), PROC_COMM_MAX - 1);
+	assert_int_equal(procscan_parse_stat(longer, strlen(longer), &st), 0);
+	assert_int_equal(strlen(st.comm), PROC_COMM_MAX - 1);
 }
 
 static void test_parse_limits_and_links(void **state)
@@ -372,6 +410,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fd_closes_mid_walk, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fds_not_readable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pid_reuse_gets_a_new_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_containers_from_cgroups, setup, teardown),
 		cmocka_unit_test(test_missing_root),
 		cmocka_unit_test(test_parse_stat),
 		cmocka_unit_test(test_parse_limits_and_links),
