@@ -92,6 +92,17 @@ static const char *set_proc_root(struct config *c, const char *a)
 	return NULL;
 }
 
+static const char *set_netns(struct config *c, const char *a)
+{
+	if (strcmp(a, "all") == 0)
+		c->all_netns = true;
+	else if (strcmp(a, "host") == 0)
+		c->all_netns = false;
+	else
+		return "must be all or host";
+	return NULL;
+}
+
 static const char *set_log_level(struct config *c, const char *a)
 {
 	static const char *const names[] = {"error", "warn", "info", "debug"};
@@ -167,6 +178,8 @@ static const struct option_spec options[] = {
 	 "        (adds a pid label)", set_group_by},
 	{"once", '1', NULL, NULL, "run one pass, print the exposition on stdout and exit", set_once},
 	{"proc-root", 0, "DIR", "/proc", "where procfs is mounted", set_proc_root},
+	{"netns", 0, "all|host", "all",
+	 "dump every network namespace, or only the one socklife runs in", set_netns},
 	{"log.level", 0, "LEVEL", "info", "error, warn, info or debug", set_log_level},
 	{"time-wait.top-ports", 0, "N", "10",
 	 "TIME_WAIT is reported for this many busiest ports per side, the rest\n"

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -125,4 +126,60 @@ int kstat_read_port_range(const char *path, uint16_t *lo, uint16_t *hi)
 	*lo = (uint16_t)v[0];
 	*hi = (uint16_t)v[1];
 	return 0;
+}
+
+int kstat_parse_protocols(const char *buf, size_t len, struct protocols *out)
+{
+	static const struct {
+		const char *name;
+		size_t offset;
+	} names[] = {
+		{"TCP", offsetof(struct protocols, tcp)},     {"TCPv6", offsetof(struct protocols, tcp)},
+		{"UDP", offsetof(struct protocols, udp)},     {"UDPv6", offsetof(struct protocols, udp)},
+		{"UNIX", offsetof(struct protocols, unix_)},
+		{"UNIX-STREAM", offsetof(struct protocols, unix_)},
+	};
+	const char *p = buf, *end = buf + len;
+
+	memset(out, 0, sizeof(*out));
+	if (len < 8 || memcmp(buf, "protocol", 8) != 0)
+		return -EINVAL;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		/* "NAME  size sockets ..." */
+		const char *name_end = p;
+		while (name_end < eol && *name_end != ' ')
+			name_end++;
+		size_t nl = (size_t)(name_end - p);
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			if (strlen(names[i].name) != nl || memcmp(p, names[i].name, nl) != 0)
+				continue;
+			char field[32];
+			const char *q = name_end;
+			uint64_t sockets = 0;
+			for (int col = 0; col < 2 && q < eol; col++) { /* skip size, read sockets */
+				while (q < eol && *q == ' ')
+					q++;
+				size_t fl = 0;
+				while (q < eol && *q != ' ' && fl < sizeof(field) - 1)
+					field[fl++] = *q++;
+				field[fl] = '\0';
+			}
+			sockets = strtoull(field, NULL, 10);
+			*(uint64_t *)((char *)out + names[i].offset) += sockets;
+		}
+		p = eol + 1;
+	}
+	return 0;
+}
+
+int kstat_read_protocols(const char *path, struct protocols *out)
+{
+	char buf[8192];
+	ssize_t n = read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	return kstat_parse_protocols(buf, (size_t)n, out);
 }

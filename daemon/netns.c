@@ -8,7 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int netns_id_of(const char *path, struct netns_id *id)
 {
@@ -90,4 +93,100 @@ void netns_label(const struct netns_names *n, const struct netns_id *id,
 		return;
 	}
 	snprintf(out, NETNS_LABEL_MAX, "ns-%" PRIu64, id->ino);
+}
+
+static int add_entry(struct netns_set *set, const struct netns_names *names,
+		     const struct netns_id *self, const struct netns_id *id)
+{
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 16;
+		void *p = realloc(set->e, cap * sizeof(*set->e));
+		if (!p)
+			return -ENOMEM;
+		set->e = p;
+		set->cap = cap;
+	}
+	struct netns_entry *e = &set->e[set->n++];
+	memset(e, 0, sizeof(*e));
+	e->id = *id;
+	e->self = same(id, self);
+	netns_label(names, id, self, e->label);
+	for (size_t i = 0; i < names->nnamed; i++)
+		if (same(id, &names->named[i].id))
+			memcpy(e->run_name, names->named[i].name, sizeof(e->run_name));
+	return 0;
+}
+
+static struct netns_entry *find(struct netns_set *set, const struct netns_id *id)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (same(&set->e[i].id, id))
+			return &set->e[i];
+	return NULL;
+}
+
+int netns_collect(struct netns_set *set, const struct netns_names *names,
+		  const struct netns_id *self, const struct proc_info *procs, size_t nprocs,
+		  bool all)
+{
+	set->n = 0;
+	int err = add_entry(set, names, self, self);
+	if (err || !all)
+		return err;
+	struct netns_entry *last = NULL;
+	for (size_t i = 0; i < nprocs; i++) {
+		struct netns_id id = {procs[i].netns_dev, procs[i].netns_ino};
+		if (!id.ino)
+			continue; /* unreadable without privilege */
+		if (last && same(&last->id, &id))
+			continue; /* neighbours usually share one */
+		struct netns_entry *e = find(set, &id);
+		if (!e) {
+			if ((err = add_entry(set, names, self, &id)))
+				return err;
+			e = &set->e[set->n - 1];
+		}
+		if (!e->pid)
+			e->pid = procs[i].pid;
+		last = e;
+	}
+	for (size_t i = 0; i < names->nnamed; i++)
+		if (!find(set, &names->named[i].id) &&
+		    (err = add_entry(set, names, self, &names->named[i].id)))
+			return err;
+	return 0;
+}
+
+void netns_set_free(struct netns_set *set)
+{
+	free(set->e);
+	memset(set, 0, sizeof(*set));
+}
+
+int netns_enter(const struct netns_entry *e, const char *proc_root, const char *run_dir)
+{
+	char path[4096];
+	struct stat st;
+
+	if (e->run_name[0])
+		snprintf(path, sizeof(path), "%s/%s", run_dir, e->run_name);
+	else if (e->pid)
+		snprintf(path, sizeof(path), "%s/%d/ns/net", proc_root, (int)e->pid);
+	else
+		return -ENOENT;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ESRCH ? -ENOENT : -errno;
+	int err = 0;
+	if (fstat(fd, &st) < 0 || st.st_dev != e->id.dev || st.st_ino != e->id.ino)
+		err = -ENOENT; /* the process died, its pid went to another namespace */
+	else if (setns(fd, CLONE_NEWNET) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int netns_return(int fd)
+{
+	return setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
 }

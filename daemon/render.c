@@ -15,6 +15,9 @@ enum family {
 	F_PROCESS_OPEN_FDS,
 	F_PROCESS_FD_USAGE,
 	F_UNRESOLVED,
+	F_UNIX_PEER_GONE,
+	F_CONTAINER_INFO,
+	F_NETNS_MODE,
 	F_CW_CAUSE,
 	F_CW_OLDEST,
 	F_UNHASHED,
@@ -58,6 +61,15 @@ static const struct {
 	[F_UNRESOLVED] = {"socklife_unresolved_sockets", "gauge",
 			  "Sockets with an inode that no readable fd holds (kernel sockets, fds in "
 			  "flight, or processes socklife may not inspect)."},
+	[F_UNIX_PEER_GONE] = {"socklife_process_unix_peer_gone_sockets", "gauge",
+			      "UNIX stream sockets of the group whose peer has closed (the UNIX twin "
+			      "of CLOSE_WAIT): only a close() here ends them."},
+	[F_CONTAINER_INFO] = {"socklife_container_info", "gauge",
+			      "Maps a container id to its runtime, cgroup path and Kubernetes pod "
+			      "UID (join with kube-state-metrics on uid); always 1."},
+	[F_NETNS_MODE] = {"socklife_netns_scan_mode", "gauge",
+			  "How a namespace was read: sock_diag from inside it, procfs "
+			  "(/proc/PID/net, without CAP_SYS_ADMIN) or none; always 1."},
 	[F_CW_CAUSE] = {"socklife_process_close_wait_sockets", "gauge",
 			"CLOSE_WAIT sockets of a process group by cause: eof_unread (the peer's EOF "
 			"was never read) or eof_read (EOF read, close() never called)."},
@@ -83,7 +95,8 @@ static const struct {
 	[F_HIST_OVERFLOW] = {"socklife_history_overflow_total", "counter",
 			     "Sockets whose age was not tracked because the history table was full."},
 	[F_SCAN_DURATION] = {"socklife_scan_duration_seconds", "gauge",
-			     "Duration of the last sampling pass, by phase."},
+			     "Duration of the last sampling pass, by phase; phase=\"netns\" series "
+			     "give the time spent in each namespace."},
 	[F_SCANS] = {"socklife_scans_total", "counter", "Sampling passes run."},
 	[F_SCAN_ERRORS] = {"socklife_scan_errors_total", "counter",
 			   "Sampling failures, by stage. Socket series keep the last good values."},
@@ -93,7 +106,8 @@ static const struct {
 		       "Sockets left out of the counts: repeated within a dump (same cookie) or in "
 		       "a state socklife does not know."},
 	[F_VANISHED] = {"socklife_scan_vanished_total", "counter",
-			"Processes and fds that went away while a pass was reading them."},
+			"Processes, fds and network namespaces that went away while a pass was "
+			"reading them."},
 	[F_SCAN_PROCS] = {"socklife_scan_processes", "gauge",
 			  "Processes with open fds seen by the last pass."},
 	[F_SCAN_DENIED] = {"socklife_scan_denied_processes", "gauge",
@@ -207,6 +221,11 @@ static void render_scans(struct strbuf *out, const struct scan_stats *s)
 	for (int i = 0; i < PHASE_COUNT; i++)
 		sb_printf(out, "%s{phase=\"%s\"} %.6f\n", families[F_SCAN_DURATION].name,
 			  phase_names[i], s->duration[i]);
+	for (size_t i = 0; i < s->n_ns_durations; i++) {
+		sb_printf(out, "%s{phase=\"netns\",netns=\"", families[F_SCAN_DURATION].name);
+		render_label_value(out, s->ns_durations[i].label, strlen(s->ns_durations[i].label));
+		sb_printf(out, "\"} %.6f\n", s->ns_durations[i].seconds);
+	}
 	header(out, F_SCANS);
 	sb_printf(out, "%s %" PRIu64 "\n", families[F_SCANS].name, s->scans);
 	header(out, F_SCAN_ERRORS);
@@ -225,6 +244,8 @@ static void render_scans(struct strbuf *out, const struct scan_stats *s)
 		  s->vanished_procs);
 	sb_printf(out, "%s{object=\"fd\"} %" PRIu64 "\n", families[F_VANISHED].name,
 		  s->vanished_fds);
+	sb_printf(out, "%s{object=\"netns\"} %" PRIu64 "\n", families[F_VANISHED].name,
+		  s->vanished_netns);
 	header(out, F_SCAN_PROCS);
 	sb_printf(out, "%s %" PRIu32 "\n", families[F_SCAN_PROCS].name, s->procs);
 	header(out, F_SCAN_DENIED);
@@ -296,10 +317,43 @@ void render_leaks(struct strbuf *out, const struct leak_tracker *lt, const struc
 	}
 }
 
+static void render_unix_and_containers(struct strbuf *out, const struct tally *t)
+{
+	static const char *const modes[] = {[NS_MODE_SOCK_DIAG] = "sock_diag",
+					    [NS_MODE_PROCFS] = "procfs", [NS_MODE_NONE] = "none"};
+	header(out, F_UNIX_PEER_GONE);
+	for (size_t i = 0; i < t->ngroups; i++) {
+		if (!t->groups[i].h.has[PROTO_UNIX])
+			continue;
+		group_labels(out, F_UNIX_PEER_GONE, &t->groups[i]);
+		sb_printf(out, "} %" PRIu32 "\n", t->groups[i].h.unix_peer_gone);
+	}
+	header(out, F_CONTAINER_INFO);
+	for (size_t i = 1; i <= t->ps->ncontainers; i++) {
+		const struct container_ref *c = &t->ps->containers[i];
+		sb_printf(out, "%s{container=\"", families[F_CONTAINER_INFO].name);
+		render_label_value(out, c->id, strlen(c->id));
+		sb_puts(out, "\",runtime=\"");
+		render_label_value(out, c->runtime, strlen(c->runtime));
+		sb_puts(out, "\",pod_uid=\"");
+		render_label_value(out, c->pod_uid, strlen(c->pod_uid));
+		sb_puts(out, "\",cgroup=\"");
+		render_label_value(out, c->cgroup, strlen(c->cgroup));
+		sb_puts(out, "\"} 1\n");
+	}
+	header(out, F_NETNS_MODE);
+	for (size_t i = 0; i < t->nns; i++) {
+		sb_printf(out, "%s{netns=\"", families[F_NETNS_MODE].name);
+		render_label_value(out, t->ns[i].label, strlen(t->ns[i].label));
+		sb_printf(out, "\",mode=\"%s\"} 1\n", modes[t->ns[i].mode]);
+	}
+}
+
 void render_sockets(struct strbuf *out, const struct tally *t)
 {
 	render_namespaces(out, t);
 	render_groups(out, t);
+	render_unix_and_containers(out, t);
 }
 
 static void ns_sample(struct strbuf *out, enum family f, const struct ns_tally *ns)

@@ -2,15 +2,20 @@
 #include <socklife/sample.h>
 
 #include <socklife/kstat.h>
+#include <socklife/log.h>
 #include <socklife/page.h>
+#include <socklife/procnet.h>
 #include <socklife/render.h>
 #include <socklife/selfstat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The TCP states whose age is a leak signal get their own dump, the only
  * one that asks for tcp_info: the kernel filters by state, so the costly
@@ -58,13 +63,19 @@ int sampler_init(struct sampler *s, const struct config *cfg, double start_time)
 	int err = netns_id_of("/proc/thread-self/ns/net", &s->self_ns);
 	if (err)
 		return err;
+	s->self_ns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (s->self_ns_fd < 0)
+		return -errno;
 	return sockdiag_open(&s->diag);
 }
 
 void sampler_free(struct sampler *s)
 {
 	sockdiag_close(s->diag);
+	if (s->self_ns_fd > 0)
+		close(s->self_ns_fd);
 	netns_names_free(&s->names);
+	netns_set_free(&s->namespaces);
 	procscan_free(&s->ps);
 	owners_free(&s->owners);
 	cookieset_free(&s->cookies);
@@ -73,6 +84,7 @@ void sampler_free(struct sampler *s)
 	sockproto_free(&s->protos);
 	twports_free(&s->twports);
 	leak_free(&s->leak);
+	free(s->stats.ns_durations);
 	sb_free(&s->data);
 	sb_free(&s->page);
 	sb_free(&s->out);
@@ -105,35 +117,182 @@ static void on_socket(const struct sl_socket *sk, void *arg)
 	tally_socket(&s->tally, c->ns, sk, age);
 }
 
-/* One TCP dump of our namespace for `states`: one walk of the kernel's hash
- * for both families where the kernel allows it, else one walk per family. */
-static int dump_tcp(struct sampler *s, size_t ns, uint32_t states, bool tcp_info)
+/* One TCP dump for `states`: one walk of the kernel's hash for both
+ * families where the kernel allows it, else one walk per family. */
+static int dump_tcp(struct sampler *s, struct sockdiag *diag, struct sockdiag_parser *p,
+		    uint32_t states, bool tcp_info)
 {
-	struct dump_ctx ctx = {s, ns, 0};
-	struct sockdiag_parser p = {.proto = PROTO_TCP, .seen = &s->cookies, .cb = on_socket, .ctx = &ctx};
 	struct sockdiag_request req = {.proto = PROTO_TCP, .states = states, .tcp_info = tcp_info};
 	int err;
 
 	if (s->tcp_one_walk) {
 		req.family = AF_UNSPEC;
-		err = sockdiag_dump(s->diag, &req, &p);
-		if (err == 0 || p.stats.sockets > 0 || p.stats.duplicates > 0)
-			goto out;
+		uint64_t before = p->stats.sockets + p->stats.duplicates;
+		err = sockdiag_dump(diag, &req, p);
+		if (err == 0 || p->stats.sockets + p->stats.duplicates > before)
+			return err;
 		if (err != -EINVAL && err != -ENOENT && err != -EOPNOTSUPP)
-			goto out;
+			return err;
 		s->tcp_one_walk = false; /* this kernel lacks the older request */
 	}
 	static const uint8_t families[] = {AF_INET, AF_INET6};
 	for (size_t i = 0; i < sizeof(families); i++) {
 		req.family = families[i];
-		err = sockdiag_dump(s->diag, &req, &p);
-		if (err)
-			break;
+		if ((err = sockdiag_dump(diag, &req, p)))
+			return err;
 	}
-out:
-	s->stats.skipped_duplicates += p.stats.duplicates;
-	s->stats.skipped_unknown_state += p.stats.unknown_states;
-	return err ? err : ctx.err;
+	return 0;
+}
+
+/* Dump one protocol of a namespace through a sock_diag socket opened in it. */
+static int dump_proto(struct sampler *s, struct sockdiag *diag, struct sockdiag_parser *p)
+{
+	static const uint8_t families[] = {AF_INET, AF_INET6};
+	struct sockdiag_request req = {.proto = p->proto, .states = SOCKDIAG_ALL_STATES};
+	int err = 0;
+
+	switch (p->proto) {
+	case PROTO_TCP:
+		err = dump_tcp(s, diag, p, SOCKDIAG_ALL_STATES & ~AGED_STATES, false);
+		return err ? err : dump_tcp(s, diag, p, AGED_STATES, true);
+	case PROTO_UDP: /* no single request covers both families */
+		for (size_t i = 0; i < sizeof(families) && !err; i++) {
+			req.family = families[i];
+			err = sockdiag_dump(diag, &req, p);
+		}
+		return err;
+	default:
+		return sockdiag_dump(diag, &req, p);
+	}
+}
+
+/* Read /proc/PID/net/ tables of a process in the namespace instead. */
+static int read_proto_procfs(struct sampler *s, const struct netns_entry *e,
+			     struct sockdiag_parser *p)
+{
+	static const struct {
+		uint8_t proto, family;
+		const char *file;
+	} files[] = {
+		{PROTO_TCP, AF_INET, "tcp"},  {PROTO_TCP, AF_INET6, "tcp6"},
+		{PROTO_UDP, AF_INET, "udp"},  {PROTO_UDP, AF_INET6, "udp6"},
+		{PROTO_UNIX, AF_UNIX, "unix"},
+	};
+	char path[4096];
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (files[i].proto != p->proto)
+			continue;
+		snprintf(path, sizeof(path), "%s/%d/net/%s", s->cfg->proc_root, (int)e->pid,
+			 files[i].file);
+		int err = procnet_read(p, path, files[i].family);
+		if (err == -ENOENT && files[i].family == AF_INET6)
+			continue; /* a kernel without IPv6 */
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Which protocols a namespace has sockets of, read from inside it: dumping
+ * an empty one still walks the kernel's host-wide hash table. */
+static void protocols_in_use(bool in_use[PROTO_COUNT])
+{
+	struct protocols pr;
+	struct sockstat st;
+	for (int p = 0; p < PROTO_COUNT; p++)
+		in_use[p] = true;
+	if (kstat_read_protocols("/proc/thread-self/net/protocols", &pr) < 0 ||
+	    kstat_read_sockstat("/proc/thread-self/net/sockstat", &st) < 0)
+		return; /* unknown: dump everything */
+	in_use[PROTO_TCP] = pr.tcp + st.tcp_tw > 0;
+	in_use[PROTO_UDP] = pr.udp > 0;
+	in_use[PROTO_UNIX] = pr.unix_ > 0;
+}
+
+/* Count every socket of one namespace into tally namespace `ns`.  The
+ * calling thread is inside that namespace when `diag` is given; otherwise
+ * the namespace is read through /proc/PID/net of a process in it. */
+static int count_namespace(struct sampler *s, const struct netns_entry *e, size_t ns,
+			   struct sockdiag *diag)
+{
+	bool in_use[PROTO_COUNT];
+	uint16_t lo = 0, hi = 0;
+	struct dump_ctx ctx = {s, ns, 0};
+
+	if (diag) {
+		protocols_in_use(in_use);
+		kstat_read_port_range("/proc/sys/net/ipv4/ip_local_port_range", &lo, &hi);
+	} else {
+		for (int p = 0; p < PROTO_COUNT; p++)
+			in_use[p] = true;
+	}
+	twports_begin(&s->twports, lo, hi);
+	for (int proto = 0; proto < PROTO_COUNT; proto++) {
+		struct sockdiag_parser p = {.proto = proto, .seen = &s->cookies, .cb = on_socket,
+					    .ctx = &ctx};
+		int err = 0;
+		if (in_use[proto])
+			err = diag ? dump_proto(s, diag, &p) : read_proto_procfs(s, e, &p);
+		s->stats.skipped_duplicates += p.stats.duplicates;
+		s->stats.skipped_unknown_state += p.stats.unknown_states;
+		if (err || ctx.err)
+			return err ? err : ctx.err;
+		/* A protocol with no socket in use is known to be empty: zeros. */
+		s->tally.ns[ns].dumped[proto] = true;
+	}
+	struct ns_tally *nt = &s->tally.ns[ns];
+	int n = twports_top(&s->twports, s->cfg->time_wait_top_ports, nt->tw);
+	if (n < 0)
+		return n;
+	nt->ntw = n;
+	if (!diag || kstat_read_u64("/proc/sys/net/ipv4/tcp_max_tw_buckets", &nt->max_tw_buckets) < 0)
+		nt->max_tw_buckets = 0;
+	return 0;
+}
+
+/* Enter a namespace other than our own and count it, or fall back to
+ * procfs when setns is not allowed.  A namespace gone meanwhile is counted
+ * as vanished, not as an error. */
+static int visit_namespace(struct sampler *s, const struct netns_entry *e)
+{
+	struct sockdiag *diag = NULL;
+	enum ns_mode mode = NS_MODE_SOCK_DIAG;
+
+	if (!e->self && !s->no_setns) {
+		int err = netns_enter(e, s->cfg->proc_root, "/run/netns");
+		if (err == -EPERM) {
+			s->no_setns = true;
+			log_warn("cannot enter other network namespaces (setns needs CAP_SYS_ADMIN): "
+				 "reading /proc/PID/net for them instead");
+		} else if (err) {
+			s->stats.vanished_netns++;
+			return 0;
+		} else if ((err = sockdiag_open(&diag)) < 0) {
+			netns_return(s->self_ns_fd);
+			return err;
+		}
+	}
+	if (!e->self && s->no_setns)
+		mode = e->pid ? NS_MODE_PROCFS : NS_MODE_NONE;
+
+	int ns = tally_add_netns(&s->tally, &e->id, e->label);
+	int err = ns < 0 ? ns : 0;
+	if (!err && mode != NS_MODE_NONE)
+		err = count_namespace(s, e, (size_t)ns, e->self ? s->diag : diag);
+	if (!err)
+		s->tally.ns[ns].mode = mode;
+	if (diag) {
+		sockdiag_close(diag);
+		int rerr = netns_return(s->self_ns_fd);
+		if (rerr && !err)
+			err = rerr;
+	}
+	if (err == -ENOENT && mode == NS_MODE_PROCFS) {
+		s->tally.nns--; /* its process exited before its tables were read */
+		s->stats.vanished_netns++;
+		return 0;
+	}
+	return err;
 }
 
 /* Walk /proc, index owners and group processes. */
@@ -148,33 +307,6 @@ static int scan_processes(struct sampler *s)
 	if (err)
 		return err;
 	return tally_begin(&s->tally, &s->ps, &s->owners, s->cfg->group_by);
-}
-
-/* Everything one namespace contributes: its TCP sockets, TIME_WAIT by
- * port, and its TIME_WAIT bucket limit. */
-static int count_namespace(struct sampler *s, const struct netns_id *id, const char *label)
-{
-	int ns = tally_add_netns(&s->tally, id, label);
-	if (ns < 0)
-		return ns;
-	struct ns_tally *nt = &s->tally.ns[ns];
-	uint16_t lo = 0, hi = 0;
-	kstat_read_port_range("/proc/sys/net/ipv4/ip_local_port_range", &lo, &hi);
-	twports_begin(&s->twports, lo, hi);
-	int err = dump_tcp(s, (size_t)ns, SOCKDIAG_ALL_STATES & ~AGED_STATES, false);
-	if (!err)
-		err = dump_tcp(s, (size_t)ns, AGED_STATES, true);
-	if (err)
-		return err;
-	nt = &s->tally.ns[ns];
-	nt->dumped[PROTO_TCP] = true;
-	int n = twports_top(&s->twports, s->cfg->time_wait_top_ports, nt->tw);
-	if (n < 0)
-		return n;
-	nt->ntw = n;
-	if (kstat_read_u64("/proc/sys/net/ipv4/tcp_max_tw_buckets", &nt->max_tw_buckets) < 0)
-		nt->max_tw_buckets = 0;
-	return 0;
 }
 
 /* Should a dump have listed this socket fd?  Only if its process lives in
@@ -209,21 +341,47 @@ static void read_kernel_figures(struct sampler *s)
 
 static int count_sockets(struct sampler *s)
 {
-	char label[NETNS_LABEL_MAX];
-
 	if (netns_names_refresh(&s->names, s->cfg->proc_root, "/run/netns") < 0)
 		s->stats.errors[STAGE_NETNS]++; /* labels fall back to ns-<inode> */
-	netns_label(&s->names, &s->self_ns, &s->self_ns, label);
-	cookieset_clear(&s->cookies);
-	sockhist_begin(&s->sockhist);
-	int err = count_namespace(s, &s->self_ns, label);
+	int err = netns_collect(&s->namespaces, &s->names, &s->self_ns, s->ps.procs, s->ps.nprocs,
+				s->cfg->all_netns);
 	if (err)
 		return err;
+	cookieset_clear(&s->cookies);
+	sockhist_begin(&s->sockhist);
+	for (size_t i = 0; i < s->namespaces.n; i++) {
+		double t0 = now_monotonic();
+		size_t before = s->tally.nns;
+		if ((err = visit_namespace(s, &s->namespaces.e[i])))
+			return err;
+		if (s->tally.nns > before)
+			s->tally.ns[before].duration = now_monotonic() - t0;
+	}
 	sockhist_end(&s->sockhist);
 	sockproto_begin(&s->protos);
 	tally_unhashed(&s->tally, dump_should_list, s);
 	read_kernel_figures(s);
 	return leak_update(&s->leak, &s->ps, &s->tally, s->now);
+}
+
+/* Remember each namespace's time for the status part of the exposition. */
+static void keep_ns_durations(struct sampler *s)
+{
+	struct scan_stats *st = &s->stats;
+	if (s->tally.nns > st->ns_durations_cap) {
+		void *p = realloc(st->ns_durations, s->tally.nns * sizeof(*st->ns_durations));
+		if (!p) {
+			st->n_ns_durations = 0;
+			return;
+		}
+		st->ns_durations = p;
+		st->ns_durations_cap = s->tally.nns;
+	}
+	for (size_t i = 0; i < s->tally.nns; i++) {
+		memcpy(st->ns_durations[i].label, s->tally.ns[i].label, sizeof(st->ns_durations[i].label));
+		st->ns_durations[i].seconds = s->tally.ns[i].duration;
+	}
+	st->n_ns_durations = s->tally.nns;
 }
 
 int sampler_pass(struct sampler *s, struct snapshot **out)
@@ -253,6 +411,7 @@ int sampler_pass(struct sampler *s, struct snapshot **out)
 	s->stats.procs = (uint32_t)s->ps.nprocs;
 	s->stats.denied_procs = (uint32_t)s->ps.stats.denied_procs;
 	s->stats.history_overflow = s->sockhist.overflow;
+	keep_ns_durations(s);
 	sb_reset(&s->data);
 	render_sockets(&s->data, &s->tally);
 	render_leaks(&s->data, &s->leak, &s->ps, &s->tally);

@@ -147,6 +147,8 @@ static void hold(struct holdings *h, const struct sl_socket *s, double age, uint
 	h->stamp = stamp;
 	h->count[s->proto][s->state]++;
 	h->has[s->proto] = true;
+	if (s->proto == PROTO_UNIX && sockdiag_unix_peer_gone(s))
+		h->unix_peer_gone++;
 	if (s->proto != PROTO_TCP)
 		return;
 	if (s->state == ST_CLOSE_WAIT) {

@@ -29,6 +29,7 @@ struct config {
 	enum group_by group_by;
 	bool once;           /* one pass, exposition to stdout, exit */
 	const char *proc_root;
+	bool all_netns;      /* --netns all (default) or host: only our own */
 	int log_level;       /* enum log_level */
 	double watch;        /* top: refresh every this many seconds; 0 = once */
 	unsigned time_wait_top_ports; /* TIME_WAIT ports listed per side */

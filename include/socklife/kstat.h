@@ -26,6 +26,19 @@ int kstat_parse_sockstat(const char *buf, size_t len, struct sockstat *out);
 /* Read and parse a sockstat file.  0 or -errno. */
 int kstat_read_sockstat(const char *path, struct sockstat *out);
 
+/* Sockets in use per protocol in one namespace (the "sockets" column of
+ * /proc/net/protocols), IPv4 and IPv6 together.  TIME_WAIT sockets are not
+ * in it: sockstat's "tw" counts them. */
+struct protocols {
+	uint64_t tcp, udp, unix_;
+};
+
+/* Parse the text of /proc/net/protocols.  0, or -EINVAL without a header. */
+int kstat_parse_protocols(const char *buf, size_t len, struct protocols *out);
+
+/* Read and parse a protocols file.  0 or -errno. */
+int kstat_read_protocols(const char *path, struct protocols *out);
+
 /* Read one unsigned number from a file such as a sysctl.  0 or -errno. */
 int kstat_read_u64(const char *path, uint64_t *out);
 

@@ -6,6 +6,9 @@
 #ifndef SOCKLIFE_NETNS_H
 #define SOCKLIFE_NETNS_H
 
+#include <socklife/procscan.h>
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +43,36 @@ void netns_names_free(struct netns_names *n);
  * the host's: `self` says which one that is. */
 void netns_label(const struct netns_names *n, const struct netns_id *id,
 		 const struct netns_id *self, char out[NETNS_LABEL_MAX]);
+
+/* One namespace a pass dumps. */
+struct netns_entry {
+	struct netns_id id;
+	char label[NETNS_LABEL_MAX];
+	char run_name[NETNS_LABEL_MAX]; /* its /run/netns name, "" if none */
+	int32_t pid;                    /* a process living in it, 0 if none */
+	bool self;                      /* the namespace socklife itself runs in */
+};
+
+struct netns_set {
+	struct netns_entry *e;
+	size_t n, cap;
+};
+
+/* List the namespaces to dump: our own first; with `all`, then every
+ * namespace a process lives in and every /run/netns one, each once. */
+int netns_collect(struct netns_set *set, const struct netns_names *names,
+		  const struct netns_id *self, const struct proc_info *procs, size_t nprocs,
+		  bool all);
+void netns_set_free(struct netns_set *set);
+
+/* Enter the namespace of `e` in the calling thread (setns is per thread):
+ * by its /run/netns name, else through its process under `proc_root`.  The
+ * file opened is checked to still be that namespace (a pid may have been
+ * reused).  Returns 0; -ENOENT when the namespace is gone; -EPERM without
+ * CAP_SYS_ADMIN. */
+int netns_enter(const struct netns_entry *e, const char *proc_root, const char *run_dir);
+
+/* Go back to the namespace `fd` refers to (opened at start-up). */
+int netns_return(int fd);
 
 #endif

@@ -32,7 +32,10 @@ struct sampler {
 	double start_time;          /* epoch seconds the daemon started */
 	struct sockdiag *diag;      /* bound to our own network namespace */
 	struct netns_id self_ns;
+	int self_ns_fd;             /* to come back after entering another one */
 	struct netns_names names;
+	struct netns_set namespaces; /* this pass's */
+	bool no_setns;              /* setns was refused: read /proc/PID/net instead */
 	struct procscan ps;
 	struct owners owners;
 	struct cookieset cookies;

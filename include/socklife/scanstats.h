@@ -33,9 +33,16 @@ struct scan_stats {
 	uint64_t skipped_unknown_state; /* sockets in a state socklife does not know */
 	uint64_t vanished_procs;        /* processes gone between readdir and read */
 	uint64_t vanished_fds;          /* fds closed between getdents and readlink */
+	uint64_t vanished_netns;        /* namespaces gone before they could be entered */
 	uint32_t procs;                 /* processes with fds, last pass */
 	uint32_t denied_procs;          /* of them, fds unreadable: attribution partial */
 	uint64_t history_overflow;      /* sockets not aged: the history table was full */
+	/* Seconds the last good pass spent in each namespace, by label. */
+	struct ns_duration {
+		char label[64];
+		double seconds;
+	} *ns_durations;
+	size_t n_ns_durations, ns_durations_cap;
 };
 
 #endif

@@ -48,9 +48,17 @@ struct group {
 	double fd_usage_ratio;          /* max over members of fds / soft limit */
 };
 
+enum ns_mode {
+	NS_MODE_SOCK_DIAG, /* dumped with sock_diag from inside the namespace */
+	NS_MODE_PROCFS,    /* read from /proc/PID/net/ (no CAP_SYS_ADMIN for setns) */
+	NS_MODE_NONE,      /* could not be read at all */
+};
+
 struct ns_tally {
 	struct netns_id id;
 	char label[NETNS_LABEL_MAX];
+	enum ns_mode mode;
+	double duration;                  /* seconds this pass spent on it */
 	uint32_t count[PROTO_COUNT][ST_COUNT];
 	uint32_t unresolved[PROTO_COUNT]; /* inode != 0 but no fd holds it */
 	bool dumped[PROTO_COUNT];         /* set by the caller once a dump succeeded */
