@@ -410,6 +410,14 @@ int sampler_pass(struct sampler *s, struct snapshot **out)
 	s->stats.last_success = taken;
 	s->stats.procs = (uint32_t)s->ps.nprocs;
 	s->stats.denied_procs = (uint32_t)s->ps.stats.denied_procs;
+	if (s->stats.denied_procs && !s->told_denied) {
+		s->told_denied = true;
+		log_warn("cannot read the fds of %u processes (needs CAP_SYS_PTRACE and "
+			 "CAP_DAC_READ_SEARCH): per-process attribution is partial; their sockets "
+			 "count per namespace only (socklife_unresolved_sockets), and namespaces "
+			 "only they live in are not found unless named in /run/netns",
+			 s->stats.denied_procs);
+	}
 	s->stats.history_overflow = s->sockhist.overflow;
 	keep_ns_durations(s);
 	sb_reset(&s->data);

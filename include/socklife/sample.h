@@ -36,6 +36,7 @@ struct sampler {
 	struct netns_names names;
 	struct netns_set namespaces; /* this pass's */
 	bool no_setns;              /* setns was refused: read /proc/PID/net instead */
+	bool told_denied;           /* the partial attribution has been logged */
 	struct procscan ps;
 	struct owners owners;
 	struct cookieset cookies;

@@ -9,6 +9,12 @@
  *   (kernel)    TIME_WAIT T, left by a process that has exited
  *   --hostile   one LISTEN socket in each of four processes with names holding
  *               '"', '\', a newline and bytes that are not UTF-8
+ *   sl-udp      (--udp N) N bound, unconnected UDP sockets ("close") and N
+ *               connected ones ("established"), IPv4 and IPv6 alternating
+ *   sl-unix     (--unix N) a listening UNIX stream socket, N connections to
+ *               it (2N "established"), N unbound datagram sockets ("close"),
+ *               and one stream socket whose peer has closed (still
+ *               "established": the UNIX twin of CLOSE_WAIT)
  *
  * Every child waits until its sockets have reached their state (TCP_INFO)
  * before reporting ready, so the population is exact when "ready" is
@@ -24,7 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,6 +193,52 @@ static void run_hostile(const char *name)
 	report_ready_and_hold();
 }
 
+static void run_udp(int n)
+{
+	int *fds = fd_array(2 * n);
+	name_self("sl-udp");
+	for (int i = 0; i < n; i++) {
+		int v6 = i % 2;
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+		struct sockaddr *addr = v6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa;
+		socklen_t len = v6 ? sizeof(sa6) : sizeof(sa);
+		int bound = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+		if (bound < 0 || bind(bound, addr, len) < 0 || getsockname(bound, addr, &len) < 0)
+			die("udp bind");
+		int conn = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, 0);
+		if (conn < 0 || connect(conn, addr, len) < 0) /* connected to the bound one */
+			die("udp connect");
+		fds[2 * i] = bound;
+		fds[2 * i + 1] = conn;
+	}
+	report_ready_and_hold();
+}
+
+static void run_unix(int n)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	name_self("sl-unix");
+	/* An abstract address: nothing to clean up in the file system. */
+	snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "sl-popgen-%d", (int)getpid());
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(sa.sun_path + 1));
+	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, len) < 0 || listen(lfd, 128) < 0)
+		die("unix listen");
+	for (int i = 0; i < n; i++) {
+		int c = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (c < 0 || connect(c, (struct sockaddr *)&sa, len) < 0 || accept(lfd, NULL, NULL) < 0)
+			die("unix connect");
+		if (socket(AF_UNIX, SOCK_DGRAM, 0) < 0)
+			die("unix dgram");
+	}
+	int pair[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) < 0)
+		die("socketpair");
+	close(pair[1]); /* pair[0] stays "established" with its peer gone */
+	report_ready_and_hold();
+}
+
 static pid_t spawn(void (*fn)(void *), void *arg)
 {
 	pid_t pid = fork();
@@ -198,7 +252,7 @@ static pid_t spawn(void (*fn)(void *), void *arg)
 }
 
 struct plan {
-	int established, close_wait, time_wait, hostile;
+	int established, close_wait, time_wait, hostile, udp, unix_;
 	int l1, l2;
 	uint16_t p1, p2;
 	const char *hostile_name;
@@ -209,6 +263,8 @@ static void do_finwait(void *a) { struct plan *p = a; close(p->l1); run_finwait(
 static void do_client(void *a) { struct plan *p = a; close(p->l1); close(p->l2); run_client("sl-client", p->p1, p->established, TCP_ESTABLISHED); }
 static void do_cwait(void *a) { struct plan *p = a; close(p->l1); close(p->l2); run_client("sl-cwait", p->p2, p->close_wait, TCP_CLOSE_WAIT); }
 static void do_tw(void *a) { struct plan *p = a; close(p->l1); close(p->l2); run_time_wait(p->time_wait); }
+static void do_udp(void *a) { struct plan *p = a; close(p->l1); close(p->l2); run_udp(p->udp); }
+static void do_unix(void *a) { struct plan *p = a; close(p->l1); close(p->l2); run_unix(p->unix_); }
 static void do_hostile(void *a) { struct plan *p = a; close(p->l1); close(p->l2); run_hostile(p->hostile_name); }
 
 static volatile sig_atomic_t stop;
@@ -222,6 +278,8 @@ int main(int argc, char **argv)
 		{"close-wait", required_argument, NULL, 'c'},
 		{"time-wait", required_argument, NULL, 't'},
 		{"hostile", no_argument, NULL, 'x'},
+		{"udp", required_argument, NULL, 'u'},
+		{"unix", required_argument, NULL, 'n'},
 		{0},
 	};
 	int c;
@@ -231,9 +289,11 @@ int main(int argc, char **argv)
 		case 'c': p.close_wait = atoi(optarg); break;
 		case 't': p.time_wait = atoi(optarg); break;
 		case 'x': p.hostile = 1; break;
+		case 'u': p.udp = atoi(optarg); break;
+		case 'n': p.unix_ = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: sl-popgen [--established N] [--close-wait N] "
-					"[--time-wait N] [--hostile]\n");
+					"[--time-wait N] [--udp N] [--unix N] [--hostile]\n");
 			return 2;
 		}
 	}
@@ -253,6 +313,10 @@ int main(int argc, char **argv)
 	spawn(do_cwait, &p), children++;
 	if (p.time_wait > 0)
 		spawn(do_tw, &p), children++;
+	if (p.udp > 0)
+		spawn(do_udp, &p), children++;
+	if (p.unix_ > 0)
+		spawn(do_unix, &p), children++;
 	static const char *const hostile[] = {"q\"uote", "back\\slash", "new\nline", "bad\xff\xfe"};
 	for (int i = 0; p.hostile && i < 4; i++) {
 		p.hostile_name = hostile[i];

@@ -1,0 +1,173 @@
+"""Every namespace: socklife running in the host namespace reports three
+throwaway namespaces (two named under /run/netns, one unnamed and held only
+by a process) exactly, for TCP, UDP and UNIX; survives one being deleted
+while it runs; and keeps serving namespace totals with capabilities
+dropped (procfs without CAP_SYS_ADMIN, partial attribution without the
+ptrace capabilities)."""
+import contextlib
+import os
+import subprocess
+import time
+import unittest
+import uuid
+
+import harness as h
+
+UDP_STATES = ["established", "close"]
+UNIX_STATES = ["established", "listen", "close"]
+
+
+class Space:
+    """A namespace holding an sl-popgen population: named (ip netns add)
+    or unnamed (unshare -n, alive only while the process is)."""
+
+    def __init__(self, named, established, close_wait, time_wait, udp, unix):
+        self.named = named
+        self.name = f"sl4-{os.getpid()}-{uuid.uuid4().hex[:4]}" if named else None
+        self.pop = dict(established=established, close_wait=close_wait, time_wait=time_wait,
+                        udp=udp, unix=unix)
+
+    def __enter__(self):
+        args = [h.POPGEN] + [f"--{k.replace('_', '-')}={v}" for k, v in self.pop.items()]
+        if self.named:
+            subprocess.run(["ip", "netns", "add", self.name], check=True)
+            subprocess.run(["ip", "-n", self.name, "link", "set", "lo", "up"], check=True)
+            cmd = ["ip", "netns", "exec", self.name] + args
+        else:
+            cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"] + args
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+        assert self.proc.stdout.readline().strip() == "ready"
+        if not self.named:
+            self.name = f"ns-{os.stat(f'/proc/{self.proc.pid}/ns/net').st_ino}"
+        return self
+
+    def delete(self):
+        with contextlib.suppress(BrokenPipeError):
+            self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+        self.proc.stdout.close()
+        if self.named:
+            for pid in subprocess.run(["ip", "netns", "pids", self.name], capture_output=True,
+                                      text=True).stdout.split():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(pid), 9)
+            subprocess.run(["ip", "netns", "del", self.name], check=False)
+        self.proc = None
+
+    def __exit__(self, *exc):
+        if self.proc:
+            self.delete()
+
+    def expected(self):
+        p = self.pop
+        tcp = dict.fromkeys(h.TCP_STATES, 0)
+        tcp.update(listen=2, established=2 * p["established"], close_wait=p["close_wait"],
+                   fin_wait2=p["close_wait"], time_wait=p["time_wait"])
+        udp = {"established": p["udp"], "close": p["udp"]}
+        # a listener, 2 ends per connection plus the one whose peer is gone,
+        # and the unbound datagram sockets
+        unix = {"established": 2 * p["unix"] + 1, "listen": 1, "close": p["unix"]}
+        return {"tcp": tcp, "udp": udp, "unix": unix}
+
+
+def check_space(test, samples, space, protos=("tcp", "udp", "unix")):
+    for proto, states in space.expected().items():
+        if proto not in protos:
+            continue
+        for state, want in states.items():
+            test.assertEqual(h.value(samples, "socklife_sockets", netns=space.name, proto=proto,
+                                     state=state), want, f"{space.name} {proto} {state}")
+
+
+def spaces():
+    return (Space(True, 3, 2, 1, 2, 2), Space(False, 2, 1, 0, 3, 1), Space(True, 1, 0, 0, 1, 1))
+
+
+class Namespaces(unittest.TestCase):
+    def test_every_namespace_exactly_and_deletion(self):
+        a, b, c = spaces()
+        with a, b, c, h.Daemon(interval="200ms") as d:
+            time.sleep(0.5)  # a pass after the three exist
+            samples = h.parse(h.metrics_text(d.port))
+            for space in (a, b, c):
+                check_space(self, samples, space)
+                self.assertEqual(h.value(samples, "socklife_netns_scan_mode", netns=space.name,
+                                         mode="sock_diag"), 1)
+                self.assertGreater(h.value(samples, "socklife_scan_duration_seconds",
+                                           phase="netns", netns=space.name), 0)
+            self.assertEqual(h.value(samples, "socklife_netns_scan_mode", netns="host",
+                                     mode="sock_diag"), 1)
+            # Groups gather one program across namespaces: sl-udp runs in all three.
+            udp = sum(s.pop["udp"] for s in (a, b, c))
+            self.assertEqual(h.value(samples, "socklife_process_sockets", process="sl-udp",
+                                     proto="udp", state="close"), udp)
+            unix = sum(s.pop["unix"] for s in (a, b, c))
+            self.assertEqual(h.value(samples, "socklife_process_sockets", process="sl-unix",
+                                     proto="unix", state="established"), 2 * unix + 3)
+            self.assertEqual(h.value(samples, "socklife_process_unix_peer_gone_sockets",
+                                     process="sl-unix"), 3)
+            h.promtool_check(h.metrics_text(d.port))
+
+            # Delete a namespace while socklife runs: its series go, nothing breaks.
+            a.delete()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                samples = h.parse(h.metrics_text(d.port))
+                if not h.select(samples, "socklife_sockets", netns=a.name):
+                    break
+                time.sleep(0.1)
+            self.assertEqual(h.select(samples, "socklife_sockets", netns=a.name), [])
+            check_space(self, samples, b)
+            check_space(self, samples, c)
+            self.assertEqual(d.get("/healthz")[0], 200)
+            errors = sum(v for _, v in h.select(samples, "socklife_scan_errors_total"))
+            self.assertEqual(errors, 0)
+            self.assertEqual(d.stop(), 0)
+
+    def test_netns_host_dumps_only_its_own(self):
+        a, b, c = spaces()
+        with a, b, c:
+            samples = h.parse(h.run_once("--netns=host").stdout.decode())
+            labels = {l["netns"] for l, _ in h.select(samples, "socklife_sockets")}
+            self.assertEqual(labels, {"host"})
+
+    def test_without_cap_sys_admin_reads_procfs(self):
+        a, b, c = spaces()
+        with a, b, c:
+            r = subprocess.run(["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin",
+                                h.SOCKLIFE, "--once"], capture_output=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(b"reading /proc/PID/net", r.stderr)
+            samples = h.parse(r.stdout.decode())
+            for space in (a, b, c):
+                check_space(self, samples, space)
+                self.assertEqual(h.value(samples, "socklife_netns_scan_mode", netns=space.name,
+                                         mode="procfs"), 1)
+            self.assertEqual(h.value(samples, "socklife_process_sockets", process="sl-cwait",
+                                     proto="tcp", state="close_wait"),
+                             sum(s.pop["close_wait"] for s in (a, b, c)))
+
+    def test_without_ptrace_caps_attribution_is_partial(self):
+        a, b, c = spaces()
+        with a, b, c:
+            # An unprivileged user keeping only CAP_SYS_ADMIN: it can enter the
+            # named namespaces but not read root's processes.
+            r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                "--inh-caps=-all,+sys_admin", "--ambient-caps=-all,+sys_admin",
+                                h.SOCKLIFE, "--once"], capture_output=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(b"per-process attribution is partial", r.stderr)
+            samples = h.parse(r.stdout.decode())
+            for space in (a, c):  # named: found through /run/netns
+                check_space(self, samples, space)
+                self.assertGreater(h.value(samples, "socklife_unresolved_sockets",
+                                           netns=space.name, proto="tcp"), 0)
+            self.assertGreater(h.value(samples, "socklife_scan_denied_processes"), 0)
+            self.assertEqual(h.select(samples, "socklife_process_sockets", process="sl-cwait"),
+                             [])
+
+
+if __name__ == "__main__":
+    h.require_root()
+    unittest.main()
