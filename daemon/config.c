@@ -179,7 +179,8 @@ static const struct option_spec options[] = {
 	{"once", '1', NULL, NULL, "run one pass, print the exposition on stdout and exit", set_once},
 	{"proc-root", 0, "DIR", "/proc", "where procfs is mounted", set_proc_root},
 	{"netns", 0, "all|host", "all",
-	 "dump every network namespace, or only the one socklife runs in", set_netns},
+	 "dump every network namespace, or only the one socklife runs\n"
+	 "        in", set_netns},
 	{"log.level", 0, "LEVEL", "info", "error, warn, info or debug", set_log_level},
 	{"time-wait.top-ports", 0, "N", "10",
 	 "TIME_WAIT is reported for this many busiest ports per side, the rest\n"

@@ -56,11 +56,33 @@ static void test_numbers_and_ranges(void **state)
 	tu_rmtree(dir);
 }
 
+static void test_protocols(void **state)
+{
+	(void)state;
+	const char text[] =
+		"protocol  size sockets  memory press maxhdr  slab module     cl co di\n"
+		"UDPv6     1472      4       0   NI       0   yes  kernel      y  y  y\n"
+		"TCPv6     2432      7     176   no     192   yes  kernel      y  y  y\n"
+		"UNIX-STREAM 1152   12      -1   NI       0   yes  kernel      y  n  n\n"
+		"UNIX      1152      3      -1   NI       0   yes  kernel      y  n  n\n"
+		"UDP-Lite  1344     99       0   NI       0   yes  kernel      y  y  y\n"
+		"UDP       1344      1       0   NI       0   yes  kernel      y  y  y\n"
+		"TCP       2304      2     176   no     192   yes  kernel      y  y  y\n";
+	struct protocols pr;
+	assert_int_equal(kstat_parse_protocols(text, sizeof(text) - 1, &pr), 0);
+	assert_int_equal(pr.tcp, 9);
+	assert_int_equal(pr.udp, 5);
+	assert_int_equal(pr.unix_, 15);
+	assert_int_equal(kstat_parse_protocols("junk", 4, &pr), -EINVAL);
+	assert_int_equal(kstat_read_protocols("/proc/net/protocols", &pr), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sockstat),
 		cmocka_unit_test(test_numbers_and_ranges),
+		cmocka_unit_test(test_protocols),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -68,11 +68,52 @@ static void test_real_self(void **state)
 	assert_true(self.ino != 0);
 }
 
+static void test_collect(void **state)
+{
+	(void)state;
+	struct netns_names names = {0};
+	struct netns_name named[] = {{{9, 30}, "blue"}, {{9, 40}, "empty"}};
+	names.host = (struct netns_id){9, 10};
+	names.named = named;
+	names.nnamed = 2;
+	struct netns_id self = {9, 10};
+	struct proc_info procs[5] = {
+		{.pid = 1, .netns_dev = 9, .netns_ino = 10},
+		{.pid = 7, .netns_dev = 9, .netns_ino = 20},
+		{.pid = 8, .netns_dev = 9, .netns_ino = 20},
+		{.pid = 9, .netns_dev = 9, .netns_ino = 30},
+		{.pid = 11}, /* unreadable */
+	};
+	struct netns_set set = {0};
+	assert_int_equal(netns_collect(&set, &names, &self, procs, 5, true), 0);
+	assert_int_equal(set.n, 4);
+	assert_true(set.e[0].self);
+	assert_string_equal(set.e[0].label, "host");
+	assert_string_equal(set.e[1].label, "ns-20");
+	assert_int_equal(set.e[1].pid, 7);
+	assert_string_equal(set.e[2].label, "blue");
+	assert_string_equal(set.e[2].run_name, "blue");
+	assert_int_equal(set.e[2].pid, 9);
+	assert_string_equal(set.e[3].label, "empty"); /* named, nobody inside */
+	assert_int_equal(set.e[3].pid, 0);
+
+	assert_int_equal(netns_collect(&set, &names, &self, procs, 5, false), 0);
+	assert_int_equal(set.n, 1);
+	netns_set_free(&set);
+
+	/* Entering a namespace that is gone is "gone", not an error. */
+	struct netns_entry gone = {.id = {1, 2}, .pid = 999999};
+	assert_int_equal(netns_enter(&gone, "/proc", "/run/netns"), -ENOENT);
+	struct netns_entry nothing = {.id = {1, 2}};
+	assert_int_equal(netns_enter(&nothing, "/proc", "/run/netns"), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_real_self),
+		cmocka_unit_test(test_collect),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

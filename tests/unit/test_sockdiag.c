@@ -7,9 +7,11 @@
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -286,6 +288,63 @@ static void test_build_request(void **state)
 	assert_int_equal(sockdiag_build_request(buf, 8, &v2, 1), 0);
 }
 
+static void put_unix(struct msgbuf *b, uint8_t type, uint8_t state, uint32_t inode,
+		     int peer /* -1: no attribute */, int shutdown /* -1: none */)
+{
+	struct nlmsghdr *nlh = put_header(b, SOCK_DIAG_BY_FAMILY, SEQ, PORTID);
+	struct unix_diag_msg *m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+	m->udiag_family = AF_UNIX;
+	m->udiag_type = type;
+	m->udiag_state = state;
+	m->udiag_ino = inode;
+	m->udiag_cookie[0] = inode;
+	if (peer >= 0)
+		mnl_attr_put_u32(nlh, UNIX_DIAG_PEER, (uint32_t)peer);
+	if (shutdown >= 0)
+		mnl_attr_put_u8(nlh, UNIX_DIAG_SHUTDOWN, (uint8_t)shutdown);
+	finish(b, nlh);
+}
+
+static void test_unix_dump(void **state)
+{
+	(void)state;
+	struct msgbuf b = {0};
+	struct collected c = {0};
+	struct sockdiag_parser p = {.proto = PROTO_UNIX, .cb = collect, .ctx = &c};
+
+	put_unix(&b, SOCK_STREAM, ST_LISTEN, 100, 0, 0);
+	put_unix(&b, SOCK_STREAM, ST_ESTABLISHED, 101, 102, 0);  /* connected */
+	put_unix(&b, SOCK_STREAM, ST_ESTABLISHED, 103, 0, 3);    /* peer closed */
+	put_unix(&b, SOCK_STREAM, ST_ESTABLISHED, 104, 105, 3);  /* shut down, peer alive */
+	put_unix(&b, SOCK_DGRAM, ST_ESTABLISHED, 106, 0, 3);     /* datagram: no connection */
+	put_unix(&b, SOCK_DGRAM, ST_CLOSE, 107, -1, -1);
+	put_unix(&b, SOCK_STREAM, ST_SYN_SENT, 108, -1, -1);     /* no such UNIX state */
+	put_done(&b, 0);
+	assert_int_equal(sockdiag_parse(&p, b.data, b.len, SEQ, PORTID), 0);
+	assert_int_equal(c.n, 6);
+	assert_int_equal(p.stats.unknown_states, 1);
+	assert_int_equal(c.socks[0].proto, PROTO_UNIX);
+	assert_int_equal(c.socks[0].state, ST_LISTEN);
+	assert_int_equal(c.socks[1].peer_inode, 102);
+	bool gone[6];
+	for (int i = 0; i < 6; i++)
+		gone[i] = sockdiag_unix_peer_gone(&c.socks[i]);
+	assert_false(gone[0]);
+	assert_false(gone[1]);
+	assert_true(gone[2]);
+	assert_false(gone[3]);
+	assert_false(gone[4]);
+	assert_false(gone[5]);
+
+	unsigned char buf[256] __attribute__((aligned(8)));
+	struct sockdiag_request req = {.proto = PROTO_UNIX, .states = ~0u};
+	size_t len = sockdiag_build_request(buf, sizeof(buf), &req, 9);
+	assert_int_equal(len, NLMSG_HDRLEN + sizeof(struct unix_diag_req));
+	const struct unix_diag_req *r = mnl_nlmsg_get_payload((const void *)buf);
+	assert_int_equal(r->sdiag_family, AF_UNIX);
+	assert_true(r->udiag_show & UDIAG_SHOW_PEER);
+}
+
 /* The I/O half against the running kernel: a listener we open must show up
  * in a dump with its inode, in state LISTEN.  Needs no privilege. */
 struct find_ctx {
@@ -328,6 +387,30 @@ static void test_real_dump_finds_our_listener(void **state)
 				       .states = 1u << ST_ESTABLISHED};
 	assert_int_equal(sockdiag_dump(d, &req, &p), 0);
 	assert_int_equal(f.found_state, -1);
+	/* UDP and UNIX sockets of our own show up in their dumps too. */
+	int u = socket(AF_INET6, SOCK_DGRAM, 0);
+	struct sockaddr_in6 s6 = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+	assert_int_equal(bind(u, (struct sockaddr *)&s6, sizeof(s6)), 0);
+	int pair[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+	close(pair[1]);
+	const struct {
+		int fd;
+		enum sl_proto proto;
+		uint8_t family;
+		int state;
+	} cases[] = {{u, PROTO_UDP, AF_INET6, ST_CLOSE}, {pair[0], PROTO_UNIX, 0, ST_ESTABLISHED}};
+	for (size_t i = 0; i < 2; i++) {
+		fstat(cases[i].fd, &st);
+		struct find_ctx fc = {st.st_ino, -1};
+		struct sockdiag_parser pp = {.proto = cases[i].proto, .cb = find_inode, .ctx = &fc};
+		struct sockdiag_request rq = {.proto = cases[i].proto, .family = cases[i].family,
+					      .states = SOCKDIAG_ALL_STATES};
+		assert_int_equal(sockdiag_dump(d, &rq, &pp), 0);
+		assert_int_equal(fc.found_state, cases[i].state);
+	}
+	close(u);
+	close(pair[0]);
 	sockdiag_close(d);
 	close(fd);
 }
@@ -345,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_repeated_cookie),
 		cmocka_unit_test(test_wrong_seq_portid_type),
 		cmocka_unit_test(test_build_request),
+		cmocka_unit_test(test_unix_dump),
 		cmocka_unit_test(test_real_dump_finds_our_listener),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,113 @@
+/* test_procnet.c - /proc/net socket tables, the fallback without setns. */
+#include <socklife/procnet.h>
+
+#include "testutil.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+struct got {
+	struct sl_socket s[16];
+	size_t n;
+};
+
+static void collect(const struct sl_socket *s, void *ctx)
+{
+	struct got *g = ctx;
+	if (g->n < 16)
+		g->s[g->n++] = *s;
+}
+
+static const char tcp[] =
+	"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	"   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 26232 1 0000000000000000 100 0 0 10 0\n"
+	"   1: 0100007F:1F90 0100007F:C350 08 00000000:00000001 00:00000000 00000000  1000        0 26240 1 0000000000000000 20 4 30 10 -1\n"
+	"   2: 0100007F:C351 0100007F:1F90 06 00000000:00000000 03:00000F9F 00000000     0        0 0 3 0000000000000000\n"
+	"   3: garbage line\n"
+	"   4: 0100007F:1F90 0100007F:C352 63 00000000:00000000 00:00000000 00000000     0        0 26241 1\n";
+
+static void test_tcp(void **state)
+{
+	(void)state;
+	struct got g = {0};
+	struct cookieset seen = {0};
+	struct sockdiag_parser p = {.proto = PROTO_TCP, .seen = &seen, .cb = collect, .ctx = &g};
+	procnet_parse_inet(&p, tcp, sizeof(tcp) - 1, AF_INET);
+	assert_int_equal(g.n, 3);
+	assert_int_equal(p.stats.unknown_states, 2); /* the garbage line and state 0x63 */
+	assert_int_equal(g.s[0].state, ST_LISTEN);
+	assert_int_equal(g.s[0].sport, 0x277);
+	assert_int_equal(g.s[0].inode, 26232);
+	assert_int_equal(g.s[1].state, ST_CLOSE_WAIT);
+	assert_int_equal(g.s[1].rqueue, 1); /* the unread EOF */
+	assert_int_equal(g.s[1].uid, 1000);
+	assert_int_equal(g.s[1].dport, 0xC350);
+	assert_int_equal(g.s[2].state, ST_TIME_WAIT);
+	assert_int_equal(g.s[2].inode, 0);
+	assert_int_equal(g.s[2].cookie, 0);
+	assert_true(g.s[0].cookie != 0 && g.s[0].cookie != g.s[0].inode); /* keyed, top bit set */
+
+	/* The same socket twice (a table that changed while read): once. */
+	procnet_parse_inet(&p, tcp, sizeof(tcp) - 1, AF_INET);
+	assert_int_equal(p.stats.duplicates, 2);
+	cookieset_free(&seen);
+}
+
+static void test_unix(void **state)
+{
+	(void)state;
+	const char text[] = "Num       RefCount Protocol Flags    Type St Inode Path\n"
+			    "0000000025485e6b: 00000002 00000000 00010000 0001 01 1220 /run/a.sock\n"
+			    "000000002624a537: 00000003 00000000 00000000 0001 03 1221\n"
+			    "000000002624a538: 00000002 00000000 00000000 0002 01 1222 @abstract name\n"
+			    "000000002624a539: 00000002 00000000 00000000 0005 03 1223";
+	struct got g = {0};
+	struct sockdiag_parser p = {.proto = PROTO_UNIX, .cb = collect, .ctx = &g};
+	procnet_parse_unix(&p, text, sizeof(text) - 1);
+	assert_int_equal(g.n, 4);
+	assert_int_equal(g.s[0].state, ST_LISTEN);
+	assert_int_equal(g.s[1].state, ST_ESTABLISHED);
+	assert_int_equal(g.s[2].state, ST_CLOSE);
+	assert_int_equal(g.s[2].type, SOCK_DGRAM);
+	assert_int_equal(g.s[3].inode, 1223); /* last line without a newline */
+}
+
+static void test_read_streams_big_files(void **state)
+{
+	(void)state;
+	char dir[64], path[128];
+	assert_non_null(tu_mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/udp", dir);
+	FILE *f = fopen(path, "w");
+	fprintf(f, "   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n");
+	for (int i = 0; i < 20000; i++)
+		fprintf(f, "%5d: 0100007F:%04X 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 %d 2 0000000000000000 0\n",
+			i, i % 65536, 100000 + i);
+	fclose(f);
+	struct got g = {0};
+	struct cookieset seen = {0};
+	struct sockdiag_parser p = {.proto = PROTO_UDP, .seen = &seen, .cb = collect, .ctx = &g};
+	assert_int_equal(procnet_read(&p, path, AF_INET), 0);
+	assert_int_equal(p.stats.sockets, 20000);
+	assert_int_equal(p.stats.unknown_states, 0);
+	assert_int_equal(g.s[0].state, ST_CLOSE);
+	assert_int_equal(procnet_read(&p, "/nonexistent/udp", AF_INET), -2 /* ENOENT */);
+	cookieset_free(&seen);
+	tu_rmtree(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_unix),
+		cmocka_unit_test(test_read_streams_big_files),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
