@@ -151,6 +151,13 @@ static const char *set_fd_ratio(struct config *c, const char *a)
 	return NULL;
 }
 
+static const char *set_verify(struct config *c, const char *a)
+{
+	if (parse_count(a, &c->verify_passes) || c->verify_passes > 1000)
+		return "must be a whole number from 1 to 1000";
+	return NULL;
+}
+
 static const char *set_tw_ports(struct config *c, const char *a)
 {
 	if (parse_count(a, &c->time_wait_top_ports) || c->time_wait_top_ports > 50)
@@ -182,6 +189,9 @@ static const struct option_spec options[] = {
 	 "dump every network namespace, or only the one socklife runs\n"
 	 "        in", set_netns},
 	{"log.level", 0, "LEVEL", "info", "error, warn, info or debug", set_log_level},
+	{"resolve.verify-passes", 0, "N", "10",
+	 "read every process's fds again at least every N passes, to catch\n"
+	 "        sockets handed from one process to another (1: every pass)", set_verify},
 	{"time-wait.top-ports", 0, "N", "10",
 	 "TIME_WAIT is reported for this many busiest ports per side, the rest\n"
 	 "        summed as \"other\"", set_tw_ports},

@@ -69,3 +69,38 @@ void cookieset_free(struct cookieset *set)
 	free(set->slots);
 	memset(set, 0, sizeof(*set));
 }
+
+bool cookieset_has(const struct cookieset *set, uint64_t cookie)
+{
+	if (!set->cap || !cookie)
+		return false;
+	for (size_t i = slot_of(cookie, set->cap); set->slots[i]; i = (i + 1) & (set->cap - 1))
+		if (set->slots[i] == cookie)
+			return true;
+	return false;
+}
+
+int cookieset_remove(struct cookieset *set, uint64_t cookie)
+{
+	if (!set->cap || !cookie)
+		return 0;
+	size_t mask = set->cap - 1, i = slot_of(cookie, set->cap);
+	while (set->slots[i] && set->slots[i] != cookie)
+		i = (i + 1) & mask;
+	if (!set->slots[i])
+		return 0;
+	/* Backward-shift deletion: move later members of the probe run up so
+	 * that no lookup stops early at the hole. */
+	size_t hole = i;
+	for (size_t j = (hole + 1) & mask; set->slots[j]; j = (j + 1) & mask) {
+		size_t home = slot_of(set->slots[j], set->cap);
+		/* Move j into the hole if its home is not in (hole, j]. */
+		if ((j > hole && (home <= hole || home > j)) || (j < hole && home <= hole && home > j)) {
+			set->slots[hole] = set->slots[j];
+			hole = j;
+		}
+	}
+	set->slots[hole] = 0;
+	set->count--;
+	return 1;
+}

@@ -12,8 +12,9 @@ static size_t slot_of(uint64_t inode, size_t cap)
 
 static int ensure(struct owners *o, size_t n)
 {
+	o->n = n;
 	size_t cap = 64;
-	while (cap < 2 * n) /* load factor <= 1/2 */
+	while (cap < 2 * (n + n / 4)) /* load factor <= 1/2, with room to add */
 		cap *= 2;
 	if (cap > o->cap) {
 		uint64_t *k = malloc(cap * sizeof(*k));
@@ -30,11 +31,12 @@ static int ensure(struct owners *o, size_t n)
 		o->cap = cap;
 	}
 	if (n > o->next_cap) {
-		uint32_t *nx = realloc(o->next, n * sizeof(*nx));
+		size_t want = n + n / 4 + 64; /* room for holders found later in the pass */
+		uint32_t *nx = realloc(o->next, want * sizeof(*nx));
 		if (!nx)
 			return -ENOMEM;
 		o->next = nx;
-		o->next_cap = n;
+		o->next_cap = want;
 	}
 	return 0;
 }
@@ -86,4 +88,25 @@ void owners_free(struct owners *o)
 	free(o->heads);
 	free(o->next);
 	memset(o, 0, sizeof(*o));
+}
+
+int owners_add(struct owners *o, const struct sock_holder *holders, size_t first, size_t n)
+{
+	if (2 * n > o->cap || n > o->next_cap)
+		return owners_build(o, holders, n); /* too full: start over */
+	for (size_t i = first; i < n; i++) {
+		uint64_t inode = holders[i].inode;
+		o->next[i] = OWNERS_NONE;
+		if (inode == 0)
+			continue;
+		size_t s = slot_of(inode, o->cap);
+		while (o->keys[s] && o->keys[s] != inode)
+			s = (s + 1) & (o->cap - 1);
+		if (o->keys[s])
+			o->next[i] = o->heads[s];
+		o->keys[s] = inode;
+		o->heads[s] = (uint32_t)i;
+	}
+	o->n = n;
+	return 0;
 }

@@ -1,124 +1,54 @@
-/* procscan.c - walk procfs: processes, their limits, and their socket fds.
+/* procscan.c - the process table, kept between passes; see procscan.h.
  *
- * Cost is dominated by one getdents64 per fd directory and one readlinkat per
- * fd (~2 us each), so the walk does nothing else per fd and allocates
- * nothing once its arrays have grown to the host's size. */
+ * A pass has three steps.  list(): one getdents of the root and, per
+ * process, its stat (identity, name), fd count, limits and namespace; old
+ * entries are matched by pid and start time.  choose(): which processes'
+ * fds to read.  read_fds(): one getdents64 and one readlinkat per fd, the
+ * expensive part, done for as few processes as it can be. */
 #include <socklife/procscan.h>
 
-#include <socklife/container.h>
-
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define DENTS_BUF 32768
 
-/* Field `want` (numbered as in proc(5)) of the fields after the comm, as a
- * number.  `p` points just past the closing parenthesis, which is field 2. */
-static int stat_field(const char *p, const char *end, int want, uint64_t *out)
+struct held {
+	uint64_t inode;
+	uint32_t fd;
+};
+
+struct proc_entry {
+	struct proc_info info;
+	struct container_ref container; /* parsed when its fds were last read */
+	struct held *held;              /* its socket fds when last read */
+	uint32_t nheld, held_cap;
+	uint32_t read_pass;     /* when its fds were last read; 0 = never */
+	uint32_t nfds_at_read;  /* its fd count then */
+	uint32_t grew_pass;     /* the last read that found a socket it had not held */
+	size_t first_holder;    /* where its holders start in ps->holders this pass */
+	bool due;               /* its fds are to be read this pass */
+	bool gone;              /* it exited while its fds were read */
+};
+
+static uint64_t id_hash(const char *id)
 {
-	for (int field = 3; field < want; field++) {
-		while (p < end && *p == ' ')
-			p++;
-		while (p < end && *p != ' ')
-			p++;
-	}
-	while (p < end && *p == ' ')
-		p++;
-	if (p >= end || !isdigit((unsigned char)*p))
-		return -EINVAL;
-	uint64_t v = 0;
-	for (; p < end && isdigit((unsigned char)*p); p++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	*out = v;
-	return 0;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 0x100000001b3ULL;
+	return h;
 }
 
-int procscan_parse_stat(const char *buf, size_t len, struct proc_stat *out)
+static size_t pid_slot(int32_t pid, size_t cap)
 {
-	const char *open = memchr(buf, '(', len);
-	const char *close = NULL;
-
-	for (const char *p = buf + len; p > buf; p--) {
-		if (p[-1] == ')') {
-			close = p - 1;
-			break;
-		}
-	}
-	if (!open || !close || close < open)
-		return -EINVAL;
-
-	size_t n = (size_t)(close - open - 1);
-	if (n >= PROC_COMM_MAX)
-		n = PROC_COMM_MAX - 1;
-	memcpy(out->comm, open + 1, n);
-	out->comm[n] = '\0';
-
-	uint64_t flags;
-	if (stat_field(close + 1, buf + len, 9, &flags) < 0 ||
-	    stat_field(close + 1, buf + len, 22, &out->start_time) < 0)
-		return -EINVAL;
-	out->kernel_thread = (flags & 0x00200000) != 0; /* PF_KTHREAD */
-	return 0;
-}
-
-int procscan_parse_limits(const char *buf, size_t len, uint64_t *soft_nofile)
-{
-	static const char key[] = "Max open files";
-	const char *p = buf, *end = buf + len;
-
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		if (!eol)
-			eol = end;
-		if ((size_t)(eol - p) > sizeof(key) - 1 && memcmp(p, key, sizeof(key) - 1) == 0) {
-			const char *v = p + sizeof(key) - 1;
-			while (v < eol && *v == ' ')
-				v++;
-			if ((size_t)(eol - v) >= 9 && memcmp(v, "unlimited", 9) == 0) {
-				*soft_nofile = 0;
-				return 0;
-			}
-			if (v >= eol || !isdigit((unsigned char)*v))
-				return -EINVAL;
-			uint64_t n = 0;
-			for (; v < eol && isdigit((unsigned char)*v); v++) {
-				if (n > (UINT64_MAX - 9) / 10)
-					return -EINVAL;
-				n = n * 10 + (uint64_t)(*v - '0');
-			}
-			*soft_nofile = n;
-			return 0;
-		}
-		p = eol + 1;
-	}
-	return -EINVAL;
-}
-
-int procscan_parse_fd_link(const char *link, size_t len, uint64_t *inode)
-{
-	static const char prefix[] = "socket:[";
-	const size_t plen = sizeof(prefix) - 1;
-
-	if (len < plen + 2 || memcmp(link, prefix, plen) != 0 || link[len - 1] != ']')
-		return 0;
-	uint64_t v = 0;
-	for (size_t i = plen; i < len - 1; i++) {
-		if (!isdigit((unsigned char)link[i]) || v > (UINT64_MAX - 9) / 10)
-			return 0;
-		v = v * 10 + (uint64_t)(link[i] - '0');
-	}
-	*inode = v;
-	return 1;
+	return (size_t)(((uint64_t)(uint32_t)pid * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
 }
 
 /* Read a small procfs file relative to `dirfd`.  Returns its length (the
@@ -147,109 +77,291 @@ static ssize_t read_at(int dirfd, const char *name, char *buf, size_t cap)
 	return (ssize_t)len;
 }
 
-static bool is_pid_name(const char *s)
+static int reserve(void **p, size_t *cap, size_t want, size_t elem)
 {
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
-static int push_holder(struct procscan *ps, uint64_t inode, uint32_t proc, uint32_t fd)
-{
-	if (ps->nholders == ps->holders_cap) {
-		size_t cap = ps->holders_cap ? ps->holders_cap * 2 : 4096;
-		struct sock_holder *h = realloc(ps->holders, cap * sizeof(*h));
-		if (!h)
-			return -ENOMEM;
-		ps->holders = h;
-		ps->holders_cap = cap;
-	}
-	ps->holders[ps->nholders++] = (struct sock_holder){inode, proc, fd};
+	if (want <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 64;
+	while (n < want)
+		n *= 2;
+	void *q = realloc(*p, n * elem);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = n;
 	return 0;
 }
 
-/* List /proc/PID/fd: count fds, record socket fds as holders of `proc`. */
-static int scan_fds(struct procscan *ps, int piddir, uint32_t proc)
+/* --- reading one process's fds ------------------------------------------- */
+
+/* Count a process's fds without reading them: on Linux 6.2+ the size of
+ * /proc/PID/fd is the count; before that, one getdents walk. */
+static int count_fds(struct procscan *ps, int piddir, uint32_t *count)
 {
-	struct proc_info *pi = &ps->procs[proc];
+	struct stat st;
+	if (fstatat(piddir, "fd", &st, 0) < 0)
+		return -errno;
+	if (ps->is_procfs && st.st_size > 0) {
+		*count = (uint32_t)st.st_size;
+		return 0;
+	}
 	int dfd = openat(piddir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return -errno;
-
-	for (;;) {
-		ssize_t n = getdents64(dfd, ps->dents, DENTS_BUF);
-		if (n < 0) {
-			int err = -errno;
-			close(dfd);
-			return err;
+	uint32_t n = 0;
+	ssize_t got;
+	while ((got = getdents64(dfd, ps->dents, DENTS_BUF)) > 0) {
+		for (ssize_t off = 0; off < got;) {
+			struct dirent64 *de = (struct dirent64 *)(ps->dents + off);
+			off += de->d_reclen;
+			n += de->d_name[0] != '.';
 		}
-		if (n == 0)
-			break;
-		for (ssize_t off = 0; off < n;) {
+	}
+	int err = got < 0 ? -errno : 0;
+	close(dfd);
+	*count = n;
+	return err;
+}
+
+static int add_held(struct proc_entry *e, uint64_t inode, uint32_t fd)
+{
+	if (e->nheld == e->held_cap) {
+		uint32_t cap = e->held_cap ? e->held_cap * 2 : 16;
+		struct held *h = realloc(e->held, cap * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		e->held = h;
+		e->held_cap = cap;
+	}
+	e->held[e->nheld++] = (struct held){inode, fd};
+	return 0;
+}
+
+/* Read every fd of the process in `piddir` into e->held: one getdents64
+ * pass and one readlinkat per fd.  Also refreshes its container.  Returns
+ * 0, -EACCES (not ours to read), -ENOENT/-ESRCH (it exited) or -ENOMEM. */
+static int read_fds(struct procscan *ps, int piddir, struct proc_entry *e)
+{
+	char buf[4096];
+	int dfd = openat(piddir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == EPERM ? -EACCES : -errno;
+
+	/* What it held before, to notice new sockets (a "recent creator"). */
+	uint64_t before_max = 0;
+	for (uint32_t i = 0; i < e->nheld; i++)
+		if (e->held[i].inode > before_max)
+			before_max = e->held[i].inode;
+	bool had_any = e->read_pass != 0;
+
+	e->nheld = 0;
+	uint32_t nfds = 0;
+	bool denied = false;
+	int err = 0;
+	ssize_t got;
+	while (!err && (got = getdents64(dfd, ps->dents, DENTS_BUF)) > 0) {
+		for (ssize_t off = 0; off < got && !err;) {
 			struct dirent64 *de = (struct dirent64 *)(ps->dents + off);
 			off += de->d_reclen;
 			if (de->d_name[0] == '.')
 				continue;
-			if (pi->fds_denied) { /* listable but not readable: count only */
-				pi->nfds++;
+			if (denied) { /* listable but not readable: count only */
+				nfds++;
 				continue;
 			}
 			char link[64];
+			ps->stats.fds_read++;
 			ssize_t len = readlinkat(dfd, de->d_name, link, sizeof(link));
 			if (len < 0) {
 				if (errno == EACCES || errno == EPERM) {
-					pi->fds_denied = true;
-					pi->nfds++;
+					denied = true;
+					nfds++;
 				} else {
 					ps->stats.vanished_fds++; /* closed since getdents */
 				}
 				continue;
 			}
-			pi->nfds++;
+			nfds++;
 			uint64_t inode;
-			if (!procscan_parse_fd_link(link, (size_t)len, &inode))
-				continue;
-			int err = push_holder(ps, inode, proc, (uint32_t)strtoul(de->d_name, NULL, 10));
-			if (err) {
-				close(dfd);
-				return err;
-			}
-			pi->nsockets++;
+			if (procparse_fd_link(link, (size_t)len, &inode))
+				err = add_held(e, inode, (uint32_t)strtoul(de->d_name, NULL, 10));
 		}
 	}
+	if (!err && got < 0)
+		err = -errno;
 	close(dfd);
+	if (err)
+		return err;
+	if (denied)
+		return -EACCES;
+
+	/* Socket inodes come from a counter: a new socket has an inode above
+	 * every one the process held before (wrap-around only costs a hint). */
+	for (uint32_t i = 0; i < e->nheld && had_any; i++)
+		if (e->held[i].inode > before_max)
+			e->grew_pass = ps->pass;
+	e->read_pass = ps->pass;
+	e->nfds_at_read = nfds;
+	e->info.nfds = nfds;
+	e->info.nsockets = e->nheld;
+
+	ssize_t len = read_at(piddir, "cgroup", buf, sizeof(buf));
+	if (len > 0)
+		container_parse_cgroup(buf, (size_t)len, &e->container);
 	return 0;
 }
 
-static uint64_t id_hash(const char *id)
+/* --- listing processes --------------------------------------------------- */
+
+static int list_pids(struct procscan *ps, int rootfd, size_t *npids)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 0x100000001b3ULL;
-	return h;
+	size_t n = 0;
+	for (;;) {
+		ssize_t got = getdents64(rootfd, ps->dents, DENTS_BUF);
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			break;
+		for (ssize_t off = 0; off < got;) {
+			struct dirent64 *de = (struct dirent64 *)(ps->dents + off);
+			off += de->d_reclen;
+			const char *s = de->d_name;
+			size_t len = strlen(s);
+			if (len == 0 || len > 9 || strspn(s, "0123456789") != len)
+				continue; /* "self", "net", "sys", ...: not processes */
+			if (reserve((void **)&ps->pids, &ps->pids_cap, n + 1, sizeof(*ps->pids)))
+				return -ENOMEM;
+			ps->pids[n++] = (int32_t)strtol(s, NULL, 10);
+		}
+	}
+	*npids = n;
+	return 0;
 }
 
-/* The index of the container a cgroup file names (0: none, a host
- * process), adding it to the walk's table the first time.  -ENOMEM. */
-static int intern_container(struct procscan *ps, const char *cgroup, size_t len)
+/* The entry of the last pass for this pid, if it is the same process. */
+static struct proc_entry *previous(struct procscan *ps, int32_t pid, uint64_t start)
 {
-	struct container_ref ref;
-	if (!container_parse_cgroup(cgroup, len, &ref))
+	if (!ps->pid_index_cap)
+		return NULL;
+	for (size_t s = pid_slot(pid, ps->pid_index_cap); ps->pid_index[s];
+	     s = (s + 1) & (ps->pid_index_cap - 1)) {
+		struct proc_entry *e = &ps->entries[ps->pid_index[s] - 1];
+		if (e->info.pid == pid)
+			return e->info.start_time == start ? e : NULL;
+	}
+	return NULL;
+}
+
+static void drop_entry(struct proc_entry *e)
+{
+	free(e->held);
+	e->held = NULL;
+	e->nheld = e->held_cap = 0;
+}
+
+/* Refresh one process into `e` (new, or moved from the last pass).
+ * Returns 1 if it is to be kept, 0 if it is skipped (gone, kernel thread,
+ * no fds), -ENOMEM. */
+static int refresh(struct procscan *ps, int piddir, int32_t pid, struct proc_entry *e)
+{
+	char buf[4096];
+	struct proc_stat st;
+
+	ssize_t len = read_at(piddir, "stat", buf, sizeof(buf));
+	if (len < 0 || procparse_stat(buf, (size_t)len, &st) < 0) {
+		ps->stats.vanished_procs++;
 		return 0;
-	if (ps->ncontainers + 1 >= ps->containers_cap / 2) {
-		/* Grow both the table and its index; rebuild the index. */
+	}
+	if (st.kernel_thread)
+		return 0;
+	struct proc_entry *old = previous(ps, pid, st.start_time);
+	if (old) {
+		*e = *old;
+		old->held = NULL; /* moved */
+	} else {
+		memset(e, 0, sizeof(*e)); /* a new process, maybe on a reused pid */
+		e->info.pid = pid;
+		e->info.start_time = st.start_time;
+		/* Its container, even if its fds turn out unreadable (the cgroup
+		 * file is world-readable); refreshed whenever its fds are read. */
+		len = read_at(piddir, "cgroup", buf, sizeof(buf));
+		if (len > 0)
+			container_parse_cgroup(buf, (size_t)len, &e->container);
+	}
+	memcpy(e->info.comm, st.comm, sizeof(e->info.comm)); /* comm can change */
+
+	len = read_at(piddir, "limits", buf, sizeof(buf));
+	if (len < 0 || procparse_limits(buf, (size_t)len, &e->info.fd_limit) < 0)
+		e->info.fd_limit = 0;
+
+	struct stat ns;
+	if (fstatat(piddir, "ns/net", &ns, 0) == 0) {
+		e->info.netns_dev = ns.st_dev;
+		e->info.netns_ino = ns.st_ino;
+	} else {
+		e->info.netns_dev = e->info.netns_ino = 0;
+	}
+
+	uint32_t nfds = 0;
+	int err = count_fds(ps, piddir, &nfds);
+	e->info.fds_denied = err == -EACCES || err == -EPERM;
+	if (err && !e->info.fds_denied) {
+		ps->stats.vanished_procs++;
+		drop_entry(e);
+		return 0;
+	}
+	e->info.nfds = nfds;
+	if (nfds == 0 && !e->info.fds_denied) {
+		drop_entry(e);
+		return 0; /* zombies and the like hold nothing */
+	}
+	e->due = !e->info.fds_denied && (!e->read_pass || nfds != e->nfds_at_read);
+	return 1;
+}
+
+static int by_read_pass(const void *a, const void *b, void *arg)
+{
+	const struct proc_entry *e = arg;
+	uint32_t x = e[*(const uint32_t *)a].read_pass, y = e[*(const uint32_t *)b].read_pass;
+	if (x != y)
+		return x < y ? -1 : 1;
+	return (*(const uint32_t *)a > *(const uint32_t *)b) - (*(const uint32_t *)a < *(const uint32_t *)b);
+}
+
+/* Pick the processes read longest ago, so that each is read again at
+ * least every verify_passes passes. */
+static int choose_rotation(struct procscan *ps)
+{
+	size_t n = 0;
+	unsigned k = ps->verify_passes ? ps->verify_passes : 1;
+
+	if (reserve((void **)&ps->order, &ps->order_cap, ps->nentries + 1, sizeof(*ps->order)))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < ps->nentries; i++)
+		if (!ps->entries[i].due && !ps->entries[i].info.fds_denied)
+			ps->order[n++] = i;
+	qsort_r(ps->order, n, sizeof(*ps->order), by_read_pass, ps->entries);
+	size_t want = (ps->nentries + k - 1) / k;
+	for (size_t i = 0; i < want && i < n; i++)
+		ps->entries[ps->order[i]].due = true;
+	return 0;
+}
+
+/* --- laying out the pass --------------------------------------------------- */
+
+static int intern_container(struct procscan *ps, const struct container_ref *ref)
+{
+	if (!ref->id[0])
+		return 0;
+	if (ps->ncontainers + 2 > ps->containers_cap / 2) {
 		size_t cap = ps->containers_cap ? ps->containers_cap * 2 : 64;
 		struct container_ref *c = realloc(ps->containers, cap * sizeof(*c));
-		uint32_t *idx = c ? calloc(cap, sizeof(*idx)) : NULL;
-		if (!idx) {
-			if (c)
-				ps->containers = c;
+		if (!c)
 			return -ENOMEM;
-		}
 		ps->containers = c;
+		uint32_t *idx = calloc(cap, sizeof(*idx));
+		if (!idx)
+			return -ENOMEM;
 		ps->containers_cap = cap;
 		free(ps->container_index);
 		ps->container_index = idx;
@@ -260,170 +372,254 @@ static int intern_container(struct procscan *ps, const char *cgroup, size_t len)
 			idx[s] = i;
 		}
 	}
-	size_t mask = ps->containers_cap - 1, s = id_hash(ref.id) & mask;
+	size_t mask = ps->containers_cap - 1, s = id_hash(ref->id) & mask;
 	for (; ps->container_index[s]; s = (s + 1) & mask)
-		if (strcmp(ps->containers[ps->container_index[s]].id, ref.id) == 0)
+		if (strcmp(ps->containers[ps->container_index[s]].id, ref->id) == 0)
 			return (int)ps->container_index[s];
 	uint32_t i = (uint32_t)++ps->ncontainers; /* entry 0 stays "no container" */
-	ps->containers[i] = ref;
+	ps->containers[i] = *ref;
 	ps->container_index[s] = i;
 	return (int)i;
 }
 
-/* Read one process.  Returns 1 if it was recorded, 0 if it is to be skipped
- * (vanished, kernel thread), -ENOMEM. */
-static int scan_proc(struct procscan *ps, int rootfd, int32_t pid)
+static int append_holders(struct procscan *ps, uint32_t proc)
 {
-	char buf[4096];
-	int ret = 0;
+	struct proc_entry *e = &ps->entries[proc];
+	if (reserve((void **)&ps->holders, &ps->holders_cap, ps->nholders + e->nheld,
+		    sizeof(*ps->holders)))
+		return -ENOMEM;
+	e->first_holder = ps->nholders;
+	for (uint32_t i = 0; i < e->nheld; i++)
+		ps->holders[ps->nholders++] = (struct sock_holder){e->held[i].inode, proc, e->held[i].fd};
+	return 0;
+}
 
-	snprintf(buf, sizeof(buf), "%d", (int)pid);
-	int piddir = openat(rootfd, buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (piddir < 0) {
-		ps->stats.vanished_procs++;
-		return 0;
+static int lay_out(struct procscan *ps)
+{
+	if (reserve((void **)&ps->procs, &ps->procs_cap, ps->nentries + 1, sizeof(*ps->procs)))
+		return -ENOMEM;
+	ps->ncontainers = 0;
+	if (ps->container_index)
+		memset(ps->container_index, 0, ps->containers_cap * sizeof(*ps->container_index));
+	ps->nprocs = ps->nentries;
+	ps->nholders = 0;
+	for (uint32_t i = 0; i < ps->nentries; i++) {
+		struct proc_entry *e = &ps->entries[i];
+		int c = intern_container(ps, &e->container);
+		if (c < 0)
+			return c;
+		e->info.container = (uint32_t)c;
+		ps->procs[i] = e->info;
+		int err = append_holders(ps, i);
+		if (err)
+			return err;
 	}
-	if (ps->nprocs == ps->procs_cap) {
-		size_t cap = ps->procs_cap ? ps->procs_cap * 2 : 256;
-		struct proc_info *p = realloc(ps->procs, cap * sizeof(*p));
-		if (!p) {
-			close(piddir);
-			return -ENOMEM;
-		}
-		ps->procs = p;
-		ps->procs_cap = cap;
-	}
-	uint32_t idx = (uint32_t)ps->nprocs;
-	struct proc_info *pi = &ps->procs[idx];
-	memset(pi, 0, sizeof(*pi));
-	pi->pid = pid;
-	size_t holders_before = ps->nholders;
+	return 0;
+}
 
-	struct proc_stat st;
-	ssize_t len = read_at(piddir, "stat", buf, sizeof(buf));
-	if (len < 0 || procscan_parse_stat(buf, (size_t)len, &st) < 0) {
-		ps->stats.vanished_procs++;
-		goto out;
+/* Index this pass's entries by pid for the next pass to find them. */
+static int index_pids(struct procscan *ps)
+{
+	size_t cap = 64;
+	while (cap < 2 * ps->nentries)
+		cap *= 2;
+	if (reserve((void **)&ps->pid_index, &ps->pid_index_cap, cap, sizeof(*ps->pid_index)))
+		return -ENOMEM;
+	memset(ps->pid_index, 0, ps->pid_index_cap * sizeof(*ps->pid_index));
+	for (uint32_t i = 0; i < ps->nentries; i++) {
+		size_t s = pid_slot(ps->entries[i].info.pid, ps->pid_index_cap);
+		while (ps->pid_index[s])
+			s = (s + 1) & (ps->pid_index_cap - 1);
+		ps->pid_index[s] = i + 1;
 	}
-	if (st.kernel_thread)
-		goto out; /* no fds, no sockets: nothing to report */
-	memcpy(pi->comm, st.comm, sizeof(pi->comm));
-	pi->start_time = st.start_time;
+	return 0;
+}
 
-	len = read_at(piddir, "cgroup", buf, sizeof(buf));
-	if (len > 0) {
-		int c = intern_container(ps, buf, (size_t)len);
-		if (c < 0) {
-			ret = c;
-			goto out;
-		}
-		pi->container = (uint32_t)c;
-	}
-	len = read_at(piddir, "limits", buf, sizeof(buf));
-	if (len >= 0)
-		procscan_parse_limits(buf, (size_t)len, &pi->fd_limit);
+static int open_pid(int rootfd, int32_t pid)
+{
+	char name[16];
+	snprintf(name, sizeof(name), "%d", (int)pid);
+	return openat(rootfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
 
-	struct stat ns;
-	if (fstatat(piddir, "ns/net", &ns, 0) == 0) {
-		pi->netns_dev = ns.st_dev;
-		pi->netns_ino = ns.st_ino;
-	}
-
-	int err = scan_fds(ps, piddir, idx);
-	if (err == -ENOMEM) {
-		ret = err;
-		goto out;
+/* Read the fds of entry i; one that exited meanwhile is marked gone. */
+static int read_entry(struct procscan *ps, int rootfd, uint32_t i)
+{
+	struct proc_entry *e = &ps->entries[i];
+	int piddir = open_pid(rootfd, e->info.pid);
+	int err = piddir < 0 ? -ENOENT : 0;
+	if (piddir >= 0) {
+		ps->stats.fd_reads++;
+		err = read_fds(ps, piddir, e);
+		close(piddir);
 	}
 	if (err == -EACCES || err == -EPERM)
-		pi->fds_denied = true;
-	else if (err) {
-		/* ENOENT/ESRCH: it exited while we read it; drop what we saw. */
-		ps->stats.vanished_procs++;
-		ps->nholders = holders_before;
-		goto out;
+		e->info.fds_denied = true;
+	else if (err == -ENOENT || err == -ESRCH)
+		e->gone = true;
+	return err == -ENOMEM ? err : 0;
+}
+
+/* Drop the entries of processes that exited while being read. */
+static void drop_gone(struct procscan *ps)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ps->nentries; i++) {
+		if (ps->entries[i].gone) {
+			ps->stats.vanished_procs++;
+			drop_entry(&ps->entries[i]);
+		} else {
+			ps->entries[n++] = ps->entries[i];
+		}
 	}
-	if (pi->nfds == 0 && !pi->fds_denied)
-		goto out; /* kernel threads and zombies hold no fds: nothing to report */
-	if (pi->fds_denied)
-		ps->stats.denied_procs++;
-	ps->nprocs++;
-	ret = 1;
-out:
-	close(piddir);
-	return ret;
+	ps->nentries = n;
 }
 
 int procscan_run(struct procscan *ps)
 {
-	int ret = 0;
+	size_t npids = 0;
+	int ret;
 
-	ps->nprocs = 0;
-	ps->nholders = 0;
-	ps->ncontainers = 0;
-	if (ps->container_index)
-		memset(ps->container_index, 0, ps->containers_cap * sizeof(*ps->container_index));
+	ps->pass++;
 	memset(&ps->stats, 0, sizeof(ps->stats));
 	if (!ps->dents && !(ps->dents = malloc(DENTS_BUF)))
 		return -ENOMEM;
-
 	int rootfd = open(ps->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return -errno;
+	/* Only procfs reports an fd count as a directory's size. */
+	struct statfs sfs;
+	ps->is_procfs = fstatfs(rootfd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+	if ((ret = list_pids(ps, rootfd, &npids)))
+		goto out;
 
-	/* Read the pid list first: scan_proc reuses the dents buffer. */
-	size_t npids = 0;
-	for (;;) {
-		ssize_t n = getdents64(rootfd, ps->dents, DENTS_BUF);
-		if (n < 0) {
-			ret = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		for (ssize_t off = 0; off < n;) {
-			struct dirent64 *de = (struct dirent64 *)(ps->dents + off);
-			off += de->d_reclen;
-			if (!is_pid_name(de->d_name) || strlen(de->d_name) > 9)
-				continue;
-			if (npids == ps->pids_cap) {
-				size_t cap = ps->pids_cap ? ps->pids_cap * 2 : 1024;
-				int32_t *p = realloc(ps->pids, cap * sizeof(*p));
-				if (!p) {
-					ret = -ENOMEM;
-					goto out;
-				}
-				ps->pids = p;
-				ps->pids_cap = cap;
-			}
-			ps->pids[npids++] = (int32_t)strtol(de->d_name, NULL, 10);
-		}
-	}
+	/* Build this pass's entries in `spare`, moving the old ones over. */
+	if ((ret = reserve((void **)&ps->spare, &ps->spare_cap, npids + 1, sizeof(*ps->spare))))
+		goto out;
+	size_t n = 0;
 	for (size_t i = 0; i < npids; i++) {
-		int err = scan_proc(ps, rootfd, ps->pids[i]);
-		if (err < 0) {
-			ret = err;
+		int piddir = open_pid(rootfd, ps->pids[i]);
+		if (piddir < 0) {
+			ps->stats.vanished_procs++;
+			continue;
+		}
+		int kept = refresh(ps, piddir, ps->pids[i], &ps->spare[n]);
+		close(piddir);
+		if (kept < 0) {
+			ret = kept;
 			goto out;
 		}
+		n += (size_t)kept;
 	}
+	for (size_t i = 0; i < ps->nentries; i++)
+		drop_entry(&ps->entries[i]); /* processes gone since the last pass */
+	struct proc_entry *t = ps->entries;
+	size_t tcap = ps->entries_cap;
+	ps->entries = ps->spare;
+	ps->entries_cap = ps->spare_cap;
+	ps->spare = t;
+	ps->spare_cap = tcap;
+	ps->nentries = n;
+
+	if ((ret = choose_rotation(ps)))
+		goto out;
+	for (uint32_t i = 0; i < ps->nentries; i++) {
+		struct proc_entry *e = &ps->entries[i];
+		if (e->due && (ret = read_entry(ps, rootfd, i)))
+			goto out;
+	}
+	drop_gone(ps);
+	for (uint32_t i = 0; i < ps->nentries; i++)
+		ps->stats.denied_procs += ps->entries[i].info.fds_denied;
+	if ((ret = index_pids(ps)) || (ret = lay_out(ps)))
+		goto out;
 out:
 	close(rootfd);
 	return ret;
 }
 
+/* Likeliest holders of a new socket first: processes that recently gained
+ * sockets, then those holding the most. */
+static int likelier(const void *a, const void *b, void *arg)
+{
+	const struct proc_entry *e = arg;
+	const struct proc_entry *x = &e[*(const uint32_t *)a], *y = &e[*(const uint32_t *)b];
+	if (x->grew_pass != y->grew_pass)
+		return x->grew_pass < y->grew_pass ? 1 : -1;
+	return (x->nheld < y->nheld) - (x->nheld > y->nheld);
+}
+
+long procscan_resolve(struct procscan *ps, struct cookieset *missing)
+{
+	long first = (long)ps->nholders;
+	size_t n = 0;
+
+	if (!missing->count)
+		return first;
+	if (reserve((void **)&ps->order, &ps->order_cap, ps->nentries + 1, sizeof(*ps->order)))
+		return -ENOMEM;
+	for (uint32_t i = 0; i < ps->nentries; i++)
+		if (ps->entries[i].read_pass != ps->pass && !ps->entries[i].info.fds_denied)
+			ps->order[n++] = i;
+	qsort_r(ps->order, n, sizeof(*ps->order), likelier, ps->entries);
+
+	int rootfd = open(ps->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -errno;
+	for (size_t k = 0; k < n && missing->count; k++) {
+		uint32_t i = ps->order[k];
+		struct proc_entry *e = &ps->entries[i];
+		size_t old_first = e->first_holder, old_n = e->nheld;
+		int err = read_entry(ps, rootfd, i);
+		if (err) {
+			close(rootfd);
+			return err;
+		}
+		if (e->read_pass != ps->pass)
+			continue; /* gone or unreadable: keep what it had */
+		for (size_t h = old_first; h < old_first + old_n; h++)
+			ps->holders[h].proc = PROCSCAN_DEAD; /* superseded by the fresh read */
+		if ((err = append_holders(ps, i))) {
+			close(rootfd);
+			return err;
+		}
+		for (uint32_t h = 0; h < e->nheld; h++)
+			cookieset_remove(missing, e->held[h].inode);
+		ps->procs[i].nsockets = e->info.nsockets; /* nfds stays this pass's count */
+	}
+	close(rootfd);
+	return first;
+}
+
+bool procscan_still_held(const struct procscan *ps, uint32_t h)
+{
+	const struct sock_holder *sh = &ps->holders[h];
+	if (sh->proc == PROCSCAN_DEAD)
+		return false;
+	char path[4096], link[64];
+	uint64_t inode;
+	snprintf(path, sizeof(path), "%s/%d/fd/%u", ps->root, (int)ps->procs[sh->proc].pid, sh->fd);
+	ssize_t len = readlink(path, link, sizeof(link));
+	return len > 0 && procparse_fd_link(link, (size_t)len, &inode) && inode == sh->inode;
+}
+
 void procscan_free(struct procscan *ps)
 {
+	for (size_t i = 0; i < ps->nentries; i++)
+		drop_entry(&ps->entries[i]);
+	free(ps->entries);
+	free(ps->spare);
+	free(ps->pid_index);
 	free(ps->procs);
 	free(ps->holders);
 	free(ps->dents);
 	free(ps->pids);
+	free(ps->order);
 	free(ps->containers);
 	free(ps->container_index);
-	ps->containers = NULL;
-	ps->container_index = NULL;
-	ps->ncontainers = ps->containers_cap = 0;
-	ps->procs = NULL;
-	ps->holders = NULL;
-	ps->dents = NULL;
-	ps->pids = NULL;
-	ps->nprocs = ps->procs_cap = ps->nholders = ps->holders_cap = ps->pids_cap = 0;
+	const char *root = ps->root;
+	unsigned k = ps->verify_passes;
+	memset(ps, 0, sizeof(*ps));
+	ps->root = root;
+	ps->verify_passes = k;
 }

@@ -56,6 +56,7 @@ int sampler_init(struct sampler *s, const struct config *cfg, double start_time)
 	s->cfg = cfg;
 	s->start_time = start_time;
 	s->ps.root = cfg->proc_root;
+	s->ps.verify_passes = cfg->verify_passes;
 	s->tcp_one_walk = true;
 	leak_params_from(&s->leak.params, cfg);
 	/* Our own namespace is the one the diag socket is opened in; it is read
@@ -79,6 +80,11 @@ void sampler_free(struct sampler *s)
 	procscan_free(&s->ps);
 	owners_free(&s->owners);
 	cookieset_free(&s->cookies);
+	cookieset_free(&s->missing);
+	cookieset_free(&s->needs_age);
+	cookieset_free(&s->unresolvable[0]);
+	cookieset_free(&s->unresolvable[1]);
+	free(s->pending);
 	tally_free(&s->tally);
 	sockhist_free(&s->sockhist);
 	sockproto_free(&s->protos);
@@ -94,27 +100,115 @@ void sampler_free(struct sampler *s)
 struct dump_ctx {
 	struct sampler *s;
 	size_t ns;
-	int err; /* first error a callback met */
+	bool procfs; /* sockets read from /proc/PID/net: no tcp_info */
+	int err;     /* first error a callback met */
 };
+
+static struct cookieset *unresolvable_now(struct sampler *s)
+{
+	return &s->unresolvable[s->ps.pass % 2];
+}
+
+static struct cookieset *unresolvable_before(struct sampler *s)
+{
+	return &s->unresolvable[(s->ps.pass + 1) % 2];
+}
+
+/* Hold a socket whose owner is unknown until the owners are searched. */
+static int defer(struct sampler *s, const struct sl_socket *sk, size_t ns)
+{
+	if (s->npending == s->pending_cap) {
+		size_t cap = s->pending_cap ? s->pending_cap * 2 : 256;
+		void *p = realloc(s->pending, cap * sizeof(*s->pending));
+		if (!p)
+			return -ENOMEM;
+		s->pending = p;
+		s->pending_cap = cap;
+	}
+	s->pending[s->npending++] = (struct pending_socket){*sk, (uint32_t)ns};
+	return cookieset_add(&s->missing, sk->inode) < 0 ? -ENOMEM : 0;
+}
+
+/* How long an owned CLOSE_WAIT or FIN_WAIT2 socket has been so.  A socket
+ * seen for the first time gets its age from tcp_info, which a second,
+ * filtered dump fetches only when there are such sockets (`needs_age`);
+ * procfs gives no tcp_info, so there the first sighting counts. */
+static double age_of(struct dump_ctx *c, const struct sl_socket *sk)
+{
+	struct sampler *s = c->s;
+	if (!sk->inode || (sk->state != ST_CLOSE_WAIT && sk->state != ST_FIN_WAIT2))
+		return 0;
+	if (sk->has_info || sockhist_find(&s->sockhist, sk->cookie) || c->procfs) {
+		double hint = sk->has_info ? sk->last_ack_recv_ms / 1000.0 : 0;
+		return sockhist_observe(&s->sockhist, sk->cookie, sk->state, s->now, hint);
+	}
+	if (cookieset_add(&s->needs_age, sk->cookie) < 0)
+		c->err = -ENOMEM;
+	return 0;
+}
 
 static void on_socket(const struct sl_socket *sk, void *arg)
 {
 	struct dump_ctx *c = arg;
 	struct sampler *s = c->s;
-	double age = 0;
 
 	if (sk->proto == PROTO_TCP) {
 		if (sk->state == ST_LISTEN)
 			twports_listen(&s->twports, sk->sport);
 		else if (sk->state == ST_TIME_WAIT && twports_time_wait(&s->twports, sk->sport, sk->dport))
 			c->err = -ENOMEM;
-		/* Ages matter for sockets a process holds and only it can end. */
-		if (sk->inode && (sk->state == ST_CLOSE_WAIT || sk->state == ST_FIN_WAIT2)) {
-			double hint = sk->has_info ? sk->last_ack_recv_ms / 1000.0 : 0;
-			age = sockhist_observe(&s->sockhist, sk->cookie, sk->state, s->now, hint);
+	}
+	double age = sk->proto == PROTO_TCP ? age_of(c, sk) : 0;
+	if (sk->inode && owners_first(&s->owners, sk->inode) == OWNERS_NONE) {
+		if (!cookieset_has(unresolvable_before(s), sk->inode)) {
+			if (defer(s, sk, c->ns) < 0)
+				c->err = -ENOMEM;
+			return;
 		}
+		if (cookieset_add(unresolvable_now(s), sk->inode) < 0)
+			c->err = -ENOMEM;
 	}
 	tally_socket(&s->tally, c->ns, sk, age);
+}
+
+/* The second TCP dump: tcp_info for the CLOSE_WAIT and FIN_WAIT2 sockets
+ * first seen this pass, to date them. */
+static void on_aged_socket(const struct sl_socket *sk, void *arg)
+{
+	struct dump_ctx *c = arg;
+	struct sampler *s = c->s;
+	if (!sk->inode || !cookieset_has(&s->needs_age, sk->cookie))
+		return;
+	double age = sockhist_observe(&s->sockhist, sk->cookie, sk->state, s->now,
+				      sk->has_info ? sk->last_ack_recv_ms / 1000.0 : 0);
+	tally_age(&s->tally, sk, age);
+}
+
+/* Find the owners of the sockets that had none, then count them. */
+static int settle_pending(struct sampler *s)
+{
+	if (s->npending) {
+		size_t before = s->ps.nholders;
+		long first = procscan_resolve(&s->ps, &s->missing);
+		if (first < 0)
+			return (int)first;
+		if (s->ps.nholders > before &&
+		    (owners_add(&s->owners, s->ps.holders, before, s->ps.nholders) < 0 ||
+		     tally_grow(&s->tally) < 0))
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->npending; i++) {
+		const struct pending_socket *p = &s->pending[i];
+		const struct sockhist_entry *e = sockhist_find(&s->sockhist, p->sk.cookie);
+		double age = e && e->pass == s->sockhist.pass ? s->now - e->state_since : 0;
+		if (cookieset_has(&s->missing, p->sk.inode) &&
+		    cookieset_add(unresolvable_now(s), p->sk.inode) < 0)
+			return -ENOMEM;
+		tally_socket(&s->tally, p->ns, &p->sk, age);
+	}
+	s->npending = 0;
+	cookieset_clear(&s->missing);
+	return 0;
 }
 
 /* One TCP dump for `states`: one walk of the kernel's hash for both
@@ -153,8 +247,17 @@ static int dump_proto(struct sampler *s, struct sockdiag *diag, struct sockdiag_
 
 	switch (p->proto) {
 	case PROTO_TCP:
-		err = dump_tcp(s, diag, p, SOCKDIAG_ALL_STATES & ~AGED_STATES, false);
-		return err ? err : dump_tcp(s, diag, p, AGED_STATES, true);
+		cookieset_clear(&s->needs_age);
+		err = dump_tcp(s, diag, p, SOCKDIAG_ALL_STATES, false);
+		if (!err && s->needs_age.count) {
+			/* Filtered in the kernel to the two aged states, so tcp_info
+			 * is built for a few sockets, not all. */
+			struct sockdiag_parser aged = *p;
+			aged.seen = NULL; /* these were all counted already */
+			aged.cb = on_aged_socket;
+			err = dump_tcp(s, diag, &aged, AGED_STATES, true);
+		}
+		return err;
 	case PROTO_UDP: /* no single request covers both families */
 		for (size_t i = 0; i < sizeof(families) && !err; i++) {
 			req.family = families[i];
@@ -217,7 +320,7 @@ static int count_namespace(struct sampler *s, const struct netns_entry *e, size_
 {
 	bool in_use[PROTO_COUNT];
 	uint16_t lo = 0, hi = 0;
-	struct dump_ctx ctx = {s, ns, 0};
+	struct dump_ctx ctx = {s, ns, !diag, 0};
 
 	if (diag) {
 		protocols_in_use(in_use);
@@ -322,7 +425,8 @@ static bool dump_should_list(uint32_t holder, void *arg)
 		if (nt->id.ino != pi->netns_ino || nt->id.dev != pi->netns_dev)
 			continue;
 		uint8_t proto = sockproto_of(&s->protos, s->cfg->proc_root, pi->pid, h->fd, h->inode);
-		return proto < PROTO_COUNT && nt->dumped[proto];
+		/* A process not read this pass may have closed the fd since: ask. */
+		return proto < PROTO_COUNT && nt->dumped[proto] && procscan_still_held(&s->ps, holder);
 	}
 	return false;
 }
@@ -348,6 +452,9 @@ static int count_sockets(struct sampler *s)
 	if (err)
 		return err;
 	cookieset_clear(&s->cookies);
+	cookieset_clear(unresolvable_now(s));
+	cookieset_clear(&s->missing);
+	s->npending = 0;
 	sockhist_begin(&s->sockhist);
 	for (size_t i = 0; i < s->namespaces.n; i++) {
 		double t0 = now_monotonic();
@@ -357,6 +464,8 @@ static int count_sockets(struct sampler *s)
 		if (s->tally.nns > before)
 			s->tally.ns[before].duration = now_monotonic() - t0;
 	}
+	if ((err = settle_pending(s)))
+		return err;
 	sockhist_end(&s->sockhist);
 	sockproto_begin(&s->protos);
 	tally_unhashed(&s->tally, dump_should_list, s);

@@ -2,6 +2,7 @@
 #include <socklife/tally.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,12 +176,58 @@ void tally_socket(struct tally *t, size_t nsi, const struct sl_socket *s, double
 		return;
 	}
 	uint64_t stamp = ++t->stamp;
+	bool held = false;
 	for (; h != OWNERS_NONE; h = owners_next(t->owners, h)) {
 		uint32_t p = t->ps->holders[h].proc;
+		if (p == PROCSCAN_DEAD)
+			continue; /* an fd read again since, and gone */
+		held = true;
 		t->seen[h] = 1;
 		hold(&t->procs[p], s, age, stamp);
 		hold(&t->groups[t->proc_group[p]].h, s, age, stamp);
 	}
+	if (!held)
+		ns->unresolved[s->proto]++;
+}
+
+int tally_grow(struct tally *t)
+{
+	size_t old = t->seen_cap, n = t->ps->nholders;
+	if (n <= old)
+		return 0;
+	if (reserve((void **)&t->seen, &t->seen_cap, n, sizeof(*t->seen)))
+		return -ENOMEM;
+	memset(t->seen + old, 0, t->seen_cap - old);
+	return 0;
+}
+
+static void raise_age(struct holdings *h, const struct sl_socket *s, double age)
+{
+	if (s->state == ST_CLOSE_WAIT && age > h->cw_oldest)
+		h->cw_oldest = age;
+	else if (s->state == ST_FIN_WAIT2 && age > h->fw2_oldest)
+		h->fw2_oldest = age;
+}
+
+void tally_age(struct tally *t, const struct sl_socket *s, double age)
+{
+	for (uint32_t h = owners_first(t->owners, s->inode); h != OWNERS_NONE;
+	     h = owners_next(t->owners, h)) {
+		uint32_t p = t->ps->holders[h].proc;
+		if (p == PROCSCAN_DEAD)
+			continue;
+		raise_age(&t->procs[p], s, age);
+		raise_age(&t->groups[t->proc_group[p]].h, s, age);
+	}
+}
+
+/* The first holder of an inode that is not superseded. */
+static uint32_t first_live(const struct tally *t, uint64_t inode)
+{
+	uint32_t h = owners_first(t->owners, inode);
+	while (h != OWNERS_NONE && t->ps->holders[h].proc == PROCSCAN_DEAD)
+		h = owners_next(t->owners, h);
+	return h;
 }
 
 void tally_unhashed(struct tally *t, bool (*relevant)(uint32_t holder, void *ctx), void *ctx)
@@ -189,11 +236,14 @@ void tally_unhashed(struct tally *t, bool (*relevant)(uint32_t holder, void *ctx
 
 	for (uint32_t i = 0; i < t->ps->nholders; i++) {
 		/* Visit each socket once, through the first of its holders. */
-		if (t->seen[i] || owners_first(t->owners, holders[i].inode) != i || !relevant(i, ctx))
+		if (t->seen[i] || holders[i].proc == PROCSCAN_DEAD ||
+		    first_live(t, holders[i].inode) != i || !relevant(i, ctx))
 			continue;
 		uint64_t stamp = ++t->stamp;
 		for (uint32_t h = i; h != OWNERS_NONE; h = owners_next(t->owners, h)) {
 			uint32_t p = holders[h].proc;
+			if (p == PROCSCAN_DEAD)
+				continue;
 			struct holdings *hp = &t->procs[p], *hg = &t->groups[t->proc_group[p]].h;
 			if (hp->stamp != stamp)
 				hp->stamp = stamp, hp->unhashed++;

@@ -32,6 +32,7 @@ struct config {
 	bool all_netns;      /* --netns all (default) or host: only our own */
 	int log_level;       /* enum log_level */
 	double watch;        /* top: refresh every this many seconds; 0 = once */
+	unsigned verify_passes; /* every process's fds are read at least this often */
 	unsigned time_wait_top_ports; /* TIME_WAIT ports listed per side */
 	/* Leak rules (see leak.h) */
 	double leak_close_wait_age;

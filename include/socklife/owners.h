@@ -21,10 +21,15 @@ struct owners {
 	size_t cap;      /* slots, a power of two */
 	uint32_t *next;  /* per holder: the next holder of the same inode */
 	size_t next_cap;
+	size_t n;        /* holders indexed */
 };
 
 /* Index `n` holders.  Returns 0 or -ENOMEM. */
 int owners_build(struct owners *o, const struct sock_holder *holders, size_t n);
+
+/* Add holders [first, n) appended since the last build or add.  Returns 0
+ * or -ENOMEM. */
+int owners_add(struct owners *o, const struct sock_holder *holders, size_t first, size_t n);
 void owners_free(struct owners *o);
 
 /* The first holder of `inode`, or OWNERS_NONE. */

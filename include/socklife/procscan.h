@@ -1,30 +1,45 @@
-/* procscan.h - one walk of procfs: every process, and every socket fd it holds.
+/* procscan.h - which processes hold which socket fds, kept up to date cheaply.
  *
- * For each /proc/PID the walk opens one directory fd and reads everything
- * through it (stat, limits, ns/net, fd/), so all facts about a process come
- * from one incarnation: if the pid dies and is reused mid-walk, the old
- * dirfd answers ESRCH instead of describing the newcomer.  Processes and fds
- * that vanish mid-walk are counted, not errors.
+ * Reading every fd of every process (one readlinkat each, ~2-4 us) is the
+ * most expensive part of a pass, so the scanner remembers what each process
+ * held and reads a process's fds again only when it is likely to have
+ * changed:
  *
- * The walk reads `<root>`, so tests point it at a fake tree of plain files
- * and "socket:[N]" symlinks (--proc-root). */
+ *   - a process seen for the first time (a new pid, or a reused pid with a
+ *     new start time: it never inherits the old one's sockets);
+ *   - a process whose fd count changed (the count is cheap: st_size of
+ *     /proc/PID/fd on Linux 6.2+, else a getdents walk without readlinks);
+ *   - the processes read longest ago, enough of them that every process is
+ *     read again at least every `verify_passes` passes: this catches a
+ *     socket handed over (SCM_RIGHTS, fork then close) without any count
+ *     changing;
+ *   - and on demand (procscan_resolve), likeliest first, when a dump shows
+ *     a socket no known process holds.
+ *
+ * /proc/PID/fd mtime and dirent inode numbers do not change with the fds,
+ * so they are not used.  Everything about one process is read through one
+ * directory fd, so it all describes one incarnation of the pid.  Processes
+ * and fds that vanish mid-walk are counted, not errors.
+ *
+ * The scanner reads `<root>`, so tests point it at a fake tree of plain
+ * files and "socket:[N]" symlinks (--proc-root). */
 #ifndef SOCKLIFE_PROCSCAN_H
 #define SOCKLIFE_PROCSCAN_H
 
 #include <socklife/container.h>
+#include <socklife/cookieset.h>
+#include <socklife/procparse.h>
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROC_COMM_MAX 64 /* the kernel's comm is at most 15 bytes; fake trees may say more */
-
 struct proc_info {
 	int32_t pid;
-	uint64_t start_time; /* clock ticks after boot (stat field 22): (pid, start_time) is unique */
+	uint64_t start_time; /* clock ticks after boot: (pid, start_time) is unique */
 	char comm[PROC_COMM_MAX]; /* raw bytes, untrusted: may hold quotes, newlines, bad UTF-8 */
-	uint32_t nfds;     /* open fds */
-	uint32_t nsockets; /* socket fds among them */
+	uint32_t nfds;     /* open fds, counted this pass */
+	uint32_t nsockets; /* socket fds among them, at the last read of its fds */
 	uint64_t fd_limit; /* soft RLIMIT_NOFILE; 0 = unlimited or unknown */
 	uint64_t netns_dev, netns_ino; /* network namespace; 0 when unreadable */
 	uint32_t container; /* index into procscan.containers; 0 = a host process */
@@ -34,54 +49,67 @@ struct proc_info {
 /* One socket fd: the unit of ownership. */
 struct sock_holder {
 	uint64_t inode;
-	uint32_t proc; /* index into procscan.procs */
+	uint32_t proc; /* index into procscan.procs; PROCSCAN_DEAD once superseded */
 	uint32_t fd;
 };
+
+#define PROCSCAN_DEAD UINT32_MAX
 
 struct procscan_stats {
 	uint64_t vanished_procs; /* exited between readdir and reading them */
 	uint64_t vanished_fds;   /* closed between getdents and readlink */
 	uint64_t denied_procs;   /* fd/ unreadable: their sockets stay unattributed */
+	uint64_t fd_reads;       /* processes whose fds were read this pass */
+	uint64_t fds_read;       /* fds read (readlinkat calls) this pass */
 };
+
+struct proc_entry; /* private: a process and what it held when last read */
 
 struct procscan {
 	const char *root;
+	unsigned verify_passes;      /* 1 = read every process every pass */
+	/* This pass: one proc_info per process, and every socket fd known. */
 	struct proc_info *procs;
 	size_t nprocs, procs_cap;
 	struct sock_holder *holders;
 	size_t nholders, holders_cap;
-	struct procscan_stats stats; /* of the last walk */
-	char *dents;                 /* getdents64 buffer, kept between walks */
-	int32_t *pids;               /* the pid list of the current walk */
-	size_t pids_cap;
-	/* Containers seen by this walk; entry 0 is "none" (host processes). */
+	struct procscan_stats stats;
+	/* Containers seen this pass; entry 0 is "none" (host processes). */
 	struct container_ref *containers;
 	size_t ncontainers, containers_cap;
-	uint32_t *container_index;   /* internal: hash of container ids */
+	/* Kept between passes (private). */
+	struct proc_entry *entries, *spare;
+	size_t nentries, entries_cap, spare_cap;
+	uint32_t *pid_index;
+	size_t pid_index_cap;
+	uint32_t *container_index;
+	uint32_t pass;
+	bool is_procfs;
+	char *dents;
+	int32_t *pids;
+	size_t pids_cap;
+	uint32_t *order;
+	size_t order_cap;
 };
 
-/* Walk `ps->root`.  Returns 0, or -errno if the root itself cannot be read
- * (or memory runs out); per-process failures are only counted. */
+/* One pass: list the processes, refresh what is cheap, read the fds of
+ * those that need it, and lay out procs[] and holders[].  Returns 0, or
+ * -errno if the root itself cannot be read (or memory runs out). */
 int procscan_run(struct procscan *ps);
+
+/* Read the fds of processes not read yet this pass, likeliest first (those
+ * that recently gained sockets, then those holding the most), until every
+ * inode in `missing` has been found (found ones are removed from it) or no
+ * process is left.  Holders found are appended to ps->holders; the ones
+ * they replace are marked PROCSCAN_DEAD.  Returns the index of the first
+ * holder appended (== the old nholders), or -errno. */
+long procscan_resolve(struct procscan *ps, struct cookieset *missing);
+
+/* Does holder `h` still hold its socket?  Holders of processes not read
+ * this pass can be stale; this checks the one fd (one readlinkat). */
+bool procscan_still_held(const struct procscan *ps, uint32_t h);
+
+/* Forget everything (the next pass reads every process). */
 void procscan_free(struct procscan *ps);
-
-/* Pure parsers, exposed for unit tests and fuzzers. */
-
-struct proc_stat {
-	char comm[PROC_COMM_MAX];
-	uint64_t start_time;
-	bool kernel_thread; /* PF_KTHREAD: holds no fds, skipped */
-};
-
-/* /proc/PID/stat: comm (between the first '(' and the last ')', since comm
- * may itself contain parentheses), flags and start time.  0 or -EINVAL. */
-int procscan_parse_stat(const char *buf, size_t len, struct proc_stat *out);
-
-/* /proc/PID/limits: the soft "Max open files" (0 for unlimited).  0 or -EINVAL. */
-int procscan_parse_limits(const char *buf, size_t len, uint64_t *soft_nofile);
-
-/* A readlink of /proc/PID/fd/N: 1 and the inode for "socket:[N]", 0 for
- * anything else. */
-int procscan_parse_fd_link(const char *link, size_t len, uint64_t *inode);
 
 #endif

@@ -40,6 +40,18 @@ struct sampler {
 	struct procscan ps;
 	struct owners owners;
 	struct cookieset cookies;
+	/* Sockets whose owner is not known when the dump reports them wait in
+	 * `pending` for procscan_resolve; those nobody held after a search are
+	 * remembered for a pass so they are not searched for again each pass
+	 * (the rotation still finds them if they gain an owner). */
+	struct pending_socket {
+		struct sl_socket sk;
+		uint32_t ns;
+	} *pending;
+	size_t npending, pending_cap;
+	struct cookieset missing;
+	struct cookieset unresolvable[2];
+	struct cookieset needs_age;  /* CLOSE_WAIT/FIN_WAIT2 first seen this pass */
 	struct tally tally;
 	struct sockhist sockhist;
 	struct sockproto_cache protos;

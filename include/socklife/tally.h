@@ -97,6 +97,15 @@ int tally_add_netns(struct tally *t, const struct netns_id *id, const char *labe
  * state (seconds; only kept for CLOSE_WAIT and FIN_WAIT2). */
 void tally_socket(struct tally *t, size_t ns, const struct sl_socket *s, double age);
 
+/* Holders were appended to the procscan (and owners) after tally_begin:
+ * make room for them.  Returns 0 or -ENOMEM. */
+int tally_grow(struct tally *t);
+
+/* A socket counted earlier in the pass turned out to be `age` seconds in
+ * its state (known only after a later dump): raise its holders' oldest
+ * ages.  Counts do not change. */
+void tally_age(struct tally *t, const struct sl_socket *s, double age);
+
 /* After every dump: count the socket fds whose socket no dump reported.
  * `relevant(holder, ctx)` says whether a dump should have shown it (its
  * protocol was dumped in its namespace); each socket is asked once. */

@@ -195,8 +195,11 @@ HOSTILE_NAMES = ['q"uote', "back\\slash", "new\nline", "bad\ufffd\ufffd"]
 
 # --- running socklife -----------------------------------------------------
 
-def run_once(*args, check=True):
-    r = subprocess.run([SOCKLIFE, "--once", *args], capture_output=True, timeout=60)
+def run_once(*args, check=True, netns="host"):
+    """One pass.  Tests look at the namespace they run in, so by default
+    socklife dumps only that one (other tests run in parallel next door)."""
+    r = subprocess.run([SOCKLIFE, "--once", f"--netns={netns}", *args], capture_output=True,
+                       timeout=60)
     if check and r.returncode != 0:
         raise AssertionError(f"socklife --once failed ({r.returncode}): {r.stderr.decode()}")
     return r
@@ -211,12 +214,12 @@ def free_port(host="127.0.0.1"):
 class Daemon:
     """socklife running in the background, serving on loopback."""
 
-    def __init__(self, *args, interval="200ms", env=None, host="127.0.0.1"):
+    def __init__(self, *args, interval="200ms", env=None, host="127.0.0.1", netns="host"):
         self.host = host
         self.port = free_port(host)
         bracketed = f"[{host}]" if ":" in host else host
         self.args = [SOCKLIFE, f"--web.listen-address={bracketed}:{self.port}",
-                     f"--interval={interval}", *args]
+                     f"--interval={interval}", f"--netns={netns}", *args]
         self.env = env
         self.returncode = None
 

@@ -112,8 +112,8 @@ class LeakDetection(unittest.TestCase):
     def check_top_one_shot(self, leakers, healthy):
         """`socklife top` in a pipe: plain text, 80 columns, and the stale
         CLOSE_WAIT seen in one look (tcp_info gives the age)."""
-        r = subprocess.run([h.SOCKLIFE, "top", "--leak.close-wait-age=3s"], capture_output=True,
-                           text=True, timeout=60)
+        r = subprocess.run([h.SOCKLIFE, "top", "--netns=host", "--leak.close-wait-age=3s"],
+                           capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
         out = r.stdout
         self.assertNotIn("\x1b", out)
@@ -137,8 +137,8 @@ class LeakDetection(unittest.TestCase):
         self.assertGreaterEqual(len(flagged), 5)
 
     def check_top_watch(self):
-        p = subprocess.Popen([h.SOCKLIFE, "top", "--watch=300ms"], stdout=subprocess.PIPE,
-                             text=True)
+        p = subprocess.Popen([h.SOCKLIFE, "top", "--netns=host", "--watch=300ms"],
+                             stdout=subprocess.PIPE, text=True)
         time.sleep(1.2)
         p.send_signal(signal.SIGINT)
         out, _ = p.communicate(timeout=10)

@@ -87,7 +87,7 @@ def spaces():
 class Namespaces(unittest.TestCase):
     def test_every_namespace_exactly_and_deletion(self):
         a, b, c = spaces()
-        with a, b, c, h.Daemon(interval="200ms") as d:
+        with a, b, c, h.Daemon(interval="200ms", netns="all") as d:
             time.sleep(0.5)  # a pass after the three exist
             samples = h.parse(h.metrics_text(d.port))
             for space in (a, b, c):
@@ -136,7 +136,8 @@ class Namespaces(unittest.TestCase):
         a, b, c = spaces()
         with a, b, c:
             r = subprocess.run(["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin",
-                                h.SOCKLIFE, "--once"], capture_output=True, timeout=60)
+                                h.SOCKLIFE, "--once", "--netns=all"], capture_output=True,
+                               timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn(b"reading /proc/PID/net", r.stderr)
             samples = h.parse(r.stdout.decode())
@@ -155,7 +156,8 @@ class Namespaces(unittest.TestCase):
             # named namespaces but not read root's processes.
             r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                 "--inh-caps=-all,+sys_admin", "--ambient-caps=-all,+sys_admin",
-                                h.SOCKLIFE, "--once"], capture_output=True, timeout=60)
+                                h.SOCKLIFE, "--once", "--netns=all"], capture_output=True,
+                               timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn(b"per-process attribution is partial", r.stderr)
             samples = h.parse(r.stdout.decode())

@@ -50,12 +50,30 @@ static void test_clear_keeps_memory(void **state)
 	cookieset_free(&s);
 }
 
+static void test_remove_keeps_probe_runs(void **state)
+{
+	(void)state;
+	struct cookieset s = {0};
+	/* Consecutive keys collide into long probe runs at this size. */
+	for (uint64_t c = 1; c <= 3000; c++)
+		cookieset_add(&s, c * 7);
+	for (uint64_t c = 1; c <= 3000; c += 2)
+		assert_int_equal(cookieset_remove(&s, c * 7), 1);
+	assert_int_equal(cookieset_remove(&s, 7), 0);
+	assert_int_equal(s.count, 1500);
+	for (uint64_t c = 1; c <= 3000; c++)
+		assert_int_equal(cookieset_has(&s, c * 7), c % 2 == 0);
+	assert_false(cookieset_has(&s, 0));
+	cookieset_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_add_and_repeat),
 		cmocka_unit_test(test_growth_keeps_members),
 		cmocka_unit_test(test_clear_keeps_memory),
+		cmocka_unit_test(test_remove_keeps_probe_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

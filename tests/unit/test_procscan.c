@@ -144,7 +144,7 @@ static void test_walk_basic_and_shared_socket(void **state)
 	add_fd(200, 3, "socket:[1000]");
 	add_proc(300, "kworker/0:1", 2, "1024"); /* kernel thread: no fds */
 
-	struct procscan ps = {.root = root};
+	struct procscan ps = {.root = root, .verify_passes = 1};
 	assert_int_equal(procscan_run(&ps), 0);
 	assert_int_equal(ps.nprocs, 2);
 
@@ -179,7 +179,7 @@ static void test_hostile_comm(void **state)
 	add_proc(100, evil, 42, "1024");
 	add_fd(100, 3, "socket:[5]");
 
-	struct procscan ps = {.root = root};
+	struct procscan ps = {.root = root, .verify_passes = 1};
 	assert_int_equal(procscan_run(&ps), 0);
 	assert_int_equal(ps.nprocs, 1);
 	assert_string_equal(ps.procs[0].comm, evil);
@@ -198,7 +198,7 @@ static void test_process_vanishes_before_stat(void **state)
 	inject_open.name = "stat";
 	inject_open.err = ESRCH;
 
-	struct procscan ps = {.root = root};
+	struct procscan ps = {.root = root, .verify_passes = 1};
 	assert_int_equal(procscan_run(&ps), 0);
 	assert_int_equal(ps.nprocs, 1);
 	assert_null(find(&ps, 400));
@@ -219,7 +219,7 @@ static void test_process_exits_while_fds_are_read(void **state)
 	inject_open.name = "fd";
 	inject_open.err = ENOENT;
 
-	struct procscan ps = {.root = root};
+	struct procscan ps = {.root = root, .verify_passes = 1};
 	assert_int_equal(procscan_run(&ps), 0);
 	assert_null(find(&ps, 500));
 	assert_int_equal(ps.stats.vanished_procs, 1);
@@ -239,7 +239,7 @@ static void test_fd_closes_mid_walk(void **state)
 	inject_link.name = "4";
 	inject_link.err = ENOENT;
 
-	struct procscan ps = {.root = root};
+	struct procscan ps = {.root = root, .verify_passes = 1};
 	assert_int_equal(procscan_run(&ps), 0);
 	const struct proc_info *p = find(&ps, 100);
 	assert_non_null(p);
@@ -262,7 +262,7 @@ static void test_fds_not_readable(void **state)
 	inject_link.name = "3";
 	inject_link.err = EACCES;
 
-	struct procscan ps = {.root = root};
+	struct procscan ps = {.root = root, .verify_passes = 1};
 	assert_int_equal(procscan_run(&ps), 0);
 	const struct proc_info *p = find(&ps, 100);
 	assert_non_null(p);
@@ -279,7 +279,7 @@ static void test_pid_reuse_gets_a_new_identity(void **state)
 	add_proc(100, "old", 500, "1024");
 	add_fd(100, 3, "socket:[1000]");
 
-	struct procscan ps = {.root = root};
+	struct procscan ps = {.root = root, .verify_passes = 1};
 	assert_int_equal(procscan_run(&ps), 0);
 	assert_int_equal(find(&ps, 100)->start_time, 500);
 
@@ -320,7 +320,7 @@ static void test_containers_from_cgroups(void **state)
 	add_fd(103, 3, "socket:[4]");
 	tu_write("0::/system.slice/ssh.service\n", 29, "%s/103/cgroup", root);
 
-	struct procscan ps = {.root = root};
+	struct procscan ps = {.root = root, .verify_passes = 1};
 	assert_int_equal(procscan_run(&ps), 0);
 	assert_int_equal(ps.ncontainers, 1);
 	assert_int_equal(find(&ps, 100)->container, 1);
@@ -343,61 +343,127 @@ static void test_missing_root(void **state)
 	procscan_free(&ps);
 }
 
-static void test_parse_stat(void **state)
+/* --- incremental reading ------------------------------------------------ */
+
+static void test_unchanged_processes_are_not_reread(void **state)
 {
 	(void)state;
-	struct proc_stat st;
-	const char ok[] = "7 (a (b) c) R 1 2 3 4 5 4194560 8 9 10 11 12 13 14 15 16 17 18 19 123456 9";
-	assert_int_equal(procscan_parse_stat(ok, strlen(ok), &st), 0);
-	assert_string_equal(st.comm, "a (b) c");
-	assert_int_equal(st.start_time, 123456);
-	assert_false(st.kernel_thread);
-	const char kthread[] = "2 (kthreadd) S 0 0 0 0 -1 2129984 0 0 0 0 0 0 0 0 20 0 1 0 3 0 0";
-	assert_int_equal(procscan_parse_stat(kthread, strlen(kthread), &st), 0);
-	assert_true(st.kernel_thread);
+	for (int p = 0; p < 4; p++) {
+		add_proc(100 + p, "app", 1, "1024");
+		add_fd(100 + p, 3, p == 0 ? "socket:[10]" : "/dev/null");
+	}
+	struct procscan ps = {.root = root, .verify_passes = 4};
+	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(ps.stats.fd_reads, 4); /* the first pass reads everyone */
+	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(ps.stats.fd_reads, 1); /* then a quarter: the rotation */
+	assert_int_equal(ps.nholders, 1);
+	assert_int_equal(ps.holders[0].inode, 10);
 
-	const char short_[] = "7 (x) R 1 2 3";
-	assert_int_equal(procscan_parse_stat(short_, strlen(short_), &st), -EINVAL);
-	const char noparen[] = "7 x R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19";
-	assert_int_equal(procscan_parse_stat(noparen, strlen(noparen), &st), -EINVAL);
-	const char reversed[] = "7 )x( R";
-	assert_int_equal(procscan_parse_stat(reversed, strlen(reversed), &st), -EINVAL);
-	const char huge[] = "1 (x) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 99999999999999999999999";
-	assert_int_equal(procscan_parse_stat(huge, strlen(huge), &st), -EINVAL);
-
-	char longer[300];
-	memset(longer, 0, sizeof(longer));
-	strcpy(longer, "1 (");
-	memset(longer + 3, 'z', 100);
-	strcat(longer, ") S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 5");
-	assert_int_equal(procscan_parse_stat(longer, strlen(longer), &st), 0);
-	assert_int_equal(strlen(st.comm), PROC_COMM_MAX - 1);
+	/* A process whose fd count changes is read at once. */
+	add_fd(102, 4, "socket:[20]");
+	assert_int_equal(procscan_run(&ps), 0);
+	assert_true(ps.stats.fd_reads >= 1);
+	int pids[4];
+	assert_int_equal(holders_of(&ps, 20, pids), 1);
+	assert_int_equal(pids[0], 102);
+	assert_int_equal(find(&ps, 102)->nsockets, 1);
+	procscan_free(&ps);
 }
 
-static void test_parse_limits_and_links(void **state)
+static void test_rotation_reaches_everyone(void **state)
 {
 	(void)state;
-	uint64_t v = 7;
-	const char lim[] = "Max processes 1 1 processes\nMax open files            4096   8192  files\n";
-	assert_int_equal(procscan_parse_limits(lim, strlen(lim), &v), 0);
-	assert_int_equal(v, 4096);
-	const char unl[] = "Max open files            unlimited   unlimited  files\n";
-	assert_int_equal(procscan_parse_limits(unl, strlen(unl), &v), 0);
-	assert_int_equal(v, 0);
-	const char none[] = "Max cpu time unlimited unlimited seconds\n";
-	assert_int_equal(procscan_parse_limits(none, strlen(none), &v), -EINVAL);
-	const char junk[] = "Max open files            lots";
-	assert_int_equal(procscan_parse_limits(junk, strlen(junk), &v), -EINVAL);
+	char path[256];
+	add_proc(100, "a", 1, "1024");
+	add_fd(100, 3, "socket:[10]");
+	add_proc(101, "b", 1, "1024");
+	add_fd(101, 3, "/dev/null");
+	struct procscan ps = {.root = root, .verify_passes = 3};
+	assert_int_equal(procscan_run(&ps), 0);
 
-	uint64_t ino = 0;
-	assert_int_equal(procscan_parse_fd_link("socket:[123]", 12, &ino), 1);
-	assert_int_equal(ino, 123);
-	assert_int_equal(procscan_parse_fd_link("socket:[]", 9, &ino), 0);
-	assert_int_equal(procscan_parse_fd_link("socket:[12a]", 12, &ino), 0);
-	assert_int_equal(procscan_parse_fd_link("socket:[12", 10, &ino), 0);
-	assert_int_equal(procscan_parse_fd_link("pipe:[5]", 8, &ino), 0);
-	assert_int_equal(procscan_parse_fd_link("anon_inode:[eventfd]", 20, &ino), 0);
-	assert_int_equal(procscan_parse_fd_link("socket:[99999999999999999999999]", 32, &ino), 0);
+	/* The socket moves from a to b without either fd count changing (a
+	 * dup2 over it in a, an SCM_RIGHTS receive dup2'ed into place in b). */
+	snprintf(path, sizeof(path), "%s/100/fd/3", root);
+	unlink(path);
+	add_fd(100, 3, "/dev/null");
+	snprintf(path, sizeof(path), "%s/101/fd/3", root);
+	unlink(path);
+	add_fd(101, 3, "socket:[10]");
+
+	int pids[4], passes = 0;
+	do {
+		assert_int_equal(procscan_run(&ps), 0);
+		passes++;
+	} while (!(holders_of(&ps, 10, pids) == 1 && pids[0] == 101) && passes < 10);
+	assert_true(passes <= 3); /* within verify_passes */
+	procscan_free(&ps);
+}
+
+static void test_resolve_finds_new_sockets(void **state)
+{
+	(void)state;
+	char path[256];
+	for (int p = 0; p < 5; p++) {
+		add_proc(100 + p, "app", 1, "1024");
+		add_fd(100 + p, 3, "/dev/null");
+	}
+	struct procscan ps = {.root = root, .verify_passes = 1000};
+	assert_int_equal(procscan_run(&ps), 0);
+	/* pid 103 replaces an fd with a new socket: no count changes. */
+	snprintf(path, sizeof(path), "%s/103/fd/3", root);
+	unlink(path);
+	add_fd(103, 3, "socket:[77]");
+	assert_int_equal(procscan_run(&ps), 0);
+	int pids[4];
+	assert_int_equal(holders_of(&ps, 77, pids), 0); /* not known yet */
+
+	struct cookieset missing = {0};
+	cookieset_add(&missing, 77);
+	size_t before = ps.nholders;
+	long first = procscan_resolve(&ps, &missing);
+	assert_int_equal(first, (long)before);
+	assert_int_equal(missing.count, 0);
+	assert_int_equal(holders_of(&ps, 77, pids), 1);
+	assert_int_equal(pids[0], 103);
+
+	/* Something nobody holds: every process not read yet is read, once. */
+	cookieset_add(&missing, 999);
+	assert_true(procscan_resolve(&ps, &missing) >= 0);
+	assert_int_equal(missing.count, 1);
+	assert_true(ps.stats.fd_reads <= 5);
+	cookieset_free(&missing);
+	procscan_free(&ps);
+}
+
+static void test_resolve_marks_superseded_holders(void **state)
+{
+	(void)state;
+	char path[256];
+	add_proc(100, "a", 1, "1024");
+	add_fd(100, 3, "socket:[10]");
+	struct procscan ps = {.root = root, .verify_passes = 1000};
+	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps), 0); /* now read: nothing due */
+	snprintf(path, sizeof(path), "%s/100/fd/3", root);
+	unlink(path);
+	add_fd(100, 3, "socket:[11]");
+	assert_int_equal(procscan_run(&ps), 0);
+	struct cookieset missing = {0};
+	cookieset_add(&missing, 11);
+	assert_true(procscan_resolve(&ps, &missing) >= 0);
+	/* The old holder of 10 is dead, the new one of 11 live. */
+	size_t live10 = 0, live11 = 0;
+	for (size_t i = 0; i < ps.nholders; i++) {
+		if (ps.holders[i].proc == PROCSCAN_DEAD)
+			continue;
+		live10 += ps.holders[i].inode == 10;
+		live11 += ps.holders[i].inode == 11;
+	}
+	assert_int_equal(live10, 0);
+	assert_int_equal(live11, 1);
+	cookieset_free(&missing);
+	procscan_free(&ps);
 }
 
 int main(void)
@@ -412,8 +478,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pid_reuse_gets_a_new_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_containers_from_cgroups, setup, teardown),
 		cmocka_unit_test(test_missing_root),
-		cmocka_unit_test(test_parse_stat),
-		cmocka_unit_test(test_parse_limits_and_links),
+		cmocka_unit_test_setup_teardown(test_unchanged_processes_are_not_reread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_reaches_everyone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_finds_new_sockets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_marks_superseded_holders, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
