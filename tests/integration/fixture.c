@@ -21,6 +21,13 @@
  * Others:
  *   fdhog       lowers its fd limit to 64 and opens 60 fds
  *   sockgrow    opens a UDP socket every --every ms and keeps it
+ *   listeners   holds --count TCP listening sockets
+ *   udps        holds --count bound UDP sockets
+ *   handoff     two processes, sl-giver holding a TCP listener and sl-taker
+ *               holding /dev/null in its place; a line on stdin makes the
+ *               giver pass the listener to the taker over a UNIX socket
+ *               (SCM_RIGHTS), both dup2 over their old fd, and neither fd
+ *               count changes: only re-reading the processes can tell
  *
  * All print "ready[ PORT]" once set up, then run until killed. */
 #include <arpa/inet.h>
@@ -292,6 +299,108 @@ static void sockgrow(void)
 		pause();
 }
 
+static void listeners(void)
+{
+	for (int i = 0; i < opt_count; i++) {
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0)
+			die("listen");
+	}
+	ready();
+	for (;;)
+		pause();
+}
+
+static void udps(void)
+{
+	for (int i = 0; i < opt_count; i++) {
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			die("udp");
+	}
+	ready();
+	for (;;)
+		pause();
+}
+
+static void send_fd(int chan, int fd)
+{
+	char byte = 'F', ctl[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			     .msg_controllen = sizeof(ctl)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	if (sendmsg(chan, &msg, 0) != 1)
+		die("sendmsg");
+}
+
+static int recv_fd(int chan)
+{
+	char byte, ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			     .msg_controllen = sizeof(ctl)};
+	if (recvmsg(chan, &msg, 0) != 1)
+		die("recvmsg");
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	int fd;
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		die("no fd");
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+static void handoff(void)
+{
+	int chan[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, chan) < 0)
+		die("socketpair");
+	int devnull = open("/dev/null", O_RDONLY);
+	pid_t taker = fork();
+	if (taker < 0)
+		die("fork");
+	if (taker == 0) {
+		prctl(PR_SET_NAME, "sl-taker", 0, 0, 0);
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		close(chan[0]);
+		int slot = dup(devnull); /* where the listener will land */
+		close(devnull);
+		int fd = recv_fd(chan[1]);
+		dup2(fd, slot); /* the listener replaces /dev/null: no count changes */
+		close(fd);
+		if (write(chan[1], "D", 1) != 1)
+			die("ack");
+		for (;;)
+			pause();
+	}
+	prctl(PR_SET_NAME, "sl-giver", 0, 0, 0);
+	close(chan[1]);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 8) < 0)
+		die("listen");
+	printf("ready %d\n", (int)taker);
+	fflush(stdout);
+	char line[16];
+	if (!fgets(line, sizeof(line), stdin))
+		exit(0);
+	send_fd(chan[0], lfd);
+	char ack;
+	if (read(chan[0], &ack, 1) != 1)
+		die("ack");
+	dup2(devnull, lfd); /* the giver's copy becomes /dev/null: no count changes */
+	printf("moved\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -325,7 +434,8 @@ int main(int argc, char **argv)
 		const char *mode;
 		void (*run)(void);
 	} clients[] = {{"pool", pool},         {"churn-cli", churn}, {"half-cli", half_client},
-		       {"fw2", fin_wait2},     {"fdhog", fdhog},     {"sockgrow", sockgrow}};
+		       {"fw2", fin_wait2},     {"fdhog", fdhog},     {"sockgrow", sockgrow},
+		       {"listeners", listeners}, {"udps", udps},     {"handoff", handoff}};
 	static const struct {
 		const char *mode;
 		enum srv kind;

@@ -164,7 +164,7 @@ class Fleet:
         return self
 
     def _spawn(self, args):
-        p = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+        p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = p.stdout.readline().split()
         if not line or line[0] != "ready":
             p.kill()
@@ -187,6 +187,7 @@ class Fleet:
         for p in self.procs:
             p.popen.wait()
             p.popen.stdout.close()
+            p.popen.stdin.close()
 
 
 # comm names as the kernel stores them, decoded the way socklife must label them
