@@ -10,6 +10,7 @@
 #include <socklife/top.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
@@ -105,6 +106,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	/* Big per-pass tables should go back to the system when freed, and the
+	 * HTTP thread's connection churn should not fragment arenas of its own:
+	 * a fixed mmap threshold (glibc would otherwise raise it up to 32 MiB)
+	 * and at most two arenas keep RSS flat. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	mallopt(M_ARENA_MAX, 2);
 	if (cfg.command == CMD_TOP)
 		return top_run(&cfg);
 

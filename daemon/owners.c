@@ -5,29 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t slot_of(uint64_t inode, size_t cap)
+static size_t slot_of(uint32_t inode, size_t cap)
 {
-	return (size_t)((inode * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
+	return (size_t)(((uint64_t)inode * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
 }
 
 static int ensure(struct owners *o, size_t n)
 {
-	o->n = n;
 	size_t cap = 64;
 	while (cap < 2 * (n + n / 4)) /* load factor <= 1/2, with room to add */
 		cap *= 2;
 	if (cap > o->cap) {
-		uint64_t *k = malloc(cap * sizeof(*k));
-		uint32_t *h = malloc(cap * sizeof(*h));
-		if (!k || !h) {
-			free(k);
-			free(h);
+		struct owner_slot *s = malloc(cap * sizeof(*s));
+		if (!s)
 			return -ENOMEM;
-		}
-		free(o->keys);
-		free(o->heads);
-		o->keys = k;
-		o->heads = h;
+		free(o->slots);
+		o->slots = s;
 		o->cap = cap;
 	}
 	if (n > o->next_cap) {
@@ -41,72 +34,50 @@ static int ensure(struct owners *o, size_t n)
 	return 0;
 }
 
+/* Put holder i in front of its inode's chain. */
+static void insert(struct owners *o, const struct sock_holder *holders, size_t i)
+{
+	uint64_t inode = holders[i].inode;
+	o->next[i] = OWNERS_NONE;
+	if (inode == 0 || inode > UINT32_MAX || holders[i].proc == PROCSCAN_DEAD)
+		return; /* no socket has such an inode; or an fd read again since */
+	size_t s = slot_of((uint32_t)inode, o->cap);
+	while (o->slots[s].inode && o->slots[s].inode != inode)
+		s = (s + 1) & (o->cap - 1);
+	if (o->slots[s].inode)
+		o->next[i] = o->slots[s].head;
+	o->slots[s] = (struct owner_slot){(uint32_t)inode, (uint32_t)i, holders[i].proc};
+}
+
 int owners_build(struct owners *o, const struct sock_holder *holders, size_t n)
 {
 	int err = ensure(o, n);
 	if (err)
 		return err;
-	memset(o->keys, 0, o->cap * sizeof(*o->keys));
-
+	memset(o->slots, 0, o->cap * sizeof(*o->slots));
 	/* Insert in reverse so each chain lists holders in walk order. */
-	for (size_t i = n; i-- > 0;) {
-		uint64_t inode = holders[i].inode;
-		if (inode == 0) { /* no such socket; 0 marks an empty slot */
-			o->next[i] = OWNERS_NONE;
-			continue;
-		}
-		size_t s = slot_of(inode, o->cap);
-		while (o->keys[s] && o->keys[s] != inode)
-			s = (s + 1) & (o->cap - 1);
-		if (o->keys[s]) {
-			o->next[i] = o->heads[s];
-		} else {
-			o->keys[s] = inode;
-			o->next[i] = OWNERS_NONE;
-		}
-		o->heads[s] = (uint32_t)i;
-	}
+	for (size_t i = n; i-- > 0;)
+		insert(o, holders, i);
+	o->n = n;
 	return 0;
 }
 
-uint32_t owners_first(const struct owners *o, uint64_t inode)
+const struct owner_slot *owners_find(const struct owners *o, uint64_t inode)
 {
-	if (!o->cap || inode == 0)
-		return OWNERS_NONE;
-	size_t s = slot_of(inode, o->cap);
-	while (o->keys[s]) {
-		if (o->keys[s] == inode)
-			return o->heads[s];
+	if (!o->cap || inode == 0 || inode > UINT32_MAX)
+		return NULL;
+	size_t s = slot_of((uint32_t)inode, o->cap);
+	while (o->slots[s].inode) {
+		if (o->slots[s].inode == inode)
+			return &o->slots[s];
 		s = (s + 1) & (o->cap - 1);
 	}
-	return OWNERS_NONE;
+	return NULL;
 }
 
 void owners_free(struct owners *o)
 {
-	free(o->keys);
-	free(o->heads);
+	free(o->slots);
 	free(o->next);
 	memset(o, 0, sizeof(*o));
-}
-
-int owners_add(struct owners *o, const struct sock_holder *holders, size_t first, size_t n)
-{
-	if (2 * n > o->cap || n > o->next_cap)
-		return owners_build(o, holders, n); /* too full: start over */
-	for (size_t i = first; i < n; i++) {
-		uint64_t inode = holders[i].inode;
-		o->next[i] = OWNERS_NONE;
-		if (inode == 0)
-			continue;
-		size_t s = slot_of(inode, o->cap);
-		while (o->keys[s] && o->keys[s] != inode)
-			s = (s + 1) & (o->cap - 1);
-		if (o->keys[s])
-			o->next[i] = o->heads[s];
-		o->keys[s] = inode;
-		o->heads[s] = (uint32_t)i;
-	}
-	o->n = n;
-	return 0;
 }

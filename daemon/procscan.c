@@ -549,13 +549,14 @@ static int likelier(const void *a, const void *b, void *arg)
 	return (x->nheld < y->nheld) - (x->nheld > y->nheld);
 }
 
-long procscan_resolve(struct procscan *ps, struct cookieset *missing)
+long procscan_resolve(struct procscan *ps, struct cookieset *missing, size_t max_reads,
+		      bool *exhausted)
 {
-	long first = (long)ps->nholders;
-	size_t n = 0;
+	size_t n = 0, k;
 
+	*exhausted = false;
 	if (!missing->count)
-		return first;
+		return 0;
 	if (reserve((void **)&ps->order, &ps->order_cap, ps->nentries + 1, sizeof(*ps->order)))
 		return -ENOMEM;
 	for (uint32_t i = 0; i < ps->nentries; i++)
@@ -566,7 +567,7 @@ long procscan_resolve(struct procscan *ps, struct cookieset *missing)
 	int rootfd = open(ps->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return -errno;
-	for (size_t k = 0; k < n && missing->count; k++) {
+	for (k = 0; k < n && k < max_reads && missing->count; k++) {
 		uint32_t i = ps->order[k];
 		struct proc_entry *e = &ps->entries[i];
 		size_t old_first = e->first_holder, old_n = e->nheld;
@@ -588,7 +589,8 @@ long procscan_resolve(struct procscan *ps, struct cookieset *missing)
 		ps->procs[i].nsockets = e->info.nsockets; /* nfds stays this pass's count */
 	}
 	close(rootfd);
-	return first;
+	*exhausted = k == n;
+	return (long)k;
 }
 
 bool procscan_still_held(const struct procscan *ps, uint32_t h)

@@ -35,6 +35,7 @@ enum family {
 	F_VANISHED,
 	F_SCAN_PROCS,
 	F_SCAN_DENIED,
+	F_SCAN_FDS_READ,
 	F_BUILD_INFO,
 	F_SELF_CPU,
 	F_SELF_RSS,
@@ -113,6 +114,10 @@ static const struct {
 	[F_SCAN_DENIED] = {"socklife_scan_denied_processes", "gauge",
 			   "Processes whose fds could not be read (missing CAP_SYS_PTRACE or "
 			   "CAP_DAC_READ_SEARCH): their sockets are not attributed."},
+	[F_SCAN_FDS_READ] = {"socklife_scan_fds_read", "gauge",
+			     "File descriptors the last pass read (one readlink each): processes are "
+			     "read again only when new, changed, due in the rotation, or needed to "
+			     "place a new socket."},
 	[F_BUILD_INFO] = {"socklife_build_info", "gauge",
 			  "Version and revision socklife was built from; always 1."},
 	[F_SELF_CPU] = {"process_cpu_seconds_total", "counter",
@@ -250,6 +255,8 @@ static void render_scans(struct strbuf *out, const struct scan_stats *s)
 	sb_printf(out, "%s %" PRIu32 "\n", families[F_SCAN_PROCS].name, s->procs);
 	header(out, F_SCAN_DENIED);
 	sb_printf(out, "%s %" PRIu32 "\n", families[F_SCAN_DENIED].name, s->denied_procs);
+	header(out, F_SCAN_FDS_READ);
+	sb_printf(out, "%s %" PRIu64 "\n", families[F_SCAN_FDS_READ].name, s->fds_read);
 }
 
 static void render_self(struct strbuf *out, const struct selfstat *s)

@@ -147,6 +147,9 @@ static double age_of(struct dump_ctx *c, const struct sl_socket *sk)
 	return 0;
 }
 
+/* A socket the dump showed twice: count it once. */
+static void duplicate(struct sampler *s) { s->stats.skipped_duplicates++; }
+
 static void on_socket(const struct sl_socket *sk, void *arg)
 {
 	struct dump_ctx *c = arg;
@@ -158,17 +161,36 @@ static void on_socket(const struct sl_socket *sk, void *arg)
 		else if (sk->state == ST_TIME_WAIT && twports_time_wait(&s->twports, sk->sport, sk->dport))
 			c->err = -ENOMEM;
 	}
-	double age = sk->proto == PROTO_TCP ? age_of(c, sk) : 0;
-	if (sk->inode && owners_first(&s->owners, sk->inode) == OWNERS_NONE) {
-		if (!cookieset_has(unresolvable_before(s), sk->inode)) {
-			if (defer(s, sk, c->ns) < 0)
+	/* A socket some fd holds is de-duplicated by its holder's mark; the
+	 * others, with no holder to mark, by cookie. */
+	if (!sk->inode || !owners_find(&s->owners, sk->inode)) {
+		int fresh = cookieset_add(&s->cookies, sk->cookie);
+		if (fresh <= 0) {
+			if (fresh < 0)
 				c->err = -ENOMEM;
+			else
+				duplicate(s);
 			return;
 		}
-		if (cookieset_add(unresolvable_now(s), sk->inode) < 0)
-			c->err = -ENOMEM;
 	}
-	tally_socket(&s->tally, c->ns, sk, age);
+	double age = sk->proto == PROTO_TCP ? age_of(c, sk) : 0;
+	switch (tally_socket(&s->tally, c->ns, sk, age)) {
+	case TALLY_DUPLICATE:
+		duplicate(s);
+		break;
+	case TALLY_UNOWNED:
+		if (cookieset_has(unresolvable_before(s), sk->inode)) {
+			/* Searched for in vain last pass: do not search again. */
+			tally_unresolved(&s->tally, c->ns, sk);
+			if (cookieset_add(unresolvable_now(s), sk->inode) < 0)
+				c->err = -ENOMEM;
+		} else if (defer(s, sk, c->ns) < 0) {
+			c->err = -ENOMEM;
+		}
+		break;
+	default:
+		break;
+	}
 }
 
 /* The second TCP dump: tcp_info for the CLOSE_WAIT and FIN_WAIT2 sockets
@@ -184,16 +206,24 @@ static void on_aged_socket(const struct sl_socket *sk, void *arg)
 	tally_age(&s->tally, sk, age);
 }
 
-/* Find the owners of the sockets that had none, then count them. */
+/* Find the owners of the sockets that had none, then count them.  The
+ * search reads at most as many processes as the rotation does: under heavy
+ * churn a socket may be closed again before it is found, and that must not
+ * turn every pass into a full walk.  What was not found is unresolved this
+ * pass; only what a complete search missed is not searched for next pass. */
 static int settle_pending(struct sampler *s)
 {
+	bool exhausted = false;
 	if (s->npending) {
+		unsigned k = s->cfg->verify_passes ? s->cfg->verify_passes : 1;
+		size_t budget = s->ps.nprocs / k + 8;
 		size_t before = s->ps.nholders;
-		long first = procscan_resolve(&s->ps, &s->missing);
-		if (first < 0)
-			return (int)first;
+		long read = procscan_resolve(&s->ps, &s->missing, budget, &exhausted);
+		if (read < 0)
+			return (int)read;
+		s->stats.resolve_reads += (uint64_t)read;
 		if (s->ps.nholders > before &&
-		    (owners_add(&s->owners, s->ps.holders, before, s->ps.nholders) < 0 ||
+		    (owners_build(&s->owners, s->ps.holders, s->ps.nholders) < 0 ||
 		     tally_grow(&s->tally) < 0))
 			return -ENOMEM;
 	}
@@ -201,10 +231,12 @@ static int settle_pending(struct sampler *s)
 		const struct pending_socket *p = &s->pending[i];
 		const struct sockhist_entry *e = sockhist_find(&s->sockhist, p->sk.cookie);
 		double age = e && e->pass == s->sockhist.pass ? s->now - e->state_since : 0;
-		if (cookieset_has(&s->missing, p->sk.inode) &&
-		    cookieset_add(unresolvable_now(s), p->sk.inode) < 0)
-			return -ENOMEM;
-		tally_socket(&s->tally, p->ns, &p->sk, age);
+		enum tally_result r = tally_socket(&s->tally, p->ns, &p->sk, age);
+		if (r == TALLY_UNOWNED) {
+			tally_unresolved(&s->tally, p->ns, &p->sk);
+			if (exhausted && cookieset_add(unresolvable_now(s), p->sk.inode) < 0)
+				return -ENOMEM;
+		}
 	}
 	s->npending = 0;
 	cookieset_clear(&s->missing);
@@ -221,9 +253,9 @@ static int dump_tcp(struct sampler *s, struct sockdiag *diag, struct sockdiag_pa
 
 	if (s->tcp_one_walk) {
 		req.family = AF_UNSPEC;
-		uint64_t before = p->stats.sockets + p->stats.duplicates;
+		uint64_t before = p->stats.sockets;
 		err = sockdiag_dump(diag, &req, p);
-		if (err == 0 || p->stats.sockets + p->stats.duplicates > before)
+		if (err == 0 || p->stats.sockets > before)
 			return err;
 		if (err != -EINVAL && err != -ENOENT && err != -EOPNOTSUPP)
 			return err;
@@ -253,7 +285,6 @@ static int dump_proto(struct sampler *s, struct sockdiag *diag, struct sockdiag_
 			/* Filtered in the kernel to the two aged states, so tcp_info
 			 * is built for a few sockets, not all. */
 			struct sockdiag_parser aged = *p;
-			aged.seen = NULL; /* these were all counted already */
 			aged.cb = on_aged_socket;
 			err = dump_tcp(s, diag, &aged, AGED_STATES, true);
 		}
@@ -331,12 +362,10 @@ static int count_namespace(struct sampler *s, const struct netns_entry *e, size_
 	}
 	twports_begin(&s->twports, lo, hi);
 	for (int proto = 0; proto < PROTO_COUNT; proto++) {
-		struct sockdiag_parser p = {.proto = proto, .seen = &s->cookies, .cb = on_socket,
-					    .ctx = &ctx};
+		struct sockdiag_parser p = {.proto = proto, .cb = on_socket, .ctx = &ctx};
 		int err = 0;
 		if (in_use[proto])
 			err = diag ? dump_proto(s, diag, &p) : read_proto_procfs(s, e, &p);
-		s->stats.skipped_duplicates += p.stats.duplicates;
 		s->stats.skipped_unknown_state += p.stats.unknown_states;
 		if (err || ctx.err)
 			return err ? err : ctx.err;
@@ -518,6 +547,7 @@ int sampler_pass(struct sampler *s, struct snapshot **out)
 	/* Success: this pass's counts replace the last good ones. */
 	s->stats.last_success = taken;
 	s->stats.procs = (uint32_t)s->ps.nprocs;
+	s->stats.fds_read = s->ps.stats.fds_read;
 	s->stats.denied_procs = (uint32_t)s->ps.stats.denied_procs;
 	if (s->stats.denied_procs && !s->told_denied) {
 		s->told_denied = true;

@@ -162,32 +162,39 @@ static void hold(struct holdings *h, const struct sl_socket *s, double age, uint
 	}
 }
 
-void tally_socket(struct tally *t, size_t nsi, const struct sl_socket *s, double age)
+enum tally_result tally_socket(struct tally *t, size_t nsi, const struct sl_socket *s, double age)
 {
 	struct ns_tally *ns = &t->ns[nsi];
 
-	ns->count[s->proto][s->state]++;
-	if (s->inode == 0)
-		return; /* the kernel's: TIME_WAIT, SYN_RECV, orphans */
-
-	uint32_t h = owners_first(t->owners, s->inode);
-	if (h == OWNERS_NONE) {
-		ns->unresolved[s->proto]++;
-		return;
+	if (s->inode == 0) {
+		ns->count[s->proto][s->state]++;
+		return TALLY_COUNTED; /* the kernel's: TIME_WAIT, SYN_RECV, orphans */
 	}
+	const struct owner_slot *slot = owners_find(t->owners, s->inode);
+	if (!slot)
+		return TALLY_UNOWNED;
+	if (t->seen[slot->head])
+		return TALLY_DUPLICATE; /* the dump showed it twice */
+	ns->count[s->proto][s->state]++;
 	uint64_t stamp = ++t->stamp;
-	bool held = false;
-	for (; h != OWNERS_NONE; h = owners_next(t->owners, h)) {
+	t->seen[slot->head] = 1;
+	hold(&t->procs[slot->proc], s, age, stamp);
+	hold(&t->groups[t->proc_group[slot->proc]].h, s, age, stamp);
+	/* Further holders: inherited over fork(), or passed over a socket. */
+	for (uint32_t h = owners_next(t->owners, slot->head); h != OWNERS_NONE;
+	     h = owners_next(t->owners, h)) {
 		uint32_t p = t->ps->holders[h].proc;
-		if (p == PROCSCAN_DEAD)
-			continue; /* an fd read again since, and gone */
-		held = true;
 		t->seen[h] = 1;
 		hold(&t->procs[p], s, age, stamp);
 		hold(&t->groups[t->proc_group[p]].h, s, age, stamp);
 	}
-	if (!held)
-		ns->unresolved[s->proto]++;
+	return TALLY_COUNTED;
+}
+
+void tally_unresolved(struct tally *t, size_t nsi, const struct sl_socket *s)
+{
+	t->ns[nsi].count[s->proto][s->state]++;
+	t->ns[nsi].unresolved[s->proto]++;
 }
 
 int tally_grow(struct tally *t)
@@ -214,20 +221,9 @@ void tally_age(struct tally *t, const struct sl_socket *s, double age)
 	for (uint32_t h = owners_first(t->owners, s->inode); h != OWNERS_NONE;
 	     h = owners_next(t->owners, h)) {
 		uint32_t p = t->ps->holders[h].proc;
-		if (p == PROCSCAN_DEAD)
-			continue;
 		raise_age(&t->procs[p], s, age);
 		raise_age(&t->groups[t->proc_group[p]].h, s, age);
 	}
-}
-
-/* The first holder of an inode that is not superseded. */
-static uint32_t first_live(const struct tally *t, uint64_t inode)
-{
-	uint32_t h = owners_first(t->owners, inode);
-	while (h != OWNERS_NONE && t->ps->holders[h].proc == PROCSCAN_DEAD)
-		h = owners_next(t->owners, h);
-	return h;
 }
 
 void tally_unhashed(struct tally *t, bool (*relevant)(uint32_t holder, void *ctx), void *ctx)
@@ -237,13 +233,11 @@ void tally_unhashed(struct tally *t, bool (*relevant)(uint32_t holder, void *ctx
 	for (uint32_t i = 0; i < t->ps->nholders; i++) {
 		/* Visit each socket once, through the first of its holders. */
 		if (t->seen[i] || holders[i].proc == PROCSCAN_DEAD ||
-		    first_live(t, holders[i].inode) != i || !relevant(i, ctx))
+		    owners_first(t->owners, holders[i].inode) != i || !relevant(i, ctx))
 			continue;
 		uint64_t stamp = ++t->stamp;
 		for (uint32_t h = i; h != OWNERS_NONE; h = owners_next(t->owners, h)) {
 			uint32_t p = holders[h].proc;
-			if (p == PROCSCAN_DEAD)
-				continue;
 			struct holdings *hp = &t->procs[p], *hg = &t->groups[t->proc_group[p]].h;
 			if (hp->stamp != stamp)
 				hp->stamp = stamp, hp->unhashed++;

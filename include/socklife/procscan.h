@@ -99,11 +99,14 @@ int procscan_run(struct procscan *ps);
 
 /* Read the fds of processes not read yet this pass, likeliest first (those
  * that recently gained sockets, then those holding the most), until every
- * inode in `missing` has been found (found ones are removed from it) or no
- * process is left.  Holders found are appended to ps->holders; the ones
- * they replace are marked PROCSCAN_DEAD.  Returns the index of the first
- * holder appended (== the old nholders), or -errno. */
-long procscan_resolve(struct procscan *ps, struct cookieset *missing);
+ * inode in `missing` has been found (found ones are removed from it), or
+ * `max_reads` processes have been read (a short-lived socket that closed
+ * meanwhile must not cost a walk of every process, pass after pass), or no
+ * process is left (then *exhausted is set).  Holders found are appended to
+ * ps->holders; the ones they replace are marked PROCSCAN_DEAD.  Returns
+ * the number of processes read, or -errno. */
+long procscan_resolve(struct procscan *ps, struct cookieset *missing, size_t max_reads,
+		      bool *exhausted);
 
 /* Does holder `h` still hold its socket?  Holders of processes not read
  * this pass can be stale; this checks the one fd (one readlinkat). */

@@ -37,6 +37,7 @@ struct scan_stats {
 	uint32_t procs;                 /* processes with fds, last pass */
 	uint32_t denied_procs;          /* of them, fds unreadable: attribution partial */
 	uint64_t history_overflow;      /* sockets not aged: the history table was full */
+	uint64_t resolve_reads;         /* processes read on demand to place new sockets */
 	/* Seconds the last good pass spent in each namespace, by label. */
 	struct ns_duration {
 		char label[64];

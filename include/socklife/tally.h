@@ -93,12 +93,25 @@ int tally_begin(struct tally *t, const struct procscan *ps, const struct owners 
 /* Start counting a namespace; returns its index or -ENOMEM. */
 int tally_add_netns(struct tally *t, const struct netns_id *id, const char *label);
 
-/* Count one socket of namespace `ns`; `age` is how long it has been in its
- * state (seconds; only kept for CLOSE_WAIT and FIN_WAIT2). */
-void tally_socket(struct tally *t, size_t ns, const struct sl_socket *s, double age);
+enum tally_result {
+	TALLY_COUNTED,   /* counted in its namespace and by its holders */
+	TALLY_DUPLICATE, /* a dump repeated a socket already counted: left out */
+	TALLY_UNOWNED,   /* no known fd holds it: nothing counted yet */
+};
 
-/* Holders were appended to the procscan (and owners) after tally_begin:
- * make room for them.  Returns 0 or -ENOMEM. */
+/* Count one socket of namespace `ns`; `age` is how long it has been in its
+ * state (seconds; only kept for CLOSE_WAIT and FIN_WAIT2).  Sockets with
+ * inode 0 are counted in the namespace only; the caller de-duplicates them
+ * (they have no holder to mark).  A socket no known fd holds is left to
+ * the caller: search for its owner, then tally_socket() again or
+ * tally_unresolved(). */
+enum tally_result tally_socket(struct tally *t, size_t ns, const struct sl_socket *s, double age);
+
+/* Count a socket nobody could be found to hold. */
+void tally_unresolved(struct tally *t, size_t ns, const struct sl_socket *s);
+
+/* Holders were appended to the procscan (and the owners index rebuilt)
+ * after tally_begin: make room for them.  Returns 0 or -ENOMEM. */
 int tally_grow(struct tally *t);
 
 /* A socket counted earlier in the pass turned out to be `age` seconds in

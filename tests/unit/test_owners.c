@@ -49,6 +49,7 @@ static void test_rebuild_and_scale(void **state)
 		h[i] = (struct sock_holder){1000 + i, (uint32_t)(i % 200), 3};
 	assert_int_equal(owners_build(&o, h, n), 0);
 	assert_true(o.cap >= 2 * n); /* sized to the sockets, not a fixed bucket count */
+	assert_int_equal(owners_find(&o, 1000 + 777)->proc, 777 % 200);
 	for (size_t i = 0; i < n; i += 997)
 		assert_int_equal(owners_first(&o, 1000 + i), i);
 	assert_int_equal(owners_first(&o, 1000 + n), OWNERS_NONE);
@@ -58,6 +59,13 @@ static void test_rebuild_and_scale(void **state)
 	assert_int_equal(owners_build(&o, small, 1), 0);
 	assert_int_equal(owners_first(&o, 1000), OWNERS_NONE);
 	assert_int_equal(owners_first(&o, 5), 0);
+
+	/* Superseded holders are left out; inodes past 32 bits never match. */
+	struct sock_holder dead[] = {{5, PROCSCAN_DEAD, 1}, {6, 3, 1}, {1ULL << 40, 3, 2}};
+	assert_int_equal(owners_build(&o, dead, 3), 0);
+	assert_int_equal(owners_first(&o, 5), OWNERS_NONE);
+	assert_int_equal(owners_first(&o, 6), 1);
+	assert_null(owners_find(&o, 1ULL << 40));
 
 	/* Nothing at all. */
 	assert_int_equal(owners_build(&o, NULL, 0), 0);

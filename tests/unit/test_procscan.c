@@ -404,10 +404,12 @@ static void test_resolve_finds_new_sockets(void **state)
 {
 	(void)state;
 	char path[256];
-	for (int p = 0; p < 5; p++) {
+	for (int p = 0; p < 7; p++) {
 		add_proc(100 + p, "app", 1, "1024");
 		add_fd(100 + p, 3, "/dev/null");
 	}
+	add_fd(103, 4, "socket:[70]"); /* it holds the most sockets: likeliest */
+	add_fd(103, 5, "socket:[71]");
 	struct procscan ps = {.root = root, .verify_passes = 1000};
 	assert_int_equal(procscan_run(&ps), 0);
 	/* pid 103 replaces an fd with a new socket: no count changes. */
@@ -419,19 +421,24 @@ static void test_resolve_finds_new_sockets(void **state)
 	assert_int_equal(holders_of(&ps, 77, pids), 0); /* not known yet */
 
 	struct cookieset missing = {0};
+	bool exhausted;
 	cookieset_add(&missing, 77);
-	size_t before = ps.nholders;
-	long first = procscan_resolve(&ps, &missing);
-	assert_int_equal(first, (long)before);
+	long read = procscan_resolve(&ps, &missing, 100, &exhausted);
+	assert_int_equal(read, 1); /* the likeliest first, and stop once found */
+	assert_false(exhausted);
 	assert_int_equal(missing.count, 0);
 	assert_int_equal(holders_of(&ps, 77, pids), 1);
 	assert_int_equal(pids[0], 103);
 
-	/* Something nobody holds: every process not read yet is read, once. */
+	/* Something nobody holds: a budget stops the search early... */
 	cookieset_add(&missing, 999);
-	assert_true(procscan_resolve(&ps, &missing) >= 0);
+	assert_int_equal(procscan_resolve(&ps, &missing, 1, &exhausted), 1);
+	assert_false(exhausted);
+	/* ...and without one, every process not read yet is read, once. */
+	assert_true(procscan_resolve(&ps, &missing, 100, &exhausted) >= 0);
+	assert_true(exhausted);
 	assert_int_equal(missing.count, 1);
-	assert_true(ps.stats.fd_reads <= 5);
+	assert_true(ps.stats.fd_reads <= 7);
 	cookieset_free(&missing);
 	procscan_free(&ps);
 }
@@ -450,8 +457,9 @@ static void test_resolve_marks_superseded_holders(void **state)
 	add_fd(100, 3, "socket:[11]");
 	assert_int_equal(procscan_run(&ps), 0);
 	struct cookieset missing = {0};
+	bool exhausted;
 	cookieset_add(&missing, 11);
-	assert_true(procscan_resolve(&ps, &missing) >= 0);
+	assert_true(procscan_resolve(&ps, &missing, 100, &exhausted) >= 0);
 	/* The old holder of 10 is dead, the new one of 11 live. */
 	size_t live10 = 0, live11 = 0;
 	for (size_t i = 0; i < ps.nholders; i++) {

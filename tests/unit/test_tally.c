@@ -77,7 +77,30 @@ static void feed(struct tally *t)
 		sock(999, ST_ESTABLISHED), /* no fd holds it */
 	};
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		tally_socket(t, 0, &s[i], 0);
+		if (tally_socket(t, 0, &s[i], 0) == TALLY_UNOWNED)
+			tally_unresolved(t, 0, &s[i]);
+}
+
+static void test_duplicates_and_unowned(void **state)
+{
+	(void)state;
+	struct tally t = {0};
+	assert_int_equal(tally_begin(&t, &ps, &own, GROUP_BY_COMM), 0);
+	struct netns_id id = {1, 2};
+	tally_add_netns(&t, &id, "host");
+	struct sl_socket shared = sock(100, ST_LISTEN), nobody = sock(999, ST_ESTABLISHED);
+	assert_int_equal(tally_socket(&t, 0, &shared, 0), TALLY_COUNTED);
+	/* The dump showed it again: its holder's mark says so. */
+	assert_int_equal(tally_socket(&t, 0, &shared, 0), TALLY_DUPLICATE);
+	assert_int_equal(t.ns[0].count[PROTO_TCP][ST_LISTEN], 1);
+	assert_int_equal(group(&t, "web", -1)->h.count[PROTO_TCP][ST_LISTEN], 1);
+	/* Nobody holds it: nothing counted until the caller decides. */
+	assert_int_equal(tally_socket(&t, 0, &nobody, 0), TALLY_UNOWNED);
+	assert_int_equal(t.ns[0].count[PROTO_TCP][ST_ESTABLISHED], 0);
+	tally_unresolved(&t, 0, &nobody);
+	assert_int_equal(t.ns[0].count[PROTO_TCP][ST_ESTABLISHED], 1);
+	assert_int_equal(t.ns[0].unresolved[PROTO_TCP], 1);
+	tally_free(&t);
 }
 
 static void test_group_by_comm(void **state)
@@ -154,6 +177,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_group_by_comm, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_by_pid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuse_resets_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicates_and_unowned, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+"""socklife's benchmark: one population, every measurement in one run.
+
+    sudo scripts/bench.sh                      # installs wrk and node_exporter, builds, runs
+    sudo tests/bench/bench.py --build build    # the same on an existing build
+
+It builds N TCP sockets in known states over P processes inside a throwaway
+network namespace (sl-benchpop) and prints a table: the bare sock_diag dump
+(sl-dumpprobe: socklife's own dump code, counting and nothing else),
+socklife's first pass and its steady-state pass (median of at least ten),
+`ss -tanp`, node_exporter's tcpstat scrape when installed, socklife's CPU per
+pass, its peak RSS and whether RSS grows over many passes, /metrics latency
+with 20 concurrent clients, and a pass with the same sockets spread over 1,
+10 and 50 namespaces.  Times carry their ratio to the bare dump.
+
+This is a benchmark that prints numbers, not a test: it asserts nothing
+beyond socklife's counts matching the population.
+"""
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import harness as h  # noqa: E402  (namespaces, exposition parsing)
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(msg):
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def run_in(ns, args, **kw):
+    return subprocess.run(["ip", "netns", "exec", ns, *args], **kw)
+
+
+def popen_in(ns, args, **kw):
+    return subprocess.Popen(["ip", "netns", "exec", ns, *args], **kw)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+
+
+def status_kib(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+class Space:
+    """A named throwaway namespace with an sl-benchpop population."""
+
+    def __init__(self, name, benchpop, sockets, procs):
+        self.name, self.benchpop, self.sockets, self.procs = name, benchpop, sockets, procs
+
+    def __enter__(self):
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        subprocess.run(["ip", "-n", self.name, "link", "set", "lo", "up"], check=True)
+        self.pop = popen_in(self.name, [self.benchpop, f"--sockets={self.sockets}",
+                                        f"--procs={self.procs}"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.pop.stdout.readline().split()
+        if not line or line[0] != "ready":
+            raise SystemExit(f"sl-benchpop failed in {self.name}")
+        self.total = int(line[1])
+        return self
+
+    def __exit__(self, *exc):
+        with contextlib.suppress(BrokenPipeError):
+            self.pop.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.pop.wait(timeout=30)
+        for pid in subprocess.run(["ip", "netns", "pids", self.name], capture_output=True,
+                                  text=True).stdout.split():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)
+        subprocess.run(["ip", "netns", "del", self.name], check=False)
+
+
+class Daemon:
+    """socklife serving in a namespace (or the host's, ns=None)."""
+
+    def __init__(self, socklife, ns, *args):
+        self.port = 19900 + os.getpid() % 90
+        cmd = [socklife, f"--web.listen-address=127.0.0.1:{self.port}",
+               "--web.max-connections-per-ip=64", *args]
+        self.proc = popen_in(ns, cmd, stderr=subprocess.DEVNULL) if ns else \
+            subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
+        self.ns = ns
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                if self.scrape():
+                    break
+            time.sleep(0.05)
+        # `ip netns exec` execs socklife, so the pid is socklife's.
+        self.pid = self.proc.pid
+
+    def scrape(self):
+        if self.ns:
+            out = run_in(self.ns, ["curl", "-sf", f"http://127.0.0.1:{self.port}/metrics"],
+                         capture_output=True, text=True)
+            return h.parse(out.stdout) if out.returncode == 0 else None
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.request("GET", "/metrics")
+        r = conn.getresponse()
+        body = r.read().decode()
+        conn.close()
+        return h.parse(body) if r.status == 200 else None
+
+    def passes(self, n, timeout=900):
+        """Durations of the next n passes, and CPU seconds they used."""
+        seen, durations = None, []
+        cpu0 = cpu_seconds(self.pid)
+        deadline = time.monotonic() + timeout
+        while len(durations) < n and time.monotonic() < deadline:
+            s = self.scrape()
+            scans = h.value(s, "socklife_scans_total")
+            if seen is not None and scans != seen:
+                durations.append(h.value(s, "socklife_scan_duration_seconds", phase="total"))
+            seen = scans
+            time.sleep(0.02)
+        return durations, cpu_seconds(self.pid) - cpu0
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=60)
+
+
+def latency(port, ns, seconds=5, clients=20):
+    """/metrics latency p50/p99 with `clients` concurrent clients (wrk)."""
+    wrk = shutil.which("wrk")
+    if not wrk:
+        return None
+    out = run_in(ns, [wrk, "-t2", f"-c{clients}", f"-d{seconds}s", "--latency",
+                      f"http://127.0.0.1:{port}/metrics"], capture_output=True, text=True).stdout
+    p = {}
+    for q in ("50%", "99%"):
+        m = re.search(rf"^\s*{re.escape(q)}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if m:
+            p[q] = float(m.group(1)) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[m.group(2)]
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
+    return p.get("50%"), p.get("99%"), float(m.group(1)) if m else 0, bool(errors)
+
+
+def node_exporter(ns, scrapes=5):
+    """Seconds and CPU seconds per tcpstat scrape, or None."""
+    binary = shutil.which("prometheus-node-exporter")
+    if not binary:
+        return None
+    port = 19990
+    proc = popen_in(ns, [binary, "--collector.disable-defaults", "--collector.tcpstat",
+                         f"--web.listen-address=127.0.0.1:{port}"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1)
+        url = f"http://127.0.0.1:{port}/metrics"
+        run_in(ns, ["curl", "-sf", "-o", "/dev/null", url])  # warm
+        times = []
+        cpu0 = cpu_seconds(proc.pid)
+        for _ in range(scrapes):
+            t0 = time.monotonic()
+            run_in(ns, ["curl", "-sf", "-o", "/dev/null", url], check=True)
+            times.append(time.monotonic() - t0)
+        return statistics.median(times), (cpu_seconds(proc.pid) - cpu0) / scrapes
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def median_runs(fn, runs):
+    return statistics.median(fn() for _ in range(runs))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", default=os.path.join(HERE, "..", "..", "build"))
+    ap.add_argument("--sockets", type=int, default=200000)
+    ap.add_argument("--procs", type=int, default=200)
+    ap.add_argument("--passes", type=int, default=12, help="steady passes to time")
+    ap.add_argument("--soak", type=int, default=1000, help="passes to watch RSS over")
+    ap.add_argument("--namespaces", default="1,10,50")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("bench: needs root (network namespaces)")
+    socklife = os.path.join(args.build, "socklife")
+    benchpop = os.path.join(args.build, "tests", "bench", "sl-benchpop")
+    probe = os.path.join(args.build, "tests", "bench", "sl-dumpprobe")
+    rows = []  # (what, seconds or text, note)
+    tag = f"slb-{os.getpid()}"
+
+    log(f"building {args.sockets} sockets in {args.procs} processes")
+    with Space(f"{tag}-main", benchpop, args.sockets, args.procs) as sp:
+        bare_runs = [float(l.split()[0]) for l in
+                     run_in(sp.name, [probe, "7"], capture_output=True, text=True,
+                            check=True).stdout.split("\n") if l]
+        bare = statistics.median(bare_runs)
+        rows.append(("bare dump (sl-dumpprobe, median of 7)", bare, ""))
+
+        log("socklife: first pass and steady state")
+        d = Daemon(socklife, sp.name, "--netns=host", "--interval=200ms")
+        first = d.scrape()
+        rows.append(("socklife first pass", h.value(first, "socklife_scan_duration_seconds",
+                                                     phase="total"), ""))
+        total = sum(v for l, v in h.select(first, "socklife_sockets", proto="tcp"))
+        owned = sum(v for l, v in h.select(first, "socklife_process_sockets", proto="tcp"))
+        durations, cpu = d.passes(args.passes)
+        steady = statistics.median(durations)
+        rows.append((f"socklife steady pass (median of {len(durations)})", steady, ""))
+        rows.append(("socklife CPU per steady pass", cpu / len(durations), "cpu"))
+        s = d.scrape()
+        proc_phase = h.value(s, "socklife_scan_duration_seconds", phase="proc")
+        dump_phase = h.value(s, "socklife_scan_duration_seconds", phase="dump")
+
+        log("/metrics with 20 concurrent clients")
+        lat = latency(d.port, sp.name)
+
+        log(f"RSS over {args.soak} passes")
+        rss_start = status_kib(d.pid, "VmRSS")
+        soak_start = h.value(d.scrape(), "socklife_scans_total")
+        d.passes(args.soak, timeout=3600)
+        rss_end = status_kib(d.pid, "VmRSS")
+        hwm = status_kib(d.pid, "VmHWM")
+        soaked = h.value(d.scrape(), "socklife_scans_total") - soak_start
+        d.stop()
+
+        log("ss -tanp")
+        def ss_time():
+            t0 = time.monotonic()
+            run_in(sp.name, ["ss", "-tanp"], stdout=subprocess.DEVNULL, check=True)
+            return time.monotonic() - t0
+        ss = median_runs(ss_time, 3)
+        rows.append(("ss -tanp (median of 3)", ss, ""))
+
+        log("node_exporter tcpstat")
+        ne = node_exporter(sp.name)
+        if ne:
+            rows.append(("node_exporter tcpstat scrape (median of 5)", ne[0], ""))
+            rows.append(("node_exporter CPU per scrape", ne[1], "cpu"))
+        population = sp.total
+
+    scaling = []
+    for n in (int(x) for x in args.namespaces.split(",") if x):
+        per = args.sockets // n
+        procs = max(2, (args.procs // n) // 2 * 2)
+        log(f"{n} namespaces x {per} sockets in {procs} processes")
+        with contextlib.ExitStack() as stack:
+            for i in range(n):
+                stack.enter_context(Space(f"{tag}-{n}-{i}", benchpop, per, procs))
+            d = Daemon(socklife, None, "--netns=all", "--interval=200ms")
+            first = h.value(d.scrape(), "socklife_scan_duration_seconds", phase="total")
+            durations, cpu = d.passes(max(5, args.passes // 2))
+            d.stop()
+            scaling.append((n, per, first, statistics.median(durations), cpu / len(durations)))
+
+    print_table(args, population, total, owned, bare, rows, proc_phase, dump_phase, lat,
+                rss_start, rss_end, hwm, soaked, scaling)
+
+
+def print_table(args, population, total, owned, bare, rows, proc_phase, dump_phase, lat,
+                rss_start, rss_end, hwm, soaked, scaling):
+    cpu_model = "unknown"
+    with contextlib.suppress(OSError):
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"model name\s*:\s*(.*)", f.read())
+            cpu_model = m.group(1) if m else cpu_model
+    print(f"machine: {os.cpu_count()} CPUs ({cpu_model}), kernel {platform.release()}")
+    print(f"population: {population} TCP sockets in {args.procs} processes "
+          f"(socklife counted {total:.0f}, {owned:.0f} attributed to processes)")
+    print()
+    print(f"| {'measurement':<46} | {'seconds':>9} | {'x bare dump':>11} |")
+    print(f"|{'-' * 48}|{'-' * 11}|{'-' * 13}|")
+    for what, secs, kind in rows:
+        ratio = "" if kind == "cpu" else f"{secs / bare:.2f}"
+        print(f"| {what:<46} | {secs:>9.3f} | {ratio:>11} |")
+    print(f"| {'  of the steady pass: /proc phase':<46} | {proc_phase:>9.3f} | "
+          f"{proc_phase / bare:>11.2f} |")
+    print(f"| {'  of the steady pass: dump and count phase':<46} | {dump_phase:>9.3f} | "
+          f"{dump_phase / bare:>11.2f} |")
+    print()
+    if lat and lat[0] is not None:
+        print(f"/metrics, 20 concurrent clients for 5 s (wrk): p50 {lat[0] * 1e3:.2f} ms, "
+              f"p99 {lat[1] * 1e3:.2f} ms, {lat[2]:.0f} requests/s"
+              f"{', WITH ERRORS' if lat[3] else ', no errors'}")
+    else:
+        print("/metrics latency: wrk not installed")
+    print(f"socklife RSS: peak {hwm / 1024:.1f} MiB; {rss_start / 1024:.1f} MiB -> "
+          f"{rss_end / 1024:.1f} MiB over {soaked:.0f} passes")
+    print()
+    print(f"| {'namespaces':>10} | {'sockets each':>12} | {'first pass s':>12} | "
+          f"{'steady pass s':>13} | {'CPU/pass s':>10} |")
+    print(f"|{'-' * 12}|{'-' * 14}|{'-' * 14}|{'-' * 15}|{'-' * 12}|")
+    for n, per, first, steady, cpu in scaling:
+        print(f"| {n:>10} | {per:>12} | {first:>12.3f} | {steady:>13.3f} | {cpu:>10.3f} |")
+
+
+if __name__ == "__main__":
+    main()
