@@ -35,6 +35,7 @@ struct scan_stats {
 	uint64_t vanished_fds;          /* fds closed between getdents and readlink */
 	uint64_t vanished_netns;        /* namespaces gone before they could be entered */
 	uint32_t procs;                 /* processes with fds, last pass */
+	uint64_t fds_read;              /* fds read (readlinkat) by the last pass */
 	uint32_t denied_procs;          /* of them, fds unreadable: attribution partial */
 	uint64_t history_overflow;      /* sockets not aged: the history table was full */
 	uint64_t resolve_reads;         /* processes read on demand to place new sockets */
