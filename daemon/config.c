@@ -189,7 +189,7 @@ static const struct option_spec options[] = {
 	 "dump every network namespace, or only the one socklife runs\n"
 	 "        in", set_netns},
 	{"log.level", 0, "LEVEL", "info", "error, warn, info or debug", set_log_level},
-	{"resolve.verify-passes", 0, "N", "10",
+	{"resolve.verify-passes", 0, "N", "20",
 	 "read every process's fds again at least every N passes, to catch\n"
 	 "        sockets handed from one process to another (1: every pass)", set_verify},
 	{"time-wait.top-ports", 0, "N", "10",

@@ -13,7 +13,7 @@ static size_t slot_of(uint32_t inode, size_t cap)
 static int ensure(struct owners *o, size_t n)
 {
 	size_t cap = 64;
-	while (cap < 2 * (n + n / 4)) /* load factor <= 1/2, with room to add */
+	while (cap < n + n / 2) /* load factor <= 2/3: linear probes stay short */
 		cap *= 2;
 	if (cap > o->cap) {
 		struct owner_slot *s = malloc(cap * sizeof(*s));

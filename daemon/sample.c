@@ -163,7 +163,8 @@ static void on_socket(const struct sl_socket *sk, void *arg)
 	}
 	/* A socket some fd holds is de-duplicated by its holder's mark; the
 	 * others, with no holder to mark, by cookie. */
-	if (!sk->inode || !owners_find(&s->owners, sk->inode)) {
+	const struct owner_slot *slot = sk->inode ? owners_find(&s->owners, sk->inode) : NULL;
+	if (!slot) {
 		int fresh = cookieset_add(&s->cookies, sk->cookie);
 		if (fresh <= 0) {
 			if (fresh < 0)
@@ -174,7 +175,7 @@ static void on_socket(const struct sl_socket *sk, void *arg)
 		}
 	}
 	double age = sk->proto == PROTO_TCP ? age_of(c, sk) : 0;
-	switch (tally_socket(&s->tally, c->ns, sk, age)) {
+	switch (tally_socket_at(&s->tally, c->ns, sk, age, slot)) {
 	case TALLY_DUPLICATE:
 		duplicate(s);
 		break;

@@ -164,13 +164,18 @@ static void hold(struct holdings *h, const struct sl_socket *s, double age, uint
 
 enum tally_result tally_socket(struct tally *t, size_t nsi, const struct sl_socket *s, double age)
 {
+	return tally_socket_at(t, nsi, s, age, s->inode ? owners_find(t->owners, s->inode) : NULL);
+}
+
+enum tally_result tally_socket_at(struct tally *t, size_t nsi, const struct sl_socket *s, double age,
+				  const struct owner_slot *slot)
+{
 	struct ns_tally *ns = &t->ns[nsi];
 
 	if (s->inode == 0) {
 		ns->count[s->proto][s->state]++;
 		return TALLY_COUNTED; /* the kernel's: TIME_WAIT, SYN_RECV, orphans */
 	}
-	const struct owner_slot *slot = owners_find(t->owners, s->inode);
 	if (!slot)
 		return TALLY_UNOWNED;
 	if (t->seen[slot->head])

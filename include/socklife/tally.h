@@ -107,6 +107,11 @@ enum tally_result {
  * tally_unresolved(). */
 enum tally_result tally_socket(struct tally *t, size_t ns, const struct sl_socket *s, double age);
 
+/* The same, for a caller that has already looked up the socket's owners
+ * slot (owners_find(); NULL when none). */
+enum tally_result tally_socket_at(struct tally *t, size_t ns, const struct sl_socket *s, double age,
+				  const struct owner_slot *slot);
+
 /* Count a socket nobody could be found to hold. */
 void tally_unresolved(struct tally *t, size_t ns, const struct sl_socket *s);
 

@@ -1,9 +1,14 @@
-/* dumpprobe.c - the floor for socklife's pass: one sock_diag dump of every
- * TCP socket of this namespace, built from socklife's own sockdiag code,
- * counting sockets by state and nothing else.
+/* dumpprobe.c - the floors for socklife's pass, from its own code.
  *
- *   sl-dumpprobe [RUNS]   prints one line per run: seconds and sockets */
+ *   sl-dumpprobe [RUNS]        one sock_diag dump of every TCP socket of this
+ *                              namespace, counting by state and nothing else;
+ *                              one line per run: seconds and sockets
+ *   sl-dumpprobe walk [ROOT]   one full walk of /proc reading every fd (what
+ *                              socklife's first pass must do); seconds, fds */
+#include <socklife/procscan.h>
 #include <socklife/sockdiag.h>
+
+#include <string.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +30,21 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static int walk(const char *root)
+{
+	struct procscan ps = {.root = root, .verify_passes = 1};
+	double t0 = now();
+	if (procscan_run(&ps) < 0)
+		return 1;
+	printf("%.6f %llu\n", now() - t0, (unsigned long long)ps.stats.fds_read);
+	procscan_free(&ps);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "walk") == 0)
+		return walk(argc > 2 ? argv[2] : "/proc");
 	int runs = argc > 1 ? atoi(argv[1]) : 5;
 	struct sockdiag *d;
 	if (sockdiag_open(&d) < 0)
