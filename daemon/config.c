@@ -42,6 +42,14 @@ static const char *parse_count(const char *a, unsigned *out)
 	return NULL;
 }
 
+static const char *set_web_config(struct config *c, const char *a)
+{
+	if (!*a)
+		return "must be a file";
+	c->web_config_file = a;
+	return NULL;
+}
+
 static const char *set_max_conn(struct config *c, const char *a)
 {
 	return parse_count(a, &c->web_max_connections);
@@ -89,6 +97,14 @@ static const char *set_proc_root(struct config *c, const char *a)
 	if (!*a)
 		return "must be a directory";
 	c->proc_root = a;
+	return NULL;
+}
+
+static const char *set_user(struct config *c, const char *a)
+{
+	if (!*a)
+		return "must be a user name";
+	c->user = a;
 	return NULL;
 }
 
@@ -174,6 +190,9 @@ static const struct option_spec options[] = {
 	 "where to serve /metrics, / and /healthz; [IPv6]:PORT works,\n"
 	 "        :PORT means every address", set_listen},
 	{"listen", 'l', "ADDR:PORT", NULL, "short alias of --web.listen-address", set_listen},
+	{"web.config.file", 0, "FILE", NULL,
+	 "TLS and basic auth settings (exporter-toolkit format: tls_server_config,\n"
+	 "        basic_auth_users)", set_web_config},
 	{"web.max-connections", 0, "N", "64", "connections served at once, in all", set_max_conn},
 	{"web.max-connections-per-ip", 0, "N", "8", "connections served at once from one address",
 	 set_max_conn_ip},
@@ -185,6 +204,9 @@ static const struct option_spec options[] = {
 	 "        (adds a pid label)", set_group_by},
 	{"once", '1', NULL, NULL, "run one pass, print the exposition on stdout and exit", set_once},
 	{"proc-root", 0, "DIR", "/proc", "where procfs is mounted", set_proc_root},
+	{"user", 'u', "USER", NULL,
+	 "after binding the port, become USER, keeping only the capabilities\n"
+	 "        socklife needs", set_user},
 	{"netns", 0, "all|host", "all",
 	 "dump every network namespace, or only the one socklife runs\n"
 	 "        in", set_netns},

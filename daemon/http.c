@@ -11,6 +11,7 @@
 #include <socklife/sample.h>
 
 #include <ctype.h>
+#include <stdint.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -22,6 +23,7 @@
 struct http_server {
 	struct MHD_Daemon *mhd;
 	double stale_after;
+	struct auth *auth;
 	pthread_mutex_t lock; /* guards the fields below */
 	struct MHD_Response *plain, *gzip, *page;
 	double taken_at;      /* of the current snapshot's data */
@@ -164,6 +166,33 @@ static enum MHD_Result queue_health(struct http_server *h, struct MHD_Connection
 	return queue_text(c, MHD_HTTP_OK, msg);
 }
 
+static bool authorized(struct http_server *h, struct MHD_Connection *c)
+{
+	char *password = NULL;
+	char *user = MHD_basic_auth_get_username_password(c, &password);
+	bool ok = auth_check(h->auth, user, password);
+	if (password) {
+		memset(password, 0, strlen(password));
+		MHD_free(password);
+	}
+	if (user)
+		MHD_free(user);
+	return ok;
+}
+
+static enum MHD_Result queue_unauthorized(struct MHD_Connection *c)
+{
+	static const char body[] = "unauthorized\n";
+	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
+								 MHD_RESPMEM_PERSISTENT);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
+	enum MHD_Result ret = MHD_queue_basic_auth_fail_response(c, "socklife", r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
@@ -179,6 +208,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	 * behind on every scrape.  Other methods are refused at once. */
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 		return queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+	if (h->auth && !authorized(h, c))
+		return queue_unauthorized(c);
 	if (*con_cls == NULL) {
 		*con_cls = &request_seen;
 		return MHD_YES;
@@ -211,17 +242,48 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 int http_start(struct http_server **out, const struct http_options *opt)
 {
+	bool tls = opt->tls_cert_pem != NULL;
+	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return -ENOTSUP;
 	struct http_server *h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	pthread_mutex_init(&h->lock, NULL);
 	h->stale_after = opt->stale_after;
-	h->mhd = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-		handle, h, MHD_OPTION_LISTEN_SOCKET, opt->listen_fd, MHD_OPTION_CONNECTION_TIMEOUT,
-		opt->timeout_seconds, MHD_OPTION_CONNECTION_LIMIT, opt->max_connections,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, opt->max_connections_per_ip,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+	h->auth = opt->auth;
+
+	/* libmicrohttpd's defaults (no timeout, ~1019 connections, no per-IP
+	 * limit) are not safe for a daemon anyone on the network can reach. */
+	struct MHD_OptionItem ops[16];
+	int n = 0;
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, opt->listen_fd, NULL};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout_seconds, NULL};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, opt->max_connections, NULL};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+					   opt->max_connections_per_ip, NULL};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
+	if (tls) {
+		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+						   (void *)opt->tls_cert_pem};
+		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+						   (void *)opt->tls_key_pem};
+		ops[n++] = (struct MHD_OptionItem){
+			MHD_OPTION_HTTPS_PRIORITIES, 0,
+			(void *)(opt->tls13_only ? "NORMAL:-VERS-ALL:+VERS-TLS1.3"
+						 : "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2")};
+	}
+	if (tls || opt->auth) {
+		/* Handshakes and bcrypt checks take milliseconds each: let a few
+		 * threads share them so one slow client does not stall scrapes. */
+		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, 4, NULL};
+	}
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (tls)
+		flags |= MHD_USE_TLS;
+	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_ARRAY, ops,
+				  MHD_OPTION_END);
 	if (!h->mhd) {
 		pthread_mutex_destroy(&h->lock);
 		free(h);

@@ -2,12 +2,14 @@
  *
  * Signals are blocked in every thread and taken synchronously here with
  * sigwait(), so no handler ever runs in the middle of a pass. */
+#include <socklife/auth.h>
 #include <socklife/config.h>
 #include <socklife/http.h>
 #include <socklife/listen.h>
 #include <socklife/log.h>
 #include <socklife/sample.h>
 #include <socklife/top.h>
+#include <socklife/webconfig.h>
 
 #include <errno.h>
 #include <malloc.h>
@@ -16,6 +18,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -78,6 +81,83 @@ static void *sampler_main(void *arg)
 	return NULL;
 }
 
+struct web_setup {
+	struct web_config config;
+	char *cert_pem, *key_pem;
+	struct auth *auth;
+};
+
+static char *read_pem(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		fatal("cannot read %s: %s", path, strerror(errno));
+	char *buf = malloc(1 << 20);
+	size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+	fclose(f);
+	if (!buf || n == 0 || n == (1 << 20) - 1)
+		fatal("cannot read %s: empty or larger than 1 MiB", path);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Everything --web.config.file asks for, or a fatal error at start-up. */
+static void load_web_config(const char *path, struct web_setup *w)
+{
+	char why[256];
+	if (webconfig_load(path, &w->config, why, sizeof(why)) < 0)
+		fatal("--web.config.file %s: %s", path, why);
+	if (w->config.cert_file) {
+		w->cert_pem = read_pem(w->config.cert_file);
+		w->key_pem = read_pem(w->config.key_file);
+	}
+	if (w->config.nusers && auth_new(&w->auth, w->config.users, w->config.nusers) < 0)
+		fatal("--web.config.file %s: this system's crypt cannot check bcrypt", path);
+	log_info("web config %s: %s, %zu basic auth users", path,
+		 w->cert_pem ? (w->config.tls13_only ? "TLS 1.3" : "TLS 1.2+") : "no TLS",
+		 w->config.nusers);
+}
+
+static void free_web_config(struct web_setup *w)
+{
+	if (w->key_pem)
+		memset(w->key_pem, 0, strlen(w->key_pem));
+	free(w->cert_pem);
+	free(w->key_pem);
+	auth_free(w->auth);
+	webconfig_free(&w->config);
+}
+
+/* Keep only the capabilities socklife needs, become --user, and say what
+ * that leaves socklife unable to see. */
+static void restrict_privileges(const struct config *cfg)
+{
+	static const char *const without[SL_CAP_COUNT] = {
+		[SL_CAP_DAC_READ_SEARCH] = "other users' sockets are not attributed to processes",
+		[SL_CAP_SYS_PTRACE] = "other users' sockets are not attributed to processes",
+		[SL_CAP_SYS_ADMIN] = "other network namespaces are read from /proc/PID/net",
+	};
+	char why[256], held[128] = "";
+	struct caps_state caps;
+
+	if (caps_restrict(cfg->user, why, sizeof(why)) < 0) {
+		if (cfg->user)
+			fatal("cannot become %s: %s", cfg->user, why);
+		log_warn("cannot drop capabilities it does not need: %s", why);
+	}
+	caps_read(&caps);
+	for (int c = 0; c < SL_CAP_COUNT; c++) {
+		if (caps.held[c]) {
+			strcat(held, " ");
+			strcat(held, caps_name(c));
+		} else if (!cfg->once) {
+			log_warn("no %s: %s", caps_name(c), without[c]);
+		}
+	}
+	log_info("running as uid %u with capabilities:%s", (unsigned)geteuid(),
+		 held[0] ? held : " none");
+}
+
 static int run_once(struct sampler *s)
 {
 	struct snapshot *snap;
@@ -112,8 +192,10 @@ int main(int argc, char **argv)
 	 * and at most two arenas keep RSS flat. */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	mallopt(M_ARENA_MAX, 2);
-	if (cfg.command == CMD_TOP)
+	if (cfg.command == CMD_TOP) {
+		restrict_privileges(&cfg);
 		return top_run(&cfg);
+	}
 
 	/* Block the stop signals before any thread exists, so all inherit it. */
 	sigemptyset(&sigs);
@@ -121,6 +203,22 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+
+	/* Bind first (a port below 1024 needs a capability about to go). */
+	int fd = -1;
+	if (!cfg.once) {
+		fd = listen_open(cfg.listen_address);
+		if (fd == -EADDRINUSE)
+			fatal("cannot listen on %s: address already in use (is socklife already "
+			      "running?)", cfg.listen_address);
+		if (fd < 0)
+			fatal("cannot listen on %s: %s", cfg.listen_address, strerror(-fd));
+	}
+	/* Read the TLS key while still allowed to (it is often root-only). */
+	struct web_setup web = {0};
+	if (!cfg.once && cfg.web_config_file)
+		load_web_config(cfg.web_config_file, &web);
+	restrict_privileges(&cfg);
 
 	int err = sampler_init(&r.sampler, &cfg, now_realtime());
 	if (err)
@@ -130,13 +228,6 @@ int main(int argc, char **argv)
 		sampler_free(&r.sampler);
 		return rc;
 	}
-
-	int fd = listen_open(cfg.listen_address);
-	if (fd == -EADDRINUSE)
-		fatal("cannot listen on %s: address already in use (is socklife already running?)",
-		      cfg.listen_address);
-	if (fd < 0)
-		fatal("cannot listen on %s: %s", cfg.listen_address, strerror(-fd));
 
 	/* First pass before serving: connections wait in the backlog meanwhile,
 	 * so the first scrape already has data. */
@@ -150,8 +241,14 @@ int main(int argc, char **argv)
 		.max_connections_per_ip = cfg.web_max_connections_per_ip,
 		.timeout_seconds = (unsigned)ceil(cfg.web_timeout),
 		.stale_after = config_stale_after(&cfg),
+		.tls_cert_pem = web.cert_pem,
+		.tls_key_pem = web.key_pem,
+		.tls13_only = web.config.tls13_only,
+		.auth = web.auth,
 	};
 	err = http_start(&r.http, &hopt);
+	if (err == -ENOTSUP)
+		fatal("TLS is configured but this libmicrohttpd was built without it");
 	if (err)
 		fatal("cannot start the HTTP server on %s", cfg.listen_address);
 	if (snap)
@@ -181,5 +278,6 @@ int main(int argc, char **argv)
 	pthread_join(thread, NULL);
 	http_stop(r.http);
 	sampler_free(&r.sampler);
+	free_web_config(&web);
 	return 0;
 }

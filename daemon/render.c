@@ -36,6 +36,7 @@ enum family {
 	F_SCAN_PROCS,
 	F_SCAN_DENIED,
 	F_SCAN_FDS_READ,
+	F_CAPABILITY,
 	F_BUILD_INFO,
 	F_SELF_CPU,
 	F_SELF_RSS,
@@ -118,6 +119,10 @@ static const struct {
 			     "File descriptors the last pass read (one readlink each): processes are "
 			     "read again only when new, changed, due in the rotation, or needed to "
 			     "place a new socket."},
+	[F_CAPABILITY] = {"socklife_capability", "gauge",
+			  "1 for each capability socklife needs that it holds, 0 for one it lacks: "
+			  "cap_dac_read_search and cap_sys_ptrace (other users' fds), cap_sys_admin "
+			  "(entering other network namespaces)."},
 	[F_BUILD_INFO] = {"socklife_build_info", "gauge",
 			  "Version and revision socklife was built from; always 1."},
 	[F_SELF_CPU] = {"process_cpu_seconds_total", "counter",
@@ -404,9 +409,14 @@ void render_kernel(struct strbuf *out, const struct tally *t, bool orphans_known
 	}
 }
 
-void render_status(struct strbuf *out, const struct scan_stats *stats, const struct selfstat *self)
+void render_status(struct strbuf *out, const struct scan_stats *stats, const struct selfstat *self,
+		   const struct caps_state *caps)
 {
 	render_scans(out, stats);
+	header(out, F_CAPABILITY);
+	for (int c = 0; c < SL_CAP_COUNT; c++)
+		sb_printf(out, "%s{capability=\"%s\"} %d\n", families[F_CAPABILITY].name,
+			  caps_name(c), caps->held[c] ? 1 : 0);
 	header(out, F_HIST_OVERFLOW);
 	sb_printf(out, "%s %" PRIu64 "\n", families[F_HIST_OVERFLOW].name, stats->history_overflow);
 	render_self(out, self);

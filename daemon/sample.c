@@ -56,6 +56,7 @@ int sampler_init(struct sampler *s, const struct config *cfg, double start_time)
 	s->cfg = cfg;
 	s->start_time = start_time;
 	s->ps.root = cfg->proc_root;
+	caps_read(&s->caps);
 	s->ps.verify_passes = cfg->verify_passes;
 	s->tcp_one_walk = true;
 	leak_params_from(&s->leak.params, cfg);
@@ -577,7 +578,7 @@ publish:
 	selfstat_read(&self, s->start_time);
 	sb_reset(&s->out);
 	sb_append(&s->out, s->data.buf ? s->data.buf : "", s->data.len);
-	render_status(&s->out, &s->stats, &self);
+	render_status(&s->out, &s->stats, &self, &s->caps);
 	if (s->page.len == 0) {
 		struct page_input none = {.stats = &s->stats};
 		page_render(&s->page, &none);

@@ -22,6 +22,7 @@ enum command {
 struct config {
 	enum command command;
 	const char *listen_address; /* "ADDR:PORT", "[v6]:PORT" or ":PORT" */
+	const char *web_config_file; /* TLS and basic auth; NULL: plain, open */
 	unsigned web_max_connections;
 	unsigned web_max_connections_per_ip;
 	double web_timeout;  /* seconds an idle connection may stay open */
@@ -29,6 +30,7 @@ struct config {
 	enum group_by group_by;
 	bool once;           /* one pass, exposition to stdout, exit */
 	const char *proc_root;
+	const char *user;    /* --user: switch to this user after start-up; NULL = stay */
 	bool all_netns;      /* --netns all (default) or host: only our own */
 	int log_level;       /* enum log_level */
 	double watch;        /* top: refresh every this many seconds; 0 = once */

@@ -10,6 +10,7 @@
 #ifndef SOCKLIFE_HTTP_H
 #define SOCKLIFE_HTTP_H
 
+#include <socklife/auth.h>
 #include <socklife/snapshot.h>
 
 #include <stdbool.h>
@@ -20,10 +21,17 @@ struct http_options {
 	unsigned max_connections_per_ip; /* its default is no limit */
 	unsigned timeout_seconds;        /* its default is no timeout */
 	double stale_after;              /* /healthz turns 503 after this many seconds */
+	/* TLS (--web.config.file): PEM text of the certificate chain and key,
+	 * NULL for plain HTTP.  TLS 1.2 is the floor; tls13_only raises it. */
+	const char *tls_cert_pem, *tls_key_pem;
+	bool tls13_only;
+	struct auth *auth;               /* basic auth for every path; NULL: none */
 };
 
 struct http_server;
 
+/* Start serving.  Returns 0, -EIO if libmicrohttpd would not start, or
+ * -ENOTSUP when TLS is asked for and libmicrohttpd was built without it. */
 int http_start(struct http_server **out, const struct http_options *opt);
 
 /* Serve `snap` from now on; takes over the caller's reference. */

@@ -6,6 +6,7 @@
 #ifndef SOCKLIFE_RENDER_H
 #define SOCKLIFE_RENDER_H
 
+#include <socklife/caps.h>
 #include <socklife/leak.h>
 #include <socklife/scanstats.h>
 #include <socklife/selfstat.h>
@@ -33,7 +34,8 @@ void render_kernel(struct strbuf *out, const struct tally *t, bool orphans_known
 		   uint64_t orphans, bool max_known, uint64_t max_orphans);
 
 /* Append the families about socklife itself: scans, errors, build, process. */
-void render_status(struct strbuf *out, const struct scan_stats *stats, const struct selfstat *self);
+void render_status(struct strbuf *out, const struct scan_stats *stats, const struct selfstat *self,
+		   const struct caps_state *caps);
 
 /* Append `s` (`n` bytes) as the inside of a quoted label value. */
 void render_label_value(struct strbuf *out, const char *s, size_t n);

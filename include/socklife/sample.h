@@ -10,6 +10,7 @@
 #ifndef SOCKLIFE_SAMPLE_H
 #define SOCKLIFE_SAMPLE_H
 
+#include <socklife/caps.h>
 #include <socklife/config.h>
 #include <socklife/cookieset.h>
 #include <socklife/leak.h>
@@ -30,6 +31,7 @@
 struct sampler {
 	const struct config *cfg;
 	double start_time;          /* epoch seconds the daemon started */
+	struct caps_state caps;     /* the capabilities held, read at start-up */
 	struct sockdiag *diag;      /* bound to our own network namespace */
 	struct netns_id self_ns;
 	int self_ns_fd;             /* to come back after entering another one */

@@ -96,7 +96,8 @@ static void test_status(void **state)
 	struct selfstat self = {.cpu_seconds = 1.5, .resident_bytes = 4096, .open_fds = 9,
 				.max_fds = 1024, .start_time = 1690000000};
 	struct strbuf out = STRBUF_INIT;
-	render_status(&out, &st, &self);
+	struct caps_state caps = {.held = {true, false, true}};
+	render_status(&out, &st, &self, &caps);
 	const char *s = out.buf;
 	assert_non_null(strstr(s, "# TYPE socklife_scans_total counter\nsocklife_scans_total 7\n"));
 	assert_non_null(strstr(s, "socklife_scan_errors_total{stage=\"dump\"} 2\n"));
@@ -107,6 +108,8 @@ static void test_status(void **state)
 	assert_non_null(strstr(s, "process_open_fds 9\n"));
 	assert_non_null(strstr(s, "process_resident_memory_bytes 4096\n"));
 	assert_non_null(strstr(s, "# TYPE process_cpu_seconds_total counter\n"));
+	assert_non_null(strstr(s, "socklife_capability{capability=\"cap_sys_ptrace\"} 0\n"));
+	assert_non_null(strstr(s, "socklife_capability{capability=\"cap_sys_admin\"} 1\n"));
 	/* Every family has HELP before TYPE, once. */
 	assert_int_equal(count(s, "# HELP "), count(s, "# TYPE "));
 	sb_free(&out);

@@ -1,0 +1,33 @@
+/* caps.h - run with the least privilege that works.
+ *
+ * socklife needs three capabilities and nothing else:
+ *   CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE  read other users' /proc/PID/fd
+ *   CAP_SYS_ADMIN                           setns() into other network namespaces
+ * Started as root it keeps those three, drops every other from all its sets
+ * and its bounding set, and can switch to an unprivileged user.  Started
+ * already restricted (a systemd unit with AmbientCapabilities=) it changes
+ * nothing: no call that a seccomp filter might refuse is made. */
+#ifndef SOCKLIFE_CAPS_H
+#define SOCKLIFE_CAPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum sl_cap { SL_CAP_DAC_READ_SEARCH, SL_CAP_SYS_PTRACE, SL_CAP_SYS_ADMIN, SL_CAP_COUNT };
+
+struct caps_state {
+	bool held[SL_CAP_COUNT]; /* in the effective set */
+};
+
+/* "cap_dac_read_search", ... */
+const char *caps_name(enum sl_cap c);
+
+/* Which of the three the process holds now. */
+void caps_read(struct caps_state *out);
+
+/* Keep only the three capabilities (those of them it has), drop every
+ * other one, and become `user` (NULL: stay who it is).  Returns 0, or
+ * -errno with a reason in `why`. */
+int caps_restrict(const char *user, char *why, size_t whylen);
+
+#endif
