@@ -97,6 +97,13 @@ static int fail(int err)
 	return MNL_CB_ERROR;
 }
 
+/* The errno a kernel error code stands for; anything outside errno's
+ * range (a malformed reply) is a protocol error, never negated blindly. */
+static int kernel_errno(int code)
+{
+	return code < 0 && code >= -4095 ? -code : EPROTO;
+}
+
 /* Take what socklife uses from the INET_DIAG_INFO attribute.  Older
  * kernels send a shorter struct tcp_info: use only fields it covers. */
 static void parse_attrs(const struct nlmsghdr *nlh, struct sl_socket *s)
@@ -232,7 +239,7 @@ static int done_cb(const struct nlmsghdr *nlh, void *data)
 		int err;
 		memcpy(&err, mnl_nlmsg_get_payload(nlh), sizeof(err));
 		if (err < 0)
-			return fail(-err);
+			return fail(kernel_errno(err));
 	}
 	return MNL_CB_STOP;
 }
@@ -248,7 +255,7 @@ static int error_cb(const struct nlmsghdr *nlh, void *data)
 	e = mnl_nlmsg_get_payload(nlh);
 	if (e->error >= 0) /* an acknowledgement: nothing more will come */
 		return MNL_CB_STOP;
-	return fail(-e->error);
+	return fail(kernel_errno(e->error));
 }
 
 static int overrun_cb(const struct nlmsghdr *nlh, void *data)

@@ -22,4 +22,9 @@ echo "== tests under ASan + UBSan"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ctest -j "$jobs" --output-on-failure)
+echo "== libFuzzer targets (clang), a few seconds each from the kept corpus"
+CC=clang cmake -S . -B build-fuzz -DSOCKLIFE_FUZZ=ON -DSOCKLIFE_TESTS=OFF \
+	-DSOCKLIFE_WERROR=ON >/dev/null
+cmake --build build-fuzz -j "$jobs" >/dev/null
+(cd build-fuzz && ctest -j "$jobs" -L fuzz --output-on-failure)
 echo "== all tests passed"

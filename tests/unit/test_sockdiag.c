@@ -197,6 +197,12 @@ static void test_error_inside_done(void **state)
 	assert_int_equal(parse(&p, &b), -ENOENT);
 	assert_true(p.ended);
 
+	/* An error code outside errno's range (found by the fuzzer): no
+	 * undefined negation, just a protocol error. */
+	struct msgbuf b3 = {0};
+	put_done(&b3, -2147483647 - 1);
+	assert_int_equal(parse(&p, &b3), -EPROTO);
+
 	/* A bare DONE with no payload is a clean end. */
 	struct msgbuf b2 = {0};
 	struct nlmsghdr *nlh = put_header(&b2, NLMSG_DONE, SEQ, PORTID);
