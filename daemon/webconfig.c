@@ -13,8 +13,11 @@
 
 static int bad(char *why, size_t len, const yaml_event_t *ev, const char *what, const char *arg)
 {
-	snprintf(why, len, "line %zu: %s%s%s", ev ? ev->start_mark.line + 1 : 0, what,
-		 arg ? " " : "", arg ? arg : "");
+	if (ev)
+		snprintf(why, len, "line %zu: %s%s%s", ev->start_mark.line + 1, what,
+			 arg ? " " : "", arg ? arg : "");
+	else
+		snprintf(why, len, "%s%s%s", what, arg ? " " : "", arg ? arg : "");
 	return -EINVAL;
 }
 
@@ -74,7 +77,9 @@ static int set(struct web_config *wc, const char *section, const char *key, cons
 			return bad(why, len, ev, "min_version must be TLS12 or TLS13, not", value);
 		return 0;
 	}
-	return bad(why, len, ev, "unsupported key tls_server_config.", key);
+	char full[300];
+	snprintf(full, sizeof(full), "tls_server_config.%s", key);
+	return bad(why, len, ev, "unsupported key", full);
 }
 
 int webconfig_parse(const char *text, size_t len, struct web_config *wc, char *why, size_t whylen)
