@@ -190,6 +190,44 @@ class Fleet:
             p.popen.stdin.close()
 
 
+class Container:
+    """Put processes in a cgroup shaped like a Docker container's
+    (/docker/<64 hex>), the way a container runtime would, so socklife labels
+    them with that container.  Uses the cgroup v1 "pids" hierarchy when it is
+    mounted, else cgroup v2 (system.slice/docker-<id>.scope)."""
+
+    def __init__(self):
+        self.id = uuid.uuid4().hex + uuid.uuid4().hex  # 64 hex digits
+        self.short = self.id[:12]
+
+    def __enter__(self):
+        v1 = "/sys/fs/cgroup/pids"
+        if os.path.isdir(v1) and os.path.exists(f"{v1}/cgroup.procs"):
+            self.root = v1
+            self.path = f"{v1}/docker/{self.id}"
+        else:
+            self.root = "/sys/fs/cgroup/unified" if os.path.isdir(
+                "/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
+            self.path = f"{self.root}/system.slice/docker-{self.id}.scope"
+        os.makedirs(self.path)
+        return self
+
+    def add(self, pid):
+        with open(f"{self.path}/cgroup.procs", "w") as f:
+            f.write(str(pid))
+
+    def __exit__(self, *exc):
+        with contextlib.suppress(OSError):
+            with open(f"{self.path}/cgroup.procs") as f:
+                pids = f.read().split()
+            for pid in pids:
+                with contextlib.suppress(OSError):
+                    with open(f"{self.root}/cgroup.procs", "w") as f:
+                        f.write(pid)
+        with contextlib.suppress(OSError):
+            os.rmdir(self.path)
+
+
 # comm names as the kernel stores them, decoded the way socklife must label them
 HOSTILE_NAMES = ['q"uote', "back\\slash", "new\nline", "bad\ufffd\ufffd"]
 

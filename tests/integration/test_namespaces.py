@@ -170,6 +170,27 @@ class Namespaces(unittest.TestCase):
                              [])
 
 
+class Containers(unittest.TestCase):
+    def test_a_containers_processes_carry_its_id(self):
+        with h.Netns(), h.Fleet() as f, h.Container() as c:
+            inside = f.start("listeners", count=2)
+            f.start("listeners", count=1)  # the same program outside
+            c.add(inside.pid)
+            samples = h.parse(h.run_once("--group-by=pid").stdout.decode())
+            self.assertEqual(h.value(samples, "socklife_process_sockets", pid=str(inside.pid),
+                                     container=c.short, state="listen"), 2)
+            info = h.select(samples, "socklife_container_info", container=c.short)
+            self.assertEqual(len(info), 1)
+            self.assertEqual(info[0][0]["runtime"], "docker")
+            self.assertIn(c.id, info[0][0]["cgroup"])
+            # Grouped by comm, the program inside and outside are two groups.
+            samples = h.parse(h.run_once().stdout.decode())
+            self.assertEqual(h.value(samples, "socklife_process_sockets", process="sl-listeners",
+                                     container=c.short, state="listen"), 2)
+            self.assertEqual(h.value(samples, "socklife_process_sockets", process="sl-listeners",
+                                     container="", state="listen"), 1)
+
+
 if __name__ == "__main__":
     h.require_root()
     unittest.main()
