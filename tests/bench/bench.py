@@ -217,7 +217,7 @@ def main():
         rows.append(("bare dump (sl-dumpprobe, median of 7)", bare, ""))
         walk = float(run_in(sp.name, [probe, "walk"], capture_output=True, text=True,
                             check=True).stdout.split()[0])
-        rows.append(("one full /proc walk, first time (sl-dumpprobe walk)", walk, ""))
+        rows.append(("one full /proc walk (sl-dumpprobe walk)", walk, ""))
 
         log("socklife: first pass and steady state")
         d = Daemon(socklife, sp.name, "--netns=host", "--interval=200ms")
