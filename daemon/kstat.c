@@ -1,6 +1,8 @@
 /* kstat.c - read /proc/net/sockstat and numeric sysctls. */
 #include <socklife/kstat.h>
 
+#include <socklife/fileio.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,28 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static ssize_t read_file(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t len = 0;
-	ssize_t n;
-	while (len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int err = -errno;
-			close(fd);
-			return err;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return (ssize_t)len;
-}
 
 /* In one line "KEY: name v name v ...", find the value after `name`. */
 static bool field(const char *line, const char *eol, const char *name, uint64_t *out)
@@ -79,7 +59,7 @@ int kstat_parse_sockstat(const char *buf, size_t len, struct sockstat *out)
 int kstat_read_sockstat(const char *path, struct sockstat *out)
 {
 	char buf[1024];
-	ssize_t n = read_file(path, buf, sizeof(buf));
+	ssize_t n = read_small_at(AT_FDCWD, path, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	return kstat_parse_sockstat(buf, (size_t)n, out);
@@ -88,7 +68,7 @@ int kstat_read_sockstat(const char *path, struct sockstat *out)
 int kstat_read_u64(const char *path, uint64_t *out)
 {
 	char buf[64];
-	ssize_t n = read_file(path, buf, sizeof(buf));
+	ssize_t n = read_small_at(AT_FDCWD, path, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	if (n == 0 || !isdigit((unsigned char)buf[0]))
@@ -106,7 +86,7 @@ int kstat_read_u64(const char *path, uint64_t *out)
 int kstat_read_port_range(const char *path, uint16_t *lo, uint16_t *hi)
 {
 	char buf[64];
-	ssize_t n = read_file(path, buf, sizeof(buf));
+	ssize_t n = read_small_at(AT_FDCWD, path, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	unsigned long v[2];
@@ -178,7 +158,7 @@ int kstat_parse_protocols(const char *buf, size_t len, struct protocols *out)
 int kstat_read_protocols(const char *path, struct protocols *out)
 {
 	char buf[8192];
-	ssize_t n = read_file(path, buf, sizeof(buf));
+	ssize_t n = read_small_at(AT_FDCWD, path, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
 	return kstat_parse_protocols(buf, (size_t)n, out);

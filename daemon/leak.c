@@ -472,10 +472,16 @@ static int order_cmp(const void *a, const void *b, void *arg)
 	return (x->proc > y->proc) - (x->proc < y->proc);
 }
 
-void leak_order(const struct leak_tracker *lt, const struct procscan *ps, uint32_t *order)
+size_t leak_display_order(const struct leak_tracker *lt, const struct procscan *ps,
+			  uint32_t *order, size_t max)
 {
 	struct order_ctx c = {lt, ps};
-	for (uint32_t i = 0; i < lt->nprocs; i++)
-		order[i] = i;
-	qsort_r(order, lt->nprocs, sizeof(*order), order_cmp, &c);
+	size_t n = 0;
+	for (uint32_t i = 0; i < lt->nprocs; i++) {
+		const struct leak_proc *lp = &lt->procs[i];
+		if (lp->reasons || lp->h->has[PROTO_TCP] || lp->h->unhashed)
+			order[n++] = i;
+	}
+	qsort_r(order, n, sizeof(*order), order_cmp, &c);
+	return n < max ? n : max;
 }

@@ -35,7 +35,7 @@ static void render_processes(struct strbuf *out, const struct page_input *in)
 		out->failed = true;
 		return;
 	}
-	leak_order(lt, in->ps, order);
+	size_t shown = leak_display_order(lt, in->ps, order, TOP_PROCS);
 	for (size_t i = 0; i < lt->nprocs; i++)
 		suspects += lt->procs[i].reasons != 0;
 
@@ -45,13 +45,9 @@ static void render_processes(struct strbuf *out, const struct page_input *in)
 		sb_printf(out, "<th>%s</th>", state_name(key_states[k]));
 	sb_puts(out, "<th>fds / limit</th><th>oldest CLOSE_WAIT</th><th>diagnosis</th></tr>\n");
 
-	size_t shown = 0;
-	for (size_t i = 0; i < lt->nprocs && shown < TOP_PROCS; i++) {
+	for (size_t i = 0; i < shown; i++) {
 		const struct leak_proc *lp = &lt->procs[order[i]];
 		const struct holdings *h = lp->h;
-		/* After the suspects, only processes that hold TCP sockets. */
-		if (!lp->reasons && !h->has[PROTO_TCP] && !h->unhashed)
-			continue;
 		const struct proc_info *pi = &in->ps->procs[lp->proc];
 		const struct group *g = &in->tally->groups[in->tally->proc_group[lp->proc]];
 		char age[24] = "-";
@@ -81,7 +77,6 @@ static void render_processes(struct strbuf *out, const struct page_input *in)
 			sb_puts(out, "</p>");
 		}
 		sb_puts(out, "</td></tr>\n");
-		shown++;
 	}
 	sb_puts(out, "</table>\n");
 	if (sentence.failed)

@@ -7,6 +7,9 @@
  * expensive part, done for as few processes as it can be. */
 #include <socklife/procscan.h>
 
+#include <socklife/array.h>
+#include <socklife/fileio.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -49,47 +52,6 @@ static uint64_t id_hash(const char *id)
 static size_t pid_slot(int32_t pid, size_t cap)
 {
 	return (size_t)(((uint64_t)(uint32_t)pid * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
-}
-
-/* Read a small procfs file relative to `dirfd`.  Returns its length (the
- * buffer is NUL-terminated) or -errno. */
-static ssize_t read_at(int dirfd, const char *name, char *buf, size_t cap)
-{
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	size_t len = 0;
-	while (len < cap - 1) {
-		ssize_t n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int err = -errno;
-			close(fd);
-			return err;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	return (ssize_t)len;
-}
-
-static int reserve(void **p, size_t *cap, size_t want, size_t elem)
-{
-	if (want <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 64;
-	while (n < want)
-		n *= 2;
-	void *q = realloc(*p, n * elem);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
 }
 
 /* --- reading one process's fds ------------------------------------------- */
@@ -205,7 +167,7 @@ static int read_fds(struct procscan *ps, int piddir, struct proc_entry *e)
 	e->info.nfds = nfds;
 	e->info.nsockets = e->nheld;
 
-	ssize_t len = read_at(piddir, "cgroup", buf, sizeof(buf));
+	ssize_t len = read_small_at(piddir, "cgroup", buf, sizeof(buf));
 	if (len > 0)
 		container_parse_cgroup(buf, (size_t)len, &e->container);
 	return 0;
@@ -229,7 +191,7 @@ static int list_pids(struct procscan *ps, int rootfd, size_t *npids)
 			size_t len = strlen(s);
 			if (len == 0 || len > 9 || strspn(s, "0123456789") != len)
 				continue; /* "self", "net", "sys", ...: not processes */
-			if (reserve((void **)&ps->pids, &ps->pids_cap, n + 1, sizeof(*ps->pids)))
+			if (array_reserve((void **)&ps->pids, &ps->pids_cap, n + 1, sizeof(*ps->pids)))
 				return -ENOMEM;
 			ps->pids[n++] = (int32_t)strtol(s, NULL, 10);
 		}
@@ -267,7 +229,7 @@ static int refresh(struct procscan *ps, int piddir, int32_t pid, struct proc_ent
 	char buf[4096];
 	struct proc_stat st;
 
-	ssize_t len = read_at(piddir, "stat", buf, sizeof(buf));
+	ssize_t len = read_small_at(piddir, "stat", buf, sizeof(buf));
 	if (len < 0 || procparse_stat(buf, (size_t)len, &st) < 0) {
 		ps->stats.vanished_procs++;
 		return 0;
@@ -284,13 +246,13 @@ static int refresh(struct procscan *ps, int piddir, int32_t pid, struct proc_ent
 		e->info.start_time = st.start_time;
 		/* Its container, even if its fds turn out unreadable (the cgroup
 		 * file is world-readable); refreshed whenever its fds are read. */
-		len = read_at(piddir, "cgroup", buf, sizeof(buf));
+		len = read_small_at(piddir, "cgroup", buf, sizeof(buf));
 		if (len > 0)
 			container_parse_cgroup(buf, (size_t)len, &e->container);
 	}
 	memcpy(e->info.comm, st.comm, sizeof(e->info.comm)); /* comm can change */
 
-	len = read_at(piddir, "limits", buf, sizeof(buf));
+	len = read_small_at(piddir, "limits", buf, sizeof(buf));
 	if (len < 0 || procparse_limits(buf, (size_t)len, &e->info.fd_limit) < 0)
 		e->info.fd_limit = 0;
 
@@ -335,7 +297,7 @@ static int choose_rotation(struct procscan *ps)
 	size_t n = 0;
 	unsigned k = ps->verify_passes ? ps->verify_passes : 1;
 
-	if (reserve((void **)&ps->order, &ps->order_cap, ps->nentries + 1, sizeof(*ps->order)))
+	if (array_reserve((void **)&ps->order, &ps->order_cap, ps->nentries + 1, sizeof(*ps->order)))
 		return -ENOMEM;
 	for (uint32_t i = 0; i < ps->nentries; i++)
 		if (!ps->entries[i].due && !ps->entries[i].info.fds_denied)
@@ -385,7 +347,7 @@ static int intern_container(struct procscan *ps, const struct container_ref *ref
 static int append_holders(struct procscan *ps, uint32_t proc)
 {
 	struct proc_entry *e = &ps->entries[proc];
-	if (reserve((void **)&ps->holders, &ps->holders_cap, ps->nholders + e->nheld,
+	if (array_reserve((void **)&ps->holders, &ps->holders_cap, ps->nholders + e->nheld,
 		    sizeof(*ps->holders)))
 		return -ENOMEM;
 	e->first_holder = ps->nholders;
@@ -396,7 +358,7 @@ static int append_holders(struct procscan *ps, uint32_t proc)
 
 static int lay_out(struct procscan *ps)
 {
-	if (reserve((void **)&ps->procs, &ps->procs_cap, ps->nentries + 1, sizeof(*ps->procs)))
+	if (array_reserve((void **)&ps->procs, &ps->procs_cap, ps->nentries + 1, sizeof(*ps->procs)))
 		return -ENOMEM;
 	ps->ncontainers = 0;
 	if (ps->container_index)
@@ -423,7 +385,7 @@ static int index_pids(struct procscan *ps)
 	size_t cap = 64;
 	while (cap < 2 * ps->nentries)
 		cap *= 2;
-	if (reserve((void **)&ps->pid_index, &ps->pid_index_cap, cap, sizeof(*ps->pid_index)))
+	if (array_reserve((void **)&ps->pid_index, &ps->pid_index_cap, cap, sizeof(*ps->pid_index)))
 		return -ENOMEM;
 	memset(ps->pid_index, 0, ps->pid_index_cap * sizeof(*ps->pid_index));
 	for (uint32_t i = 0; i < ps->nentries; i++) {
@@ -494,7 +456,7 @@ int procscan_run(struct procscan *ps)
 		goto out;
 
 	/* Build this pass's entries in `spare`, moving the old ones over. */
-	if ((ret = reserve((void **)&ps->spare, &ps->spare_cap, npids + 1, sizeof(*ps->spare))))
+	if ((ret = array_reserve((void **)&ps->spare, &ps->spare_cap, npids + 1, sizeof(*ps->spare))))
 		goto out;
 	size_t n = 0;
 	for (size_t i = 0; i < npids; i++) {
@@ -557,7 +519,7 @@ long procscan_resolve(struct procscan *ps, struct cookieset *missing, size_t max
 	*exhausted = false;
 	if (!missing->count)
 		return 0;
-	if (reserve((void **)&ps->order, &ps->order_cap, ps->nentries + 1, sizeof(*ps->order)))
+	if (array_reserve((void **)&ps->order, &ps->order_cap, ps->nentries + 1, sizeof(*ps->order)))
 		return -ENOMEM;
 	for (uint32_t i = 0; i < ps->nentries; i++)
 		if (ps->entries[i].read_pass != ps->pass && !ps->entries[i].info.fds_denied)

@@ -1,6 +1,8 @@
 /* tally.c - grouping of processes and counting of sockets. */
 #include <socklife/tally.h>
 
+#include <socklife/array.h>
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,21 +36,6 @@ static int group_cmp(const void *a, const void *b)
 	return c;
 }
 
-static int reserve(void **p, size_t *cap, size_t want, size_t elem)
-{
-	if (want <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 64;
-	while (n < want)
-		n *= 2;
-	void *q = realloc(*p, n * elem);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
 /* Find or create the group of a process; returns its index or -ENOMEM. */
 static long group_of(struct tally *t, const struct proc_info *pi, int32_t pid, size_t mask)
 {
@@ -60,7 +47,7 @@ static long group_of(struct tally *t, const struct proc_info *pi, int32_t pid, s
 			return t->index[s];
 		s = (s + 1) & mask;
 	}
-	if (reserve((void **)&t->groups, &t->groups_cap, t->ngroups + 1, sizeof(*t->groups)))
+	if (array_reserve((void **)&t->groups, &t->groups_cap, t->ngroups + 1, sizeof(*t->groups)))
 		return -ENOMEM;
 	struct group *g = &t->groups[t->ngroups];
 	memset(g, 0, sizeof(*g));
@@ -84,10 +71,10 @@ int tally_begin(struct tally *t, const struct procscan *ps, const struct owners 
 	while (slots < 2 * n)
 		slots *= 2;
 	size_t nh = ps->nholders ? ps->nholders : 1;
-	if (reserve((void **)&t->index, &t->index_cap, slots, sizeof(*t->index)) ||
-	    reserve((void **)&t->proc_group, &t->proc_group_cap, n ? n : 1, sizeof(*t->proc_group)) ||
-	    reserve((void **)&t->procs, &t->procs_cap, n ? n : 1, sizeof(*t->procs)) ||
-	    reserve((void **)&t->seen, &t->seen_cap, nh, sizeof(*t->seen)))
+	if (array_reserve((void **)&t->index, &t->index_cap, slots, sizeof(*t->index)) ||
+	    array_reserve((void **)&t->proc_group, &t->proc_group_cap, n ? n : 1, sizeof(*t->proc_group)) ||
+	    array_reserve((void **)&t->procs, &t->procs_cap, n ? n : 1, sizeof(*t->procs)) ||
+	    array_reserve((void **)&t->seen, &t->seen_cap, nh, sizeof(*t->seen)))
 		return -ENOMEM;
 	memset(t->procs, 0, (n ? n : 1) * sizeof(*t->procs));
 	memset(t->seen, 0, nh * sizeof(*t->seen));
@@ -130,7 +117,7 @@ int tally_begin(struct tally *t, const struct procscan *ps, const struct owners 
 
 int tally_add_netns(struct tally *t, const struct netns_id *id, const char *label)
 {
-	if (reserve((void **)&t->ns, &t->ns_cap, t->nns + 1, sizeof(*t->ns)))
+	if (array_reserve((void **)&t->ns, &t->ns_cap, t->nns + 1, sizeof(*t->ns)))
 		return -ENOMEM;
 	struct ns_tally *ns = &t->ns[t->nns];
 	memset(ns, 0, sizeof(*ns));
@@ -207,7 +194,7 @@ int tally_grow(struct tally *t)
 	size_t old = t->seen_cap, n = t->ps->nholders;
 	if (n <= old)
 		return 0;
-	if (reserve((void **)&t->seen, &t->seen_cap, n, sizeof(*t->seen)))
+	if (array_reserve((void **)&t->seen, &t->seen_cap, n, sizeof(*t->seen)))
 		return -ENOMEM;
 	memset(t->seen + old, 0, t->seen_cap - old);
 	return 0;

@@ -97,18 +97,15 @@ void top_render(struct strbuf *out, const struct page_input *in, bool color, uns
 	}
 	for (size_t i = 0; i < lt->nprocs; i++)
 		suspects += lt->procs[i].reasons != 0;
-	leak_order(lt, in->ps, order);
+	size_t rows = leak_display_order(lt, in->ps, order, max_rows);
 	header(out, in, suspects);
 
 	/* 7+1+15+1+12+6+7+6+7+11+7 = 80 columns */
 	sb_printf(out, "%7s %-15s %-12s%6s%7s%6s%7s%11s%7s\n", "PID", "PROCESS", "CONTAINER",
 		  "ESTAB", "CLWAIT", "FINW2", "LISTEN", "FDS/LIMIT", "OLDEST");
-	unsigned rows = 0;
-	for (size_t i = 0; i < lt->nprocs && rows < max_rows; i++) {
+	for (size_t i = 0; i < rows; i++) {
 		const struct leak_proc *lp = &lt->procs[order[i]];
 		const struct holdings *h = lp->h;
-		if (!lp->reasons && !h->has[PROTO_TCP] && !h->unhashed)
-			continue;
 		const struct proc_info *pi = &in->ps->procs[lp->proc];
 		const struct group *g = &in->tally->groups[in->tally->proc_group[lp->proc]];
 		char name[16], container[13], fds[24], age[24] = "-";
@@ -139,7 +136,6 @@ void top_render(struct strbuf *out, const struct page_input *in, bool color, uns
 			leak_explain(&sentence, lp, pi, r);
 			wrapped(out, sentence.failed ? "(out of memory)" : sentence.buf);
 		}
-		rows++;
 	}
 	if (rows == 0)
 		sb_puts(out, "        (no process holds a TCP socket)\n");

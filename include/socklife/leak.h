@@ -76,8 +76,11 @@ void leak_explain(struct strbuf *out, const struct leak_proc *lp, const struct p
 /* "45s", "12m", "3h05m", "2d04h" */
 void leak_format_age(double seconds, char out[24]);
 
-/* Processes ordered for display: most reasons first, then most CLOSE_WAIT,
- * then most fds.  Fills `order` with indices into lt->procs. */
-void leak_order(const struct leak_tracker *lt, const struct procscan *ps, uint32_t *order);
+/* The processes worth showing (suspects, and those holding TCP sockets or
+ * unhashed socket fds), most reasons first, then most CLOSE_WAIT, then most
+ * fds: at most `max` indices into lt->procs, written to `order` (room for
+ * lt->nprocs).  Returns how many. */
+size_t leak_display_order(const struct leak_tracker *lt, const struct procscan *ps,
+			  uint32_t *order, size_t max);
 
 #endif
