@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSOCKLIFE_TESTS=OFF >/dev/null
 cmake --build build -j "$(nproc)" >/dev/null
-echo "socklife: http://localhost:9917/ (stop with Ctrl-C)"
+echo "starting socklife $* (default address http://localhost:9917/; Ctrl-C stops it)"
 exec build/socklife "$@"
