@@ -1,0 +1,610 @@
+"""socklife against the real thing: Debian's Prometheus scraping a running
+socklife in a throwaway network namespace, with the project's rules loaded,
+and every query of both Grafana dashboards run against it.
+
+The namespace holds programs that leak sockets (a client that never closes
+its CLOSE_WAIT connections, the forgetful_client example, a process at its fd
+limit, sl-popgen's stuck CLOSE_WAIT and FIN_WAIT2) next to healthy ones (a
+connection pool, a churning server and client that close properly, a
+legitimate half-close).  Through Prometheus's HTTP API the test sees
+
+  * the alerts of dashboards/rules/socklife.rules.yml, loaded unchanged,
+    go pending for the leakers (SocklifeLeakSuspected, SocklifeFdLimitNear);
+  * a time-compressed copy of the same rules (see compress_rules()) take
+    SocklifeCloseWaitGrowing to pending and firing for the leaking client;
+  * no alert of either copy, in any state, name a healthy process;
+  * every rule evaluate without error;
+  * every panel query of both dashboards, with the template variables
+    substituted the way Grafana does, return at least one series, both the
+    way the panel runs it (instant or range) and as an instant query;
+  * the "socklife restarts" annotation mark a restart of socklife.
+"""
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import yaml
+
+import harness as h
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+RULES = os.path.join(ROOT, "dashboards", "rules", "socklife.rules.yml")
+DASHBOARDS = [os.path.join(ROOT, "dashboards", name)
+              for name in ("socklife-overview.json", "socklife-process.json")]
+
+SCRAPE = 1  # seconds: scrape and rule evaluation interval
+INTERVAL = "500ms"  # socklife's sampling interval
+THRESHOLDS = ["--leak.close-wait-age=3s", "--leak.fin-wait2-age=3s",
+              "--leak.unhashed-age=2s", "--leak.growth-window=3s",
+              "--leak.close-wait-growth=3", "--leak.socket-growth=5",
+              "--leak.unix-peer-gone-age=3s"]
+
+# The time compression of the rules copy: 1 h of the real rules is 12 s.
+SPEEDUP = 300
+COMPRESSED = f"x{SPEEDUP}"  # suffix of the copy's group names, recorded series, label
+# Watch the alerts at least this long: the compressed SocklifeCloseWaitGrowing
+# looks 12 s back (deriv over [1h], offset 45m + [15m]) and then holds for
+# 6 s (for: 30m), so a healthy process had every chance to trip it.
+OBSERVE_MIN = 22
+OBSERVE_MAX = 50  # every expected alert state must be seen within this
+
+# The healthy programs: nothing may ever alert about them.
+HEALTHY = {"sl-peer", "sl-echo", "sl-churn-srv", "sl-half-srv", "sl-pool", "sl-churn-cli",
+           "sl-half-cli", "sl-server", "sl-client", "sl-udp"}
+
+# The forgetful_client example as a service would run it: named, and besides
+# its leaky TCP client it holds a connected UNIX datagram socket (a log
+# daemon) and a connected UDP socket (statsd), so that the process dashboard,
+# opened on it, has something in every panel.
+FORGETFUL = r'''
+import ctypes, runpy, socket, sys
+ctypes.CDLL(None).prctl(15, b"sl-forgetful", 0, 0, 0)  # PR_SET_NAME
+log = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+statsd = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+statsd.connect(("127.0.0.1", 8125))
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+'''
+
+
+# --- time-compressed rules -------------------------------------------------
+#
+# The real alerts hold for 2 to 30 minutes and look up to an hour back
+# (SocklifeCloseWaitGrowing needs about 75 minutes of growth), which no test
+# can wait for.  The real file is loaded unchanged and asserted on where that
+# is quick (a `for:` starts as pending as soon as the expression holds).  In
+# addition, compress_rules() makes a copy in which every duration that is a
+# *time window* -- range selectors [1h], subquery ranges and steps, `offset`,
+# and `for:` -- is divided by SPEEDUP (300: 1h -> 12s, 45m -> 9s, 15m -> 3s,
+# 30m -> 6s, 10m -> 2s), under other group names, with the recorded series
+# renamed (suffix ":x300") so the two copies do not write the same series,
+# and a label speedup="x300" on its alerts.  Everything else in the
+# expressions is kept identical, including the numbers: thresholds on values
+# are not durations of the window and stay as they are.  Two consequences:
+#   * SocklifeCloseWaitGrowing's rate term stays "> 20 sockets per real hour",
+#     i.e. far easier to meet in 12 s than in an hour; only the low-water-mark
+#     term (>= 10 more than 9 s earlier) keeps short-lived CLOSE_WAIT from
+#     firing, which makes "healthy processes never alert" the stricter test.
+#   * Age thresholds (SocklifeCloseWaitStale's 3600 s, SocklifeScanStale's
+#     300 s) are ages of real sockets and cannot be reached here.
+
+_DUR_UNITS = {"y": 365 * 86400000, "w": 7 * 86400000, "d": 86400000, "h": 3600000,
+              "m": 60000, "s": 1000, "ms": 1}
+_DUR = r"(?:\d+(?:ms|[smhdwy]))+"
+_RANGE = re.compile(r"\[(\s*)(" + _DUR + r")(\s*)(?::(\s*)(" + _DUR + r")?(\s*))?\]")
+_OFFSET = re.compile(r"\boffset(\s+)(-?)(" + _DUR + r")\b")
+
+
+def duration_ms(text):
+    parts = re.findall(r"(\d+)(ms|[smhdwy])", text)
+    assert parts and "".join(n + u for n, u in parts) == text, f"not a duration: {text!r}"
+    return sum(int(n) * _DUR_UNITS[u] for n, u in parts)
+
+
+def compress_duration(text):
+    ms = max(1, round(duration_ms(text) / SPEEDUP))
+    return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
+
+
+def compress_expr(expr, renames):
+    def rng(m):
+        # [range] or [range:step] / [range:] (a subquery): compress both
+        out = f"[{m.group(1)}{compress_duration(m.group(2))}{m.group(3)}"
+        if ":" in m.group(0):
+            step = compress_duration(m.group(5)) if m.group(5) else ""
+            out += f":{m.group(4) or ''}{step}{m.group(6) or ''}"
+        return out + "]"
+
+    ranges = len(_RANGE.findall(expr))
+    # Every '[' must be a range or subquery we understood: a construct this
+    # does not know would otherwise stay uncompressed without anyone noticing.
+    assert ranges == expr.count("["), f"unexpected '[' in {expr!r}"
+    out = _RANGE.sub(rng, expr)
+    out = _OFFSET.sub(lambda m: f"offset{m.group(1)}{m.group(2)}{compress_duration(m.group(3))}",
+                      out)
+    for old, new in renames.items():
+        out = re.sub(r"(?<![A-Za-z0-9_:])" + re.escape(old) + r"(?![A-Za-z0-9_:])", new, out)
+    return out
+
+
+def compress_rules(doc):
+    renames = {r["record"]: f"{r['record']}:{COMPRESSED}"
+               for g in doc["groups"] for r in g["rules"] if "record" in r}
+    groups = []
+    for g in doc["groups"]:
+        rules = []
+        for r in g["rules"]:
+            r = dict(r)
+            r["expr"] = compress_expr(r["expr"], renames)
+            if "record" in r:
+                r["record"] = renames[r["record"]]
+            else:
+                r["labels"] = dict(r.get("labels") or {}, speedup=COMPRESSED)
+            if "for" in r:
+                r["for"] = compress_duration(r["for"])
+            rules.append(r)
+        g = dict(g, name=f"{g['name']}.{COMPRESSED}", rules=rules)
+        if "interval" in g:
+            g["interval"] = compress_duration(g["interval"])
+        groups.append(g)
+    return {"groups": groups}
+
+
+# --- Prometheus ------------------------------------------------------------
+
+class Prometheus:
+    """Debian's prometheus on 127.0.0.1:<free port> of the current network
+    namespace, with its own configuration and TSDB in a temporary directory
+    (removed on exit), scraping socklife as job "socklife"."""
+
+    def __init__(self, target, rule_files):
+        self.binary = h.tool("prometheus")
+        self.target, self.rule_files = target, rule_files
+        # No proxy from the environment for loopback requests.
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def __enter__(self):
+        self.dir = tempfile.mkdtemp(prefix="sl-prometheus-")
+        try:
+            self.port = h.free_port()
+            config = {
+                "global": {"scrape_interval": f"{SCRAPE}s", "scrape_timeout": f"{SCRAPE}s",
+                           "evaluation_interval": f"{SCRAPE}s"},
+                "rule_files": self.rule_files,
+                "scrape_configs": [{"job_name": "socklife",
+                                    "static_configs": [{"targets": [self.target]}]}],
+            }
+            self.config = os.path.join(self.dir, "prometheus.yml")
+            with open(self.config, "w") as f:
+                yaml.safe_dump(config, f)
+            self.log = open(os.path.join(self.dir, "prometheus.log"), "w+b")
+            self.proc = subprocess.Popen(
+                [self.binary, f"--config.file={self.config}",
+                 f"--storage.tsdb.path={os.path.join(self.dir, 'data')}",
+                 f"--web.listen-address=127.0.0.1:{self.port}"],
+                stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+            deadline = time.monotonic() + 30
+            while True:
+                if self.proc.poll() is not None:
+                    raise AssertionError(f"prometheus exited ({self.proc.returncode}):\n"
+                                         f"{self.read_log()}")
+                with contextlib.suppress(OSError):
+                    with self.opener.open(f"{self.url}/-/ready", timeout=2) as r:
+                        if r.status == 200:
+                            return self
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"prometheus not ready in 30 s:\n{self.read_log()}")
+                time.sleep(0.1)
+        except BaseException:
+            self.__exit__()
+            raise
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def read_log(self, tail=4000):
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-tail:]
+
+    def __exit__(self, *exc):
+        proc = getattr(self, "proc", None)
+        if proc and proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def api(self, path, **params):
+        """GET /api/v1/<path>: the "data" of a successful answer."""
+        url = f"{self.url}/api/v1/{path}"
+        if params:
+            url += "?" + urllib.parse.urlencode(params, doseq=True)
+        try:
+            with self.opener.open(url, timeout=15) as r:
+                body = json.load(r)
+        except urllib.error.HTTPError as e:
+            raise AssertionError(f"GET {url}: {e.code} {e.read().decode(errors='replace')}")
+        assert body.get("status") == "success", f"GET {url}: {body}"
+        return body["data"]
+
+    def wait_target_up(self, timeout=20):
+        deadline = time.monotonic() + timeout
+        while True:
+            targets = self.api("targets", state="active")["activeTargets"]
+            if any(t["labels"].get("job") == "socklife" and t["health"] == "up"
+                   for t in targets):
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"socklife target not up in {timeout} s: {targets}")
+            time.sleep(0.2)
+
+
+# --- Grafana's template variables ------------------------------------------
+
+_VAR = re.compile(r"\$\{(\w+)(?::(\w+))?\}|\[\[(\w+)(?::(\w+))?\]\]|\$(\w+)")
+_REGEX_SPECIAL = re.compile(r"([\\^$.|?*+()\[\]{}])")
+
+
+def regex_escape(value):
+    # Grafana's Prometheus data source escapes regex metacharacters with a
+    # backslash, itself escaped for the PromQL string: "." becomes "\\.".
+    return _REGEX_SPECIAL.sub(r"\\\\\1", value)
+
+
+def string_escape(value):
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+class Variables:
+    """What Grafana puts in place of $name in a query: the builtins for a
+    query over `range_s` seconds at a step of one scrape interval, and the
+    dashboard's variables as selected (a list of values, or "$__all")."""
+
+    def __init__(self, dashboard, range_s):
+        self.defs = {v["name"]: v for v in dashboard.get("templating", {}).get("list", [])}
+        self.values = {}
+        self.options = {}  # name -> every value label_values() offered
+        interval = SCRAPE
+        # $__rate_interval = max($__interval + scrape interval, 4 * scrape interval)
+        self.builtins = {
+            "__interval": f"{interval}s", "__interval_ms": str(interval * 1000),
+            "__rate_interval": f"{max(interval + SCRAPE, 4 * SCRAPE)}s",
+            "__range": f"{range_s}s", "__range_s": str(range_s),
+            "__range_ms": str(range_s * 1000),
+        }
+
+    def value_of(self, name, fmt=None):
+        if name in self.builtins:
+            return self.builtins[name]
+        d = self.defs.get(name)
+        assert d is not None, f"query uses ${name}, which the dashboard does not define"
+        if d["type"] == "datasource":
+            raise AssertionError(f"${name} used inside a query")
+        chosen = self.values[name]
+        regex = d.get("multi") or d.get("includeAll")
+        if chosen == "$__all":
+            if d.get("allValue") is not None:
+                return d["allValue"]  # used as it is, not escaped
+            chosen = self.options[name]
+        if not regex:
+            assert len(chosen) == 1, f"${name} takes one value"
+            return string_escape(chosen[0])
+        escaped = [regex_escape(v) for v in chosen]
+        return escaped[0] if len(escaped) == 1 else "(" + "|".join(escaped) + ")"
+
+    def substitute(self, expr):
+        def repl(m):
+            name = m.group(1) or m.group(3) or m.group(5)
+            return self.value_of(name, m.group(2) or m.group(4))
+        out = _VAR.sub(repl, expr)
+        assert "$" not in out, f"variable left in {out!r}"
+        return out
+
+
+_LABEL_VALUES = re.compile(r"^\s*label_values\((.*),\s*(\w+)\s*\)\s*$", re.S)
+
+
+def resolve_variables(prom, dashboard, choose, range_s, start, end):
+    """Resolve the dashboard's variables in order, each from its
+    label_values() query with the earlier ones substituted, and select
+    choose[name] ("$__all" or a list of values) for each."""
+    v = Variables(dashboard, range_s)
+    for name, d in v.defs.items():
+        if d["type"] == "datasource":
+            continue
+        assert d["type"] == "query", f"variable {name}: type {d['type']} not handled"
+        query = d["query"]["query"] if isinstance(d["query"], dict) else d["query"]
+        m = _LABEL_VALUES.match(query)
+        assert m, f"variable {name}: not a label_values() query: {query!r}"
+        selector = v.substitute(m.group(1))
+        found = prom.api(f"label/{m.group(2)}/values", **{"match[]": selector,
+                                                            "start": start, "end": end})
+        assert found, f"variable ${name}: {query} offers no value"
+        v.options[name] = found
+        want = choose[name]
+        if want != "$__all":
+            assert want, name
+            assert set(want) <= set(found), f"${name}: {want} not among {found}"
+        else:
+            assert d.get("includeAll"), f"${name} has no All option"
+        v.values[name] = want
+    return v
+
+
+def panel_targets(dashboard):
+    """(panel title, target) for every target of every panel, rows' nested
+    panels included."""
+    def walk(panels):
+        for p in panels:
+            yield p
+            yield from walk(p.get("panels") or [])
+    for p in walk(dashboard["panels"]):
+        for t in p.get("targets") or []:
+            if t.get("expr"):
+                yield p.get("title", f"panel {p.get('id')}"), t
+
+
+# --- the test --------------------------------------------------------------
+
+class PrometheusEndToEnd(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.stack = contextlib.ExitStack()
+        try:
+            cls._set_up()
+        except BaseException:
+            cls.stack.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.stack.close()
+
+    @classmethod
+    def _set_up(cls):
+        s = cls.stack
+        h.tool("prometheus")  # missing is a failure, not a skip
+        cls.tmp = s.enter_context(tempfile.TemporaryDirectory(prefix="sl-promtest-"))
+        cls.ns = s.enter_context(h.Netns())
+        cls.container = s.enter_context(h.Container())
+        cls.daemon = s.enter_context(h.Daemon(*THRESHOLDS, interval=INTERVAL))
+        pop = h.Population(established=2, close_wait=2, time_wait=3)
+        pop.args += ["--udp=2", "--unix=2"]
+        s.enter_context(pop)
+        f = s.enter_context(h.Fleet())
+        cls.t_fixtures = time.monotonic()
+        peer, echo = f.start("peer"), f.start("echo")
+        churn_srv, half_srv = f.start("churn-srv"), f.start("half-srv")
+        cls.healthy_pids = {p.pid for p in (
+            peer, echo, churn_srv, half_srv,
+            f.start("pool", port=echo.port, count=8),
+            f.start("churn-cli", port=churn_srv.port, rate=100),
+            f.start("half-cli", port=half_srv.port))}
+        cls.leaker = f.start("leak-unread", port=peer.port, every=150)
+        cls.container.add(cls.leaker.pid)
+        cls.fdhog = f.start("fdhog")
+        cls.forgetful = cls.spawn([sys.executable, "-c", FORGETFUL,
+                                   os.path.join(h.EXAMPLES, "forgetful_client.py"),
+                                   str(peer.port)])
+
+        with open(RULES) as fh:
+            real = yaml.safe_load(fh)
+        cls.real_groups = [g["name"] for g in real["groups"]]
+        cls.group_of = {r["alert"]: g["name"] for g in real["groups"] for r in g["rules"]
+                        if "alert" in r}
+        compressed = os.path.join(cls.tmp, f"socklife.rules.{COMPRESSED}.yml")
+        with open(compressed, "w") as fh:
+            yaml.safe_dump(compress_rules(real), fh, sort_keys=False)
+        cls.compressed_groups = [f"{n}.{COMPRESSED}" for n in cls.real_groups]
+        cls.instance = f"127.0.0.1:{cls.daemon.port}"
+        cls.prom = s.enter_context(Prometheus(cls.instance, [RULES, compressed]))
+        cls.prom.wait_target_up()
+        cls.t_up = time.monotonic()
+        cls.wall_up = time.time()
+
+    @classmethod
+    def spawn(cls, args):
+        p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True)
+
+        def stop():
+            p.kill()
+            p.wait()
+            p.stdout.close()
+        cls.stack.callback(stop)
+        line = p.stdout.readline().split()
+        assert line and line[0] == "ready", f"{args[:3]} did not get ready: {line}"
+        return p
+
+    def rules(self):
+        """{(group, rule name): rule} from /api/v1/rules."""
+        return {(g["name"], r["name"]): r for g in self.prom.api("rules")["groups"]
+                for r in g["rules"]}
+
+    # --- alerts ----------------------------------------------------------
+
+    def test_1_alerts(self):
+        """Leakers alert within a bounded time, healthy programs never."""
+        real = self.group_of["SocklifeLeakSuspected"]
+        fast = f"{real}.{COMPRESSED}"
+        wanted = [
+            # the real rules, unchanged: pending as soon as the expression holds
+            ((real, "SocklifeLeakSuspected", "sl-leak-unread"), "pending"),
+            ((real, "SocklifeFdLimitNear", "sl-fdhog"), "pending"),
+            # the compressed copy: the growth alert all the way to firing
+            ((fast, "SocklifeCloseWaitGrowing", "sl-leak-unread"), "pending"),
+            ((fast, "SocklifeCloseWaitGrowing", "sl-leak-unread"), "firing"),
+            ((fast, "SocklifeLeakSuspected", "sl-leak-unread"), "firing"),
+        ]
+
+        seen = {}  # (group, alertname, process) -> {state: seconds after target up}
+        details = {}
+        naming_healthy = []
+        while True:
+            now = time.monotonic() - self.t_up
+            for (group, name), rule in self.rules().items():
+                for a in rule.get("alerts", []):
+                    labels = a["labels"]
+                    proc = labels.get("process", "")
+                    key = (group, name, proc)
+                    seen.setdefault(key, {}).setdefault(a["state"], round(now, 1))
+                    details.setdefault(key, set()).add(
+                        (labels.get("pid", ""), labels.get("reason", ""),
+                         labels.get("container", "")))
+                    pid = labels.get("pid")
+                    if proc in HEALTHY or (pid and int(pid) in self.healthy_pids):
+                        naming_healthy.append((round(now, 1), group, name, labels, a["state"]))
+            done = all(state in seen.get(key, {}) for key, state in wanted)
+            if (done and now >= OBSERVE_MIN) or now >= OBSERVE_MAX:
+                break
+            time.sleep(0.5)
+
+        print(f"alerts seen (seconds after the target was first up, "
+              f"{self.t_up - self.t_fixtures:.1f} s after the fixtures started):")
+        for key in sorted(seen):
+            print(f"  {key[0]:26} {key[1]:32} {key[2] or '-':14} {seen[key]} "
+                  f"{sorted(details[key])}")
+
+        self.assertEqual(naming_healthy, [], "an alert names a healthy process")
+        for key, state in wanted:
+            self.assertIn(state, seen.get(key, {}), f"{key} never {state} "
+                          f"within {OBSERVE_MAX} s of the target being up")
+        # The leaking client is in the Docker-shaped container: the alert says so.
+        self.assertEqual({d[2] for d in details[(fast, "SocklifeCloseWaitGrowing",
+                                                 "sl-leak-unread")]},
+                         {self.container.short})
+        self.assertIn(str(self.leaker.pid),
+                      {d[0] for d in details[(real, "SocklifeLeakSuspected", "sl-leak-unread")]})
+
+        # /api/v1/alerts tells the same story.
+        alerts = self.prom.api("alerts")["alerts"]
+        self.assertTrue(any(a["labels"]["alertname"] == "SocklifeCloseWaitGrowing" and
+                            a["labels"].get("speedup") == COMPRESSED and
+                            a["labels"].get("process") == "sl-leak-unread" and
+                            a["state"] == "firing" for a in alerts), alerts)
+        # socklife itself is healthy: its own alerts are silent by now (the
+        # compressed SocklifeDown may fire for a moment before the first
+        # scrape, when absent(up) is true: that is what it is for).
+        for a in alerts:
+            self.assertNotIn(a["labels"]["alertname"],
+                             {"SocklifeDown", "SocklifeScanStale", "SocklifeScanErrors"}, a)
+
+        # Every rule of both copies evaluates cleanly against real data.
+        rules = self.rules()
+        for group in self.real_groups + self.compressed_groups:
+            self.assertTrue(any(g == group for g, _ in rules), f"group {group} not loaded")
+        bad = {k: r.get("lastError") for k, r in rules.items() if r.get("health") != "ok"}
+        self.assertEqual(bad, {}, "rules failing to evaluate")
+
+    # --- dashboards ------------------------------------------------------
+
+    def run_query(self, expr, instant, start, end):
+        if instant:
+            return self.prom.api("query", query=expr, time=end)["result"]
+        return self.prom.api("query_range", query=expr, start=start, end=end,
+                             step=f"{SCRAPE}s")["result"]
+
+    def check_dashboard(self, path, choose):
+        with open(path) as fh:
+            dashboard = json.load(fh)
+        end = time.time()
+        start = max(self.wall_up, end - 300)
+        range_s = max(1, int(end - start))
+        v = resolve_variables(self.prom, dashboard, choose, range_s, start, end)
+        empty, checked = [], 0
+        for title, target in panel_targets(dashboard):
+            expr = v.substitute(target["expr"])
+            as_panel = self.run_query(expr, bool(target.get("instant")), start, end)
+            at_end = self.run_query(expr, True, start, end)
+            checked += 1
+            if not as_panel or not at_end:
+                empty.append(f"{title} [{target.get('refId')}] "
+                             f"({'instant' if target.get('instant') else 'range'}: "
+                             f"{len(as_panel)} series, instant at the end: {len(at_end)}): "
+                             f"{expr}")
+        print(f"{os.path.basename(path)} {choose}: {checked} queries")
+        return empty
+
+    def orphan_limit_visible(self):
+        return bool(self.prom.api("query", query="socklife_tcp_max_orphans")["result"])
+
+    def test_2_dashboards(self):
+        """Every panel query of every dashboard returns at least one series."""
+        ns, short = self.ns.name, self.container.short
+        overview, process = DASHBOARDS
+        selections = [
+            (overview, {"instance": "$__all", "netns": "$__all", "container": "$__all",
+                        "process": "$__all"}),
+            (overview, {"instance": [self.instance], "netns": [ns], "container": "$__all",
+                        "process": ["sl-forgetful", "sl-leak-unread"]}),
+            (overview, {"instance": "$__all", "netns": "$__all", "container": [short],
+                        "process": "$__all"}),
+            # one process at a time, opened on a leaker as from "Leak suspects"
+            (process, {"instance": [self.instance], "container": "$__all",
+                       "process": ["sl-forgetful"]}),
+            (process, {"instance": [self.instance], "container": [short],
+                       "process": ["sl-leak-unread"]}),
+        ]
+        # net.ipv4.tcp_max_orphans is not namespaced: the kernel shows it only
+        # in the host's namespace, so socklife running in this throwaway one
+        # cannot serve socklife_tcp_max_orphans (README), and the two panels
+        # built on it are empty here, though never on a real host.
+        orphan_limit = self.orphan_limit_visible()
+        known_empty = set() if orphan_limit else {
+            "Orphan table use [A]", "Kernel orphans against their limit [B]"}
+        # sl-leak-unread holds only TCP sockets: for it the process
+        # dashboard's UDP/UNIX panel is empty, as Grafana would show it.
+        no_udp_unix = {"UDP and UNIX sockets [A]"}
+        problems = []
+        for path, choose in selections:
+            for line in self.check_dashboard(path, choose):
+                panel = line.split(" (", 1)[0]
+                if panel in known_empty:
+                    continue
+                if path == process and choose["process"] == ["sl-leak-unread"] and \
+                        panel in no_udp_unix:
+                    continue
+                problems.append(f"{os.path.basename(path)} {choose}: {line}")
+        self.assertEqual(problems, [], "panel queries returning no series")
+        if not orphan_limit:
+            print("not checked here: Orphan table use, Kernel orphans against their limit "
+                  "[B] (socklife_tcp_max_orphans is only served in the host's namespace)")
+
+    def test_3_restart_annotation(self):
+        """The "socklife restarts" annotation marks a restart."""
+        with open(DASHBOARDS[0]) as fh:
+            ann = next(a for a in json.load(fh)["annotations"]["list"]
+                       if a.get("expr") and "resets" in a["expr"])
+        expr = ann["expr"].replace("$instance", ".*")
+        self.assertEqual(self.prom.api("query", query=expr)["result"], [])
+        self.daemon.stop()
+        again = h.Daemon(*THRESHOLDS, interval=INTERVAL)
+        again.port = self.daemon.port
+        again.args = [f"--web.listen-address=127.0.0.1:{again.port}"
+                      if a.startswith("--web.listen-address=") else a for a in again.args]
+        with again:
+            deadline = time.monotonic() + 15
+            while not self.prom.api("query", query=expr)["result"]:
+                self.assertLess(time.monotonic(), deadline, "restart not seen")
+                time.sleep(0.5)
+
+
+if __name__ == "__main__":
+    h.require_root()
+    unittest.main()
