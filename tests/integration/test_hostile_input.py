@@ -229,7 +229,16 @@ class Slowloris(unittest.TestCase):
             print(f"connection attempts by the attackers: {attempts[0]}; "
                   f"scrapes took {', '.join(f'{s:.3f}' for s in times)} s")
             self.assertLess(max(times), 2.0)
-            self.assertLessEqual(sum(a.held_per_source().values()), 32)
+            # The last connections opened may still wait to be accepted and
+            # refused: once the server has caught up, the first 8 per address
+            # are all it holds.
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                held = a.held_per_source()
+                if sum(held.values()) <= 32:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(held, dict.fromkeys(attackers, 8))
             self.assertEqual(d.get("/healthz")[0], 200)
         stop_cleanly(self, d)
 
