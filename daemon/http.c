@@ -130,6 +130,10 @@ static enum MHD_Result queue_text(struct MHD_Connection *c, unsigned status, con
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	/* After a refused request, whatever follows on the connection (a body
+	 * not read, a request hidden in it) is never parsed: close it. */
+	if (status == MHD_HTTP_METHOD_NOT_ALLOWED || status == MHD_HTTP_BAD_REQUEST)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -164,6 +168,40 @@ static enum MHD_Result queue_health(struct http_server *h, struct MHD_Connection
 	}
 	snprintf(msg, sizeof(msg), "ok: last successful scan %.1f s ago\n", age);
 	return queue_text(c, MHD_HTTP_OK, msg);
+}
+
+/* What the headers say about a body.  socklife answers GET and HEAD only,
+ * which carry none; a body, or framing that two parsers could read two
+ * ways (two Content-Lengths, Content-Length with Transfer-Encoding, a
+ * field name with whitespace), is how a request gets smuggled past a
+ * proxy in front.  Such requests are refused and their connection closed
+ * (RFC 9112, sections 5.1, 6.1, 6.3). */
+struct framing {
+	int content_lengths;
+	bool transfer_encoding, odd_name, body;
+};
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	struct framing *f = cls;
+	(void)kind;
+	if (!key[0] || strpbrk(key, " \t"))
+		f->odd_name = true;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		f->content_lengths++;
+		f->body |= !value || strcmp(value, "0") != 0;
+	}
+	if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+		f->transfer_encoding = true;
+	return MHD_YES;
+}
+
+static bool framing_ok(struct MHD_Connection *c)
+{
+	struct framing f = {0};
+	MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &f);
+	return f.content_lengths <= 1 && !f.transfer_encoding && !f.odd_name && !f.body;
 }
 
 static bool authorized(struct http_server *h, struct MHD_Connection *c)
@@ -205,17 +243,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	 * piece of body.  Answering on the first call makes it close the
 	 * connection; answering once the (empty) body is read keeps it alive,
 	 * so a scraper reuses one connection instead of leaving a TIME_WAIT
-	 * behind on every scrape.  Other methods are refused at once. */
-	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-		return queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
-	if (h->auth && !authorized(h, c))
-		return queue_unauthorized(c);
+	 * behind on every scrape.  Requests to refuse are refused at once. */
 	if (*con_cls == NULL) {
+		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+			return queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
+		if (!framing_ok(c))
+			return queue_text(c, MHD_HTTP_BAD_REQUEST,
+					  "GET and HEAD carry no body; ambiguous framing refused\n");
+		if (h->auth && !authorized(h, c))
+			return queue_unauthorized(c);
 		*con_cls = &request_seen;
 		return MHD_YES;
 	}
-	if (*upload_data_size != 0) {
-		*upload_data_size = 0; /* a body on GET/HEAD means nothing to us; drop it */
+	if (*upload_data_size != 0) { /* cannot happen after framing_ok(); be safe */
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 

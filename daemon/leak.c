@@ -331,6 +331,8 @@ int leak_update(struct leak_tracker *lt, const struct procscan *ps, const struct
 		lp->unhashed_for = persisted(&ph->unhashed, lp->h->unhashed > 0, now);
 		lp->unix_gone_for = persisted(&ph->unix_gone, lp->h->unix_peer_gone > 0, now);
 
+		if (t->groups[t->proc_group[i]].outside)
+			continue; /* outside the report's namespace: history only */
 		struct rule_ctx c = {&lt->params, pi, ph, lp, now};
 		for (int r = 0; r < LEAK_REASON_COUNT; r++)
 			if (rules[r].check(&c))

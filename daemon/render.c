@@ -203,6 +203,8 @@ static void render_groups(struct strbuf *out, const struct tally *t)
 	header(out, F_PROCESS_SOCKETS);
 	for (size_t i = 0; i < t->ngroups; i++) {
 		const struct group *g = &t->groups[i];
+		if (g->outside)
+			continue;
 		for (int p = 0; p < PROTO_COUNT; p++) {
 			if (!g->h.has[p])
 				continue;
@@ -215,11 +217,15 @@ static void render_groups(struct strbuf *out, const struct tally *t)
 	}
 	header(out, F_PROCESS_OPEN_FDS);
 	for (size_t i = 0; i < t->ngroups; i++) {
+		if (t->groups[i].outside)
+			continue;
 		group_labels(out, F_PROCESS_OPEN_FDS, &t->groups[i]);
 		sb_printf(out, "} %" PRIu64 "\n", t->groups[i].open_fds);
 	}
 	header(out, F_PROCESS_FD_USAGE);
 	for (size_t i = 0; i < t->ngroups; i++) {
+		if (t->groups[i].outside)
+			continue;
 		group_labels(out, F_PROCESS_FD_USAGE, &t->groups[i]);
 		sb_printf(out, "} %.6g\n", t->groups[i].fd_usage_ratio);
 	}
@@ -289,6 +295,8 @@ void render_leaks(struct strbuf *out, const struct leak_tracker *lt, const struc
 	header(out, F_CW_CAUSE);
 	for (size_t i = 0; i < t->ngroups; i++) {
 		const struct group *g = &t->groups[i];
+		if (g->outside)
+			continue;
 		if (!g->h.has[PROTO_TCP])
 			continue;
 		uint32_t cw = g->h.count[PROTO_TCP][ST_CLOSE_WAIT];
@@ -299,6 +307,8 @@ void render_leaks(struct strbuf *out, const struct leak_tracker *lt, const struc
 	}
 	header(out, F_CW_OLDEST);
 	for (size_t i = 0; i < t->ngroups; i++) {
+		if (t->groups[i].outside)
+			continue;
 		if (!t->groups[i].h.has[PROTO_TCP])
 			continue;
 		group_labels(out, F_CW_OLDEST, &t->groups[i]);
@@ -306,6 +316,8 @@ void render_leaks(struct strbuf *out, const struct leak_tracker *lt, const struc
 	}
 	header(out, F_UNHASHED);
 	for (size_t i = 0; i < t->ngroups; i++) {
+		if (t->groups[i].outside)
+			continue;
 		group_labels(out, F_UNHASHED, &t->groups[i]);
 		sb_printf(out, "} %" PRIu32 "\n", t->groups[i].h.unhashed);
 	}
@@ -335,6 +347,8 @@ static void render_unix_and_containers(struct strbuf *out, const struct tally *t
 					    [NS_MODE_PROCFS] = "procfs", [NS_MODE_NONE] = "none"};
 	header(out, F_UNIX_PEER_GONE);
 	for (size_t i = 0; i < t->ngroups; i++) {
+		if (t->groups[i].outside)
+			continue;
 		if (!t->groups[i].h.has[PROTO_UNIX])
 			continue;
 		group_labels(out, F_UNIX_PEER_GONE, &t->groups[i]);

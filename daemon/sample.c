@@ -226,7 +226,7 @@ static int settle_pending(struct sampler *s)
 		s->stats.resolve_reads += (uint64_t)read;
 		if (s->ps.nholders > before &&
 		    (owners_build(&s->owners, s->ps.holders, s->ps.nholders) < 0 ||
-		     tally_grow(&s->tally) < 0))
+		     tally_grow(&s->tally, before) < 0))
 			return -ENOMEM;
 	}
 	for (size_t i = 0; i < s->npending; i++) {
@@ -440,6 +440,7 @@ static int scan_processes(struct sampler *s)
 	err = owners_build(&s->owners, s->ps.holders, s->ps.nholders);
 	if (err)
 		return err;
+	s->tally.scope = s->cfg->all_netns ? NULL : &s->self_ns;
 	return tally_begin(&s->tally, &s->ps, &s->owners, s->cfg->group_by);
 }
 

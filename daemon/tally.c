@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t key_hash(const char *container, const char *name, int32_t pid)
+static uint64_t key_hash(const char *container, const char *name, int32_t pid, bool outside)
 {
-	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	uint64_t h = 0xcbf29ce484222325ULL ^ outside; /* FNV-1a */
 	for (const char *p = container; *p; p++)
 		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
 	h = (h ^ 0xff) * 0x100000001b3ULL; /* separator no comm byte can forge */
@@ -20,9 +20,11 @@ static uint64_t key_hash(const char *container, const char *name, int32_t pid)
 	return (h ^ (uint32_t)pid) * 0x100000001b3ULL;
 }
 
-static bool key_eq(const struct group *g, const char *container, const char *name, int32_t pid)
+static bool key_eq(const struct group *g, const char *container, const char *name, int32_t pid,
+		   bool outside)
 {
-	return g->pid == pid && strcmp(g->name, name) == 0 && strcmp(g->container, container) == 0;
+	return g->pid == pid && g->outside == outside && strcmp(g->name, name) == 0 &&
+	       strcmp(g->container, container) == 0;
 }
 
 static int group_cmp(const void *a, const void *b)
@@ -36,14 +38,23 @@ static int group_cmp(const void *a, const void *b)
 	return c;
 }
 
+/* Is a process outside the namespace the report is limited to?  One whose
+ * namespace cannot be read is kept in. */
+static bool outside_scope(const struct tally *t, const struct proc_info *pi)
+{
+	return t->scope && pi->netns_ino &&
+	       (pi->netns_ino != t->scope->ino || pi->netns_dev != t->scope->dev);
+}
+
 /* Find or create the group of a process; returns its index or -ENOMEM. */
 static long group_of(struct tally *t, const struct proc_info *pi, int32_t pid, size_t mask)
 {
 	const char *container = pi->container ? t->ps->containers[pi->container].id : "";
-	size_t s = key_hash(container, pi->comm, pid) & mask;
+	bool outside = outside_scope(t, pi);
+	size_t s = key_hash(container, pi->comm, pid, outside) & mask;
 
 	while (t->index[s] != UINT32_MAX) {
-		if (key_eq(&t->groups[t->index[s]], container, pi->comm, pid))
+		if (key_eq(&t->groups[t->index[s]], container, pi->comm, pid, outside))
 			return t->index[s];
 		s = (s + 1) & mask;
 	}
@@ -54,6 +65,7 @@ static long group_of(struct tally *t, const struct proc_info *pi, int32_t pid, s
 	snprintf(g->name, sizeof(g->name), "%s", pi->comm);
 	snprintf(g->container, sizeof(g->container), "%s", container);
 	g->pid = pid;
+	g->outside = outside;
 	t->index[s] = (uint32_t)t->ngroups;
 	return (long)t->ngroups++;
 }
@@ -189,14 +201,22 @@ void tally_unresolved(struct tally *t, size_t nsi, const struct sl_socket *s)
 	t->ns[nsi].unresolved[s->proto]++;
 }
 
-int tally_grow(struct tally *t)
+int tally_grow(struct tally *t, size_t first)
 {
+	const struct sock_holder *holders = t->ps->holders;
 	size_t old = t->seen_cap, n = t->ps->nholders;
-	if (n <= old)
-		return 0;
-	if (array_reserve((void **)&t->seen, &t->seen_cap, n, sizeof(*t->seen)))
-		return -ENOMEM;
-	memset(t->seen + old, 0, t->seen_cap - old);
+	if (n > old) {
+		if (array_reserve((void **)&t->seen, &t->seen_cap, n, sizeof(*t->seen)))
+			return -ENOMEM;
+		memset(t->seen + old, 0, t->seen_cap - old);
+	}
+	cookieset_clear(&t->superseded);
+	for (size_t h = 0; h < first; h++)
+		if (holders[h].proc == PROCSCAN_DEAD && t->seen[h] &&
+		    cookieset_add(&t->superseded, holders[h].inode) < 0)
+			return -ENOMEM;
+	for (size_t h = first; h < n; h++)
+		t->seen[h] = cookieset_has(&t->superseded, holders[h].inode);
 	return 0;
 }
 
@@ -245,6 +265,7 @@ void tally_free(struct tally *t)
 	free(t->proc_group);
 	free(t->procs);
 	free(t->seen);
+	cookieset_free(&t->superseded);
 	free(t->index);
 	free(t->ns);
 	memset(t, 0, sizeof(*t));

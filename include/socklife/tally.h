@@ -12,6 +12,7 @@
 
 #include <socklife/config.h>
 #include <socklife/container.h>
+#include <socklife/cookieset.h>
 #include <socklife/netns.h>
 #include <socklife/owners.h>
 #include <socklife/procscan.h>
@@ -46,6 +47,7 @@ struct group {
 	uint32_t nprocs;
 	uint64_t open_fds;              /* summed over members */
 	double fd_usage_ratio;          /* max over members of fds / soft limit */
+	bool outside;                   /* its processes live outside the report's scope */
 };
 
 enum ns_mode {
@@ -69,6 +71,10 @@ struct ns_tally {
 
 struct tally {
 	enum group_by by;
+	/* Set before tally_begin to limit the report to one namespace (--netns
+	 * host): processes of other namespaces are grouped apart, marked
+	 * `outside`, and left out of every metric and diagnosis.  NULL: all. */
+	const struct netns_id *scope;
 	const struct procscan *ps;
 	const struct owners *owners;
 	struct group *groups; /* sorted by container, name, pid */
@@ -79,6 +85,7 @@ struct tally {
 	size_t procs_cap;
 	uint8_t *seen;        /* per holder: its socket was in a dump */
 	size_t seen_cap;
+	struct cookieset superseded; /* internal: inodes seen through a superseded holder */
 	uint32_t *index;      /* internal: hash of groups while grouping */
 	size_t index_cap;
 	struct ns_tally *ns;
@@ -115,9 +122,12 @@ enum tally_result tally_socket_at(struct tally *t, size_t ns, const struct sl_so
 /* Count a socket nobody could be found to hold. */
 void tally_unresolved(struct tally *t, size_t ns, const struct sl_socket *s);
 
-/* Holders were appended to the procscan (and the owners index rebuilt)
- * after tally_begin: make room for them.  Returns 0 or -ENOMEM. */
-int tally_grow(struct tally *t);
+/* Holders [first, ps->nholders) were appended to the procscan (and the
+ * owners index rebuilt) after tally_begin, superseding others of the same
+ * processes (now PROCSCAN_DEAD): make room for them, and mark the fresh
+ * holder of a socket already counted through a superseded one, so it is
+ * not taken for a socket no dump listed.  Returns 0 or -ENOMEM. */
+int tally_grow(struct tally *t, size_t first);
 
 /* A socket counted earlier in the pass turned out to be `age` seconds in
  * its state (known only after a later dump): raise its holders' oldest

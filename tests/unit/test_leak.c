@@ -14,6 +14,8 @@
 
 static struct proc_info procs[NPROC];
 static struct holdings hold[NPROC];
+static struct group groups[1];
+static uint32_t proc_group[NPROC]; /* everyone in group 0 */
 static struct procscan ps;
 static struct tally t;
 static struct leak_tracker lt;
@@ -36,7 +38,8 @@ static int setup(void **state)
 		snprintf(procs[i].comm, sizeof(procs[i].comm), "p%d", i);
 	}
 	ps = (struct procscan){.procs = procs, .nprocs = NPROC};
-	t = (struct tally){.procs = hold};
+	t = (struct tally){.procs = hold, .groups = groups, .ngroups = 1, .proc_group = proc_group};
+	memset(groups, 0, sizeof(groups));
 	lt = (struct leak_tracker){.params = params};
 	return 0;
 }

@@ -171,6 +171,55 @@ static void test_reuse_resets_counts(void **state)
 	tally_free(&t);
 }
 
+static void test_scope_keeps_other_namespaces_out(void **state)
+{
+	(void)state;
+	struct netns_id host = {9, 100};
+	procs[0].netns_dev = procs[1].netns_dev = 9;
+	procs[0].netns_ino = 100; /* web 1: in scope */
+	procs[1].netns_ino = 200; /* web 2: another namespace */
+	procs[2].netns_ino = 0;   /* db: unreadable, kept in */
+	struct tally t = {.scope = &host};
+	assert_int_equal(tally_begin(&t, &ps, &own, GROUP_BY_COMM), 0);
+	const struct group *in = NULL, *out = NULL;
+	for (size_t i = 0; i < t.ngroups; i++) {
+		if (strcmp(t.groups[i].name, "web") == 0 && !t.groups[i].outside)
+			in = &t.groups[i];
+		if (strcmp(t.groups[i].name, "web") == 0 && t.groups[i].outside)
+			out = &t.groups[i];
+	}
+	assert_non_null(in);
+	assert_non_null(out);
+	assert_int_equal(in->open_fds, 10);
+	assert_int_equal(out->open_fds, 30);
+	assert_false(group(&t, "db", -1)->outside);
+	tally_free(&t);
+}
+
+static void test_grow_inherits_marks(void **state)
+{
+	(void)state;
+	struct tally t = {0};
+	assert_int_equal(tally_begin(&t, &ps, &own, GROUP_BY_COMM), 0);
+	struct netns_id id = {1, 2};
+	tally_add_netns(&t, &id, "host");
+	struct sl_socket s102 = sock(102, ST_CLOSE_WAIT);
+	assert_int_equal(tally_socket(&t, 0, &s102, 0), TALLY_COUNTED); /* via holder 4 */
+	/* db is read again: its holders 3 and 4 are superseded by 5 and 6. */
+	holders[3].proc = holders[4].proc = PROCSCAN_DEAD;
+	holders[5] = (struct sock_holder){101, 2, 7};
+	holders[6] = (struct sock_holder){102, 2, 8};
+	ps.nholders = 7;
+	assert_int_equal(owners_build(&own, holders, 7), 0);
+	assert_int_equal(tally_grow(&t, 5), 0);
+	/* 102 was counted through the superseded holder: its fresh one is
+	 * marked, so it is not taken for a socket no dump showed. */
+	assert_int_equal(t.seen[6], 1);
+	assert_int_equal(t.seen[5], 0);
+	assert_int_equal(tally_socket(&t, 0, &s102, 0), TALLY_DUPLICATE);
+	tally_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +227,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_group_by_pid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuse_resets_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicates_and_unowned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scope_keeps_other_namespaces_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grow_inherits_marks, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
