@@ -304,6 +304,8 @@ int http_start(struct http_server **out, const struct http_options *opt)
 	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 					   opt->max_connections_per_ip, NULL};
 	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
+	/* Parse requests strictly (e.g. HTTP/1.1 without Host is a 400). */
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL};
 	if (tls) {
 		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
 						   (void *)opt->tls_cert_pem};

@@ -80,6 +80,26 @@ def check_space(test, samples, space, protos=("tcp", "udp", "unix")):
                                      state=state), want, f"{space.name} {proto} {state}")
 
 
+def pids_in(*spaces):
+    """Pids of the processes living in these namespaces (other tests run
+    their own sl-* programs in parallel, so groups are checked by pid)."""
+    inodes = set()
+    for space in spaces:
+        path = f"/run/netns/{space.name}" if space.named else f"/proc/{space.proc.pid}/ns/net"
+        inodes.add(os.stat(path).st_ino)
+    pids = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if os.stat(f"/proc/{entry}/ns/net").st_ino in inodes:
+                    pids.add(entry)
+    return pids
+
+
+def by_pids(samples, pids, name, **labels):
+    return sum(v for l, v in h.select(samples, name, **labels) if l.get("pid") in pids)
+
+
 def spaces():
     return (Space(True, 3, 2, 1, 2, 2), Space(False, 2, 1, 0, 3, 1), Space(True, 1, 0, 0, 1, 1))
 
@@ -87,7 +107,7 @@ def spaces():
 class Namespaces(unittest.TestCase):
     def test_every_namespace_exactly_and_deletion(self):
         a, b, c = spaces()
-        with a, b, c, h.Daemon(interval="200ms", netns="all") as d:
+        with a, b, c, h.Daemon("--group-by=pid", interval="200ms", netns="all") as d:
             time.sleep(0.5)  # a pass after the three exist
             samples = h.parse(h.metrics_text(d.port))
             for space in (a, b, c):
@@ -98,14 +118,15 @@ class Namespaces(unittest.TestCase):
                                            phase="netns", netns=space.name), 0)
             self.assertEqual(h.value(samples, "socklife_netns_scan_mode", netns="host",
                                      mode="sock_diag"), 1)
-            # Groups gather one program across namespaces: sl-udp runs in all three.
+            # Each program's sockets are attributed in every namespace it runs in.
+            mine = pids_in(a, b, c)
             udp = sum(s.pop["udp"] for s in (a, b, c))
-            self.assertEqual(h.value(samples, "socklife_process_sockets", process="sl-udp",
+            self.assertEqual(by_pids(samples, mine, "socklife_process_sockets", process="sl-udp",
                                      proto="udp", state="close"), udp)
             unix = sum(s.pop["unix"] for s in (a, b, c))
-            self.assertEqual(h.value(samples, "socklife_process_sockets", process="sl-unix",
+            self.assertEqual(by_pids(samples, mine, "socklife_process_sockets", process="sl-unix",
                                      proto="unix", state="established"), 2 * unix + 3)
-            self.assertEqual(h.value(samples, "socklife_process_unix_peer_gone_sockets",
+            self.assertEqual(by_pids(samples, mine, "socklife_process_unix_peer_gone_sockets",
                                      process="sl-unix"), 3)
             h.promtool_check(h.metrics_text(d.port))
 
@@ -136,8 +157,8 @@ class Namespaces(unittest.TestCase):
         a, b, c = spaces()
         with a, b, c:
             r = subprocess.run(["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin",
-                                h.SOCKLIFE, "--once", "--netns=all"], capture_output=True,
-                               timeout=60)
+                                h.SOCKLIFE, "--once", "--netns=all", "--group-by=pid"],
+                               capture_output=True, timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn(b"reading /proc/PID/net", r.stderr)
             samples = h.parse(r.stdout.decode())
@@ -145,8 +166,8 @@ class Namespaces(unittest.TestCase):
                 check_space(self, samples, space)
                 self.assertEqual(h.value(samples, "socklife_netns_scan_mode", netns=space.name,
                                          mode="procfs"), 1)
-            self.assertEqual(h.value(samples, "socklife_process_sockets", process="sl-cwait",
-                                     proto="tcp", state="close_wait"),
+            self.assertEqual(by_pids(samples, pids_in(a, b, c), "socklife_process_sockets",
+                                     process="sl-cwait", proto="tcp", state="close_wait"),
                              sum(s.pop["close_wait"] for s in (a, b, c)))
 
     def test_without_ptrace_caps_attribution_is_partial(self):
