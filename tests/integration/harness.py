@@ -102,10 +102,11 @@ class Netns:
 class Population:
     """sl-popgen: an exactly known set of TCP sockets, held until exit."""
 
-    def __init__(self, established=5, close_wait=3, time_wait=4, hostile=False):
+    def __init__(self, established=5, close_wait=3, time_wait=4, hostile=False, udp=0, unix=0):
         self.established, self.close_wait, self.time_wait = established, close_wait, time_wait
         self.args = [POPGEN, f"--established={established}", f"--close-wait={close_wait}",
-                     f"--time-wait={time_wait}"] + (["--hostile"] if hostile else [])
+                     f"--time-wait={time_wait}", f"--udp={udp}", f"--unix={unix}"] + \
+            (["--hostile"] if hostile else [])
         self.hostile = hostile
 
     def __enter__(self):
