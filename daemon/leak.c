@@ -7,6 +7,8 @@
  * only counts when it never once went down over the whole window. */
 #include <socklife/leak.h>
 
+#include <socklife/array.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -293,6 +295,8 @@ static double persisted(struct since *since, bool holds, double now)
 	return now - since->t;
 }
 
+static int order_display(struct leak_tracker *lt, const struct procscan *ps);
+
 int leak_update(struct leak_tracker *lt, const struct procscan *ps, const struct tally *t,
 		double now)
 {
@@ -338,7 +342,7 @@ int leak_update(struct leak_tracker *lt, const struct procscan *ps, const struct
 			if (rules[r].check(&c))
 				lp->reasons |= 1u << r;
 	}
-	return 0;
+	return order_display(lt, ps);
 }
 
 void leak_free(struct leak_tracker *lt)
@@ -350,9 +354,11 @@ void leak_free(struct leak_tracker *lt)
 	}
 	free(lt->hist);
 	free(lt->procs);
+	free(lt->display);
 	lt->hist = NULL;
 	lt->procs = NULL;
-	lt->nprocs = lt->procs_cap = 0;
+	lt->display = NULL;
+	lt->nprocs = lt->procs_cap = lt->ndisplay = lt->display_cap = lt->suspects = 0;
 }
 
 /* --- explanations --------------------------------------------------------- */
@@ -474,16 +480,20 @@ static int order_cmp(const void *a, const void *b, void *arg)
 	return (x->proc > y->proc) - (x->proc < y->proc);
 }
 
-size_t leak_display_order(const struct leak_tracker *lt, const struct procscan *ps,
-			  uint32_t *order, size_t max)
+/* Lay out lt->display for the page and top. */
+static int order_display(struct leak_tracker *lt, const struct procscan *ps)
 {
 	struct order_ctx c = {lt, ps};
-	size_t n = 0;
+	if (array_reserve((void **)&lt->display, &lt->display_cap, lt->nprocs + 1,
+			  sizeof(*lt->display)))
+		return -ENOMEM;
+	lt->ndisplay = lt->suspects = 0;
 	for (uint32_t i = 0; i < lt->nprocs; i++) {
 		const struct leak_proc *lp = &lt->procs[i];
+		lt->suspects += lp->reasons != 0;
 		if (lp->reasons || lp->h->has[PROTO_TCP] || lp->h->unhashed)
-			order[n++] = i;
+			lt->display[lt->ndisplay++] = i;
 	}
-	qsort_r(order, n, sizeof(*order), order_cmp, &c);
-	return n < max ? n : max;
+	qsort_r(lt->display, lt->ndisplay, sizeof(*lt->display), order_cmp, &c);
+	return 0;
 }

@@ -27,17 +27,9 @@ static const uint8_t key_states[] = {ST_ESTABLISHED, ST_CLOSE_WAIT, ST_FIN_WAIT2
 static void render_processes(struct strbuf *out, const struct page_input *in)
 {
 	const struct leak_tracker *lt = in->leak;
-	uint32_t *order = malloc((lt->nprocs ? lt->nprocs : 1) * sizeof(*order));
 	struct strbuf sentence = STRBUF_INIT;
-	size_t suspects = 0;
-
-	if (!order) {
-		out->failed = true;
-		return;
-	}
-	size_t shown = leak_display_order(lt, in->ps, order, TOP_PROCS);
-	for (size_t i = 0; i < lt->nprocs; i++)
-		suspects += lt->procs[i].reasons != 0;
+	size_t shown = lt->ndisplay < TOP_PROCS ? lt->ndisplay : TOP_PROCS;
+	size_t suspects = lt->suspects;
 
 	sb_printf(out, "<h2>Suspected socket leaks: %zu</h2>\n", suspects);
 	sb_puts(out, "<table><tr><th>pid</th><th>process</th><th>container</th>");
@@ -46,7 +38,7 @@ static void render_processes(struct strbuf *out, const struct page_input *in)
 	sb_puts(out, "<th>fds / limit</th><th>oldest CLOSE_WAIT</th><th>diagnosis</th></tr>\n");
 
 	for (size_t i = 0; i < shown; i++) {
-		const struct leak_proc *lp = &lt->procs[order[i]];
+		const struct leak_proc *lp = &lt->procs[lt->display[i]];
 		const struct holdings *h = lp->h;
 		const struct proc_info *pi = &in->ps->procs[lp->proc];
 		const struct group *g = &in->tally->groups[in->tally->proc_group[lp->proc]];
@@ -82,7 +74,6 @@ static void render_processes(struct strbuf *out, const struct page_input *in)
 	if (sentence.failed)
 		out->failed = true;
 	sb_free(&sentence);
-	free(order);
 }
 
 static void render_ns_table(struct strbuf *out, const struct tally *t)

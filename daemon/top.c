@@ -88,23 +88,15 @@ void top_render(struct strbuf *out, const struct page_input *in, bool color, uns
 		return;
 	}
 	const struct leak_tracker *lt = in->leak;
-	uint32_t *order = malloc((lt->nprocs ? lt->nprocs : 1) * sizeof(*order));
 	struct strbuf sentence = STRBUF_INIT;
-	size_t suspects = 0;
-	if (!order) {
-		out->failed = true;
-		return;
-	}
-	for (size_t i = 0; i < lt->nprocs; i++)
-		suspects += lt->procs[i].reasons != 0;
-	size_t rows = leak_display_order(lt, in->ps, order, max_rows);
-	header(out, in, suspects);
+	size_t rows = lt->ndisplay < max_rows ? lt->ndisplay : max_rows;
+	header(out, in, lt->suspects);
 
 	/* 7+1+15+1+12+6+7+6+7+11+7 = 80 columns */
 	sb_printf(out, "%7s %-15s %-12s%6s%7s%6s%7s%11s%7s\n", "PID", "PROCESS", "CONTAINER",
 		  "ESTAB", "CLWAIT", "FINW2", "LISTEN", "FDS/LIMIT", "OLDEST");
 	for (size_t i = 0; i < rows; i++) {
-		const struct leak_proc *lp = &lt->procs[order[i]];
+		const struct leak_proc *lp = &lt->procs[lt->display[i]];
 		const struct holdings *h = lp->h;
 		const struct proc_info *pi = &in->ps->procs[lp->proc];
 		const struct group *g = &in->tally->groups[in->tally->proc_group[lp->proc]];
@@ -140,7 +132,6 @@ void top_render(struct strbuf *out, const struct page_input *in, bool color, uns
 	if (rows == 0)
 		sb_puts(out, "        (no process holds a TCP socket)\n");
 	sb_free(&sentence);
-	free(order);
 }
 
 static bool use_color(void)

@@ -56,6 +56,12 @@ struct leak_tracker {
 	struct leak_history *hist;
 	struct leak_proc *procs; /* one per process of the last pass */
 	size_t nprocs, procs_cap;
+	/* The processes worth showing (suspects, and those holding TCP sockets
+	 * or unhashed socket fds), most reasons first, then most CLOSE_WAIT,
+	 * then most fds: indices into procs. */
+	uint32_t *display;
+	size_t ndisplay, display_cap;
+	size_t suspects;         /* processes with at least one reason */
 	uint32_t pass;
 };
 
@@ -76,11 +82,6 @@ void leak_explain(struct strbuf *out, const struct leak_proc *lp, const struct p
 /* "45s", "12m", "3h05m", "2d04h" */
 void leak_format_age(double seconds, char out[24]);
 
-/* The processes worth showing (suspects, and those holding TCP sockets or
- * unhashed socket fds), most reasons first, then most CLOSE_WAIT, then most
- * fds: at most `max` indices into lt->procs, written to `order` (room for
- * lt->nprocs).  Returns how many. */
-size_t leak_display_order(const struct leak_tracker *lt, const struct procscan *ps,
-			  uint32_t *order, size_t max);
+
 
 #endif

@@ -227,13 +227,13 @@ static void test_order(void **state)
 	hold[3].count[PROTO_TCP][ST_CLOSE_WAIT] = 9; /* more CLOSE_WAIT, young */
 	hold[3].cw_oldest = 1;
 	assert_int_equal(leak_update(&lt, &ps, &t, 1), 0);
-	uint32_t order[NPROC];
 	/* Only processes worth showing: 0 and 1 hold nothing. */
 	hold[2].has[PROTO_TCP] = hold[3].has[PROTO_TCP] = true;
-	assert_int_equal(leak_display_order(&lt, &ps, order, NPROC), 2);
-	assert_int_equal(order[0], 2);
-	assert_int_equal(order[1], 3);
-	assert_int_equal(leak_display_order(&lt, &ps, order, 1), 1);
+	assert_int_equal(leak_update(&lt, &ps, &t, 2), 0);
+	assert_int_equal(lt.ndisplay, 2);
+	assert_int_equal(lt.display[0], 2);
+	assert_int_equal(lt.display[1], 3);
+	assert_int_equal(lt.suspects, 1);
 }
 
 int main(void)
