@@ -136,7 +136,7 @@ int kstat_parse_protocols(const char *buf, size_t len, struct protocols *out)
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			if (strlen(names[i].name) != nl || memcmp(p, names[i].name, nl) != 0)
 				continue;
-			char field[32];
+			char field[32] = "";
 			const char *q = name_end;
 			uint64_t sockets = 0;
 			for (int col = 0; col < 2 && q < eol; col++) { /* skip size, read sockets */

@@ -93,9 +93,11 @@ static char *read_pem(const char *path)
 	if (!f)
 		fatal("cannot read %s: %s", path, strerror(errno));
 	char *buf = malloc(1 << 20);
-	size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+	if (!buf)
+		fatal("out of memory reading %s", path);
+	size_t n = fread(buf, 1, (1 << 20) - 1, f);
 	fclose(f);
-	if (!buf || n == 0 || n == (1 << 20) - 1)
+	if (n == 0 || n == (1 << 20) - 1)
 		fatal("cannot read %s: empty or larger than 1 MiB", path);
 	buf[n] = '\0';
 	return buf;
