@@ -136,18 +136,21 @@ int kstat_parse_protocols(const char *buf, size_t len, struct protocols *out)
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			if (strlen(names[i].name) != nl || memcmp(p, names[i].name, nl) != 0)
 				continue;
+			/* Columns after the name: size, then sockets. */
 			char field[32] = "";
 			const char *q = name_end;
-			uint64_t sockets = 0;
-			for (int col = 0; col < 2 && q < eol; col++) { /* skip size, read sockets */
+			int col = 0;
+			for (; col < 2; col++) {
 				while (q < eol && *q == ' ')
 					q++;
+				if (q >= eol)
+					break;
 				size_t fl = 0;
 				while (q < eol && *q != ' ' && fl < sizeof(field) - 1)
 					field[fl++] = *q++;
 				field[fl] = '\0';
 			}
-			sockets = strtoull(field, NULL, 10);
+			uint64_t sockets = col == 2 ? strtoull(field, NULL, 10) : 0;
 			*(uint64_t *)((char *)out + names[i].offset) += sockets;
 		}
 		p = eol + 1;
