@@ -150,8 +150,11 @@ int kstat_parse_protocols(const char *buf, size_t len, struct protocols *out)
 					field[fl++] = *q++;
 				field[fl] = '\0';
 			}
-			uint64_t sockets = col == 2 ? strtoull(field, NULL, 10) : 0;
-			*(uint64_t *)((char *)out + names[i].offset) += sockets;
+			/* A count that is not a number must not read as "none in
+			 * use": the caller would then skip a dump it needs. */
+			if (col != 2 || !field[0] || strspn(field, "0123456789") != strlen(field))
+				return -EINVAL;
+			*(uint64_t *)((char *)out + names[i].offset) += strtoull(field, NULL, 10);
 		}
 		p = eol + 1;
 	}

@@ -33,7 +33,8 @@ struct protocols {
 	uint64_t tcp, udp, unix_;
 };
 
-/* Parse the text of /proc/net/protocols.  0, or -EINVAL without a header. */
+/* Parse the text of /proc/net/protocols.  0, or -EINVAL without a header
+ * or with a count that is not a number (then nothing may be skipped). */
 int kstat_parse_protocols(const char *buf, size_t len, struct protocols *out);
 
 /* Read and parse a protocols file.  0 or -errno. */

@@ -74,11 +74,12 @@ static void test_protocols(void **state)
 	assert_int_equal(pr.udp, 5);
 	assert_int_equal(pr.unix_, 15);
 	assert_int_equal(kstat_parse_protocols("junk", 4, &pr), -EINVAL);
-	/* A line with the name alone has no count: 0, never garbage. */
-	const char bare[] = "protocol  size sockets\nTCP\nUDP 1344\n";
-	assert_int_equal(kstat_parse_protocols(bare, sizeof(bare) - 1, &pr), 0);
-	assert_int_equal(pr.tcp, 0);
-	assert_int_equal(pr.udp, 0);
+	/* A line without its count, or with one that is not a number, makes
+	 * the whole file unusable: never "0 in use", which would skip a dump. */
+	const char bare[] = "protocol  size sockets\nUDP 1344\n";
+	assert_int_equal(kstat_parse_protocols(bare, sizeof(bare) - 1, &pr), -EINVAL);
+	const char word[] = "protocol  size sockets\nTCP 2304 many\n";
+	assert_int_equal(kstat_parse_protocols(word, sizeof(word) - 1, &pr), -EINVAL);
 	assert_int_equal(kstat_read_protocols("/proc/net/protocols", &pr), 0);
 }
 
