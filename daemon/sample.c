@@ -457,8 +457,12 @@ static bool dump_should_list(uint32_t holder, void *arg)
 		if (nt->id.ino != pi->netns_ino || nt->id.dev != pi->netns_dev)
 			continue;
 		uint8_t proto = sockproto_of(&s->protos, s->cfg->proc_root, pi->pid, h->fd, h->inode);
+		/* UDP dumps leave out sockets never bound, which is normal, not a
+		 * leak; TCP and UNIX dumps list every socket still in use. */
+		if (proto == PROTO_UDP || proto >= PROTO_COUNT || !nt->dumped[proto])
+			return false;
 		/* A process not read this pass may have closed the fd since: ask. */
-		return proto < PROTO_COUNT && nt->dumped[proto] && procscan_still_held(&s->ps, holder);
+		return procscan_still_held(&s->ps, holder);
 	}
 	return false;
 }
