@@ -67,18 +67,11 @@ static bool port_of(const char *s, size_t n, uint16_t *port)
 	return true;
 }
 
+/* Key the socket by inode (no cookies here) and hand it over. */
 static void deliver(struct sockdiag_parser *p, struct sl_socket *s)
 {
 	s->cookie = s->inode ? (PROCNET_KEY_BIT | s->inode) : 0;
-	if (p->seen && s->cookie) {
-		int fresh = cookieset_add(p->seen, s->cookie);
-		if (fresh == 0) {
-			p->stats.duplicates++;
-			return;
-		}
-	}
-	p->stats.sockets++;
-	p->cb(s, p->ctx);
+	sockdiag_deliver(p, s); /* out of memory: this socket is left out */
 }
 
 /* "  sl  local rem st tx:rx tr:when retr uid timeout inode ..." */

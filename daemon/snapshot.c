@@ -6,7 +6,8 @@
 #include <string.h>
 #include <zlib.h>
 
-int gzip_compress(const void *in, size_t len, unsigned char **out, size_t *out_len)
+/* gzip (RFC 1952, not zlib format) `len` bytes into a new buffer. */
+static int gzip_compress(const void *in, size_t len, unsigned char **out, size_t *out_len)
 {
 	z_stream zs = {0};
 

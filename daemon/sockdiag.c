@@ -125,21 +125,27 @@ static void parse_attrs(const struct nlmsghdr *nlh, struct sl_socket *s)
 	}
 }
 
-/* De-duplicate by cookie, then hand the socket over. */
-static int deliver(struct sockdiag_parser *p, const struct sl_socket *s)
+int sockdiag_deliver(struct sockdiag_parser *p, const struct sl_socket *s)
 {
 	if (p->seen) {
 		int fresh = cookieset_add(p->seen, s->cookie);
 		if (fresh < 0)
-			return fail(-fresh);
+			return fresh;
 		if (!fresh) {
 			p->stats.duplicates++;
-			return MNL_CB_OK;
+			return 0;
 		}
 	}
 	p->stats.sockets++;
 	p->cb(s, p->ctx);
-	return MNL_CB_OK;
+	return 0;
+}
+
+/* Deliver from a libmnl callback. */
+static int deliver(struct sockdiag_parser *p, const struct sl_socket *s)
+{
+	int err = sockdiag_deliver(p, s);
+	return err ? fail(-err) : MNL_CB_OK;
 }
 
 static int inet_msg_cb(const struct nlmsghdr *nlh, void *data)

@@ -1,6 +1,8 @@
 /* twports.c - TIME_WAIT sockets by port, busiest first. */
 #include <socklife/twports.h>
 
+#include <socklife/array.h>
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -64,9 +66,9 @@ int twports_top(struct twports *t, size_t k, struct twport_row *out)
 		k = TWPORTS_TOP_MAX;
 	if (!t->counts && !(t->counts = calloc(2 * 65536, sizeof(*t->counts))))
 		return -ENOMEM;
-	uint32_t *seen = malloc((t->npairs ? t->npairs : 1) * sizeof(*seen));
-	if (!seen)
+	if (array_reserve((void **)&t->seen, &t->seen_cap, t->npairs + 1, sizeof(*t->seen)))
 		return -ENOMEM;
+	uint32_t *seen = t->seen;
 
 	/* Listening ports are only known once the whole dump is read, so the
 	 * sides are decided here, not as sockets arrive.  Index into counts:
@@ -99,7 +101,6 @@ int twports_top(struct twports *t, size_t k, struct twport_row *out)
 	}
 	for (size_t i = 0; i < nseen; i++) /* leave the table zeroed */
 		t->counts[seen[i]] = 0;
-	free(seen);
 	return n;
 }
 
@@ -107,7 +108,9 @@ void twports_free(struct twports *t)
 {
 	free(t->pairs);
 	free(t->counts);
+	free(t->seen);
 	t->pairs = NULL;
 	t->counts = NULL;
-	t->npairs = t->cap = 0;
+	t->seen = NULL;
+	t->npairs = t->cap = t->seen_cap = 0;
 }

@@ -30,7 +30,4 @@ int snapshot_new(struct snapshot **out, const struct strbuf *metrics, const stru
 struct snapshot *snapshot_ref(struct snapshot *s);
 void snapshot_unref(struct snapshot *s);
 
-/* gzip (RFC 1952, not zlib format) `len` bytes into a new buffer. */
-int gzip_compress(const void *in, size_t len, unsigned char **out, size_t *out_len);
-
 #endif

@@ -77,6 +77,12 @@ struct sockdiag_parser {
 	bool ended; /* the dump's final message (DONE or ERROR) has been parsed */
 };
 
+/* Hand one parsed socket to the parser's callback, unless the parser's
+ * cookie set says it was seen already (then it is counted as a
+ * duplicate).  Returns 0, or -ENOMEM when the set cannot grow (the socket
+ * is then not delivered).  The /proc/net reader delivers through it too. */
+int sockdiag_deliver(struct sockdiag_parser *p, const struct sl_socket *s);
+
 /* Write the request for `req` with sequence number `seq` into buf.  Returns
  * its length, or 0 if `cap` is too small or the request is not supported. */
 size_t sockdiag_build_request(void *buf, size_t cap, const struct sockdiag_request *req,

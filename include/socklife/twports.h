@@ -30,6 +30,8 @@ struct twports {
 	uint32_t *pairs;                /* (sport << 16 | dport) of each TIME_WAIT */
 	size_t npairs, cap;
 	uint32_t *counts;               /* [2][65536], reused */
+	uint32_t *seen;                 /* the counts[] indices in use, reused */
+	size_t seen_cap;
 };
 
 /* Forget the previous namespace's sockets.  `lo`..`hi` is the namespace's

@@ -60,22 +60,28 @@ static int request(const char *raw, char *reply, size_t cap)
 	return status;
 }
 
-static void test_routes(void **state)
+/* A server on a free loopback port (its number in `port`). */
+static struct http_server *start(double stale_after)
 {
-	(void)state;
-	char reply[65536];
 	int fd = listen_open("127.0.0.1:0");
 	assert_true(fd >= 0);
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);
 	getsockname(fd, (struct sockaddr *)&sa, &len);
 	port = ntohs(sa.sin_port);
-
 	struct http_options opt = {.listen_fd = fd, .max_connections = 8,
 				   .max_connections_per_ip = 8, .timeout_seconds = 5,
-				   .stale_after = 60};
+				   .stale_after = stale_after};
 	struct http_server *h;
 	assert_int_equal(http_start(&h, &opt), 0);
+	return h;
+}
+
+static void test_routes(void **state)
+{
+	(void)state;
+	char reply[65536];
+	struct http_server *h = start(60);
 
 	/* Before any snapshot: no data yet. */
 	assert_int_equal(request("GET /metrics HTTP/1.0\r\n\r\n", reply, sizeof(reply)), 503);
@@ -129,16 +135,7 @@ static void test_stale_health(void **state)
 {
 	(void)state;
 	char reply[4096];
-	int fd = listen_open("127.0.0.1:0");
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	getsockname(fd, (struct sockaddr *)&sa, &len);
-	port = ntohs(sa.sin_port);
-	struct http_options opt = {.listen_fd = fd, .max_connections = 8,
-				   .max_connections_per_ip = 8, .timeout_seconds = 5,
-				   .stale_after = 0.2};
-	struct http_server *h;
-	assert_int_equal(http_start(&h, &opt), 0);
+	struct http_server *h = start(0.2);
 	struct strbuf m = STRBUF_INIT, p = STRBUF_INIT;
 	sb_puts(&m, "x 1\n");
 	struct snapshot *s;
