@@ -14,9 +14,13 @@ DIR defaults to the directory of this script.  Checks:
     - every panel (rows excepted) and every target, query variable and
       annotation query uses the datasource {"type": "prometheus",
       "uid": "${datasource}"}; no datasource uid is hard-coded anywhere
-    - every panel has a title and a description; every panel but rows has a
-      unit (fieldConfig.defaults.unit), a gridPos and at least one target
-      with an expr; panel ids and titles are unique within a dashboard
+    - every panel has a title; every panel but rows has a description, a
+      unit (fieldConfig.defaults.unit) and at least one target with an expr;
+      panel ids and titles are unique within a dashboard
+    - every panel lies on Grafana's 24-column grid: gridPos has integer x, y,
+      w, h with x, y >= 0, w, h >= 1 and x + w <= 24; a row is x 0, w 24,
+      h 1; no two panels overlap (the panels inside a collapsed row are
+      checked among themselves, as Grafana places them under the row)
     - every $variable used in an expr is defined (or is a Grafana built-in)
     - every metric name in an expr or label_values() query is in
       DIR/metrics.txt, the machine-readable metric contract
@@ -110,6 +114,8 @@ FUNCTIONS = {
 GRAFANA_BUILTINS = {"__rate_interval": "5m", "__interval": "1m",
                     "__range": "1h", "__range_s": "3600", "__range_ms": "3600000",
                     "__interval_ms": "60000", "__auto": ""}
+# Grafana lays a dashboard out on a grid this many columns wide.
+GRID_COLUMNS = 24
 # Series Prometheus itself writes for every target or rule.
 SYNTHETIC_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
                     "scrape_samples_post_metric_relabeling",
@@ -382,10 +388,11 @@ class Linter:
         panels = list(iter_panels(d.get("panels") or []))
         if not panels:
             self.fail(where, "no panels")
+        self.check_grid(where, d.get("panels") or [])
         ids, titles = {}, {}
         for p in panels:
             title = p.get("title")
-            pw = f"{where}: panel {title!r}" if title else f"{where}: panel id {p.get('id')}"
+            pw = f"{where}: {panel_name(p)}"
             if not (isinstance(title, str) and title.strip()):
                 self.fail(pw, "panel has no title")
             elif title in titles:
@@ -395,9 +402,6 @@ class Linter:
             if not isinstance(pid, int) or pid in ids:
                 self.fail(pw, f"panel id {pid!r} missing or not unique")
             ids[pid] = True
-            gp = p.get("gridPos")
-            if not (isinstance(gp, dict) and all(isinstance(gp.get(k), int) for k in "hwxy")):
-                self.fail(pw, "gridPos {h, w, x, y} missing")
             if p.get("type") == "row":
                 continue  # rows only group panels: no query, no unit
             if not (isinstance(p.get("description"), str) and p["description"].strip()):
@@ -422,6 +426,46 @@ class Linter:
                     self.check_variables_used(tw, expr, defined)
                     self.dashboard_exprs.append((tw, expr))
         self.walk_datasources(where, d)
+
+    def check_grid(self, where, panels):
+        """Every panel lies on Grafana's grid and no two panels of `panels`
+        overlap.  `panels` is a dashboard's top-level list, where a row is a
+        line of its own, or the panels a collapsed row holds: Grafana moves
+        those under the row, all by the same amount, when it is expanded, so
+        they only need to fit among themselves."""
+        placed = []  # (panel name, (x, y, w, h))
+        for p in panels:
+            if not isinstance(p, dict):
+                continue
+            pw = f"{where}: {panel_name(p)}"
+            rect = self.grid_rect(pw, p)
+            if rect:
+                for other_name, other in placed:
+                    if rects_overlap(rect, other):
+                        self.fail(pw, "gridPos x {} y {} w {} h {} overlaps ".format(*rect)
+                                  + other_name)
+                placed.append((panel_name(p), rect))
+            if p.get("type") == "row":
+                self.check_grid(where, p.get("panels") or [])
+
+    def grid_rect(self, pw, p):
+        """(x, y, w, h) of a panel's gridPos, or None after reporting why it
+        is not a place on the grid."""
+        gp = p.get("gridPos")
+        if not (isinstance(gp, dict) and all(type(gp.get(k)) is int for k in "hwxy")):
+            self.fail(pw, "gridPos {h, w, x, y} missing or not integers")
+            return None
+        x, y, w, h = (gp[k] for k in "xywh")
+        if p.get("type") == "row" and (x, w, h) != (0, GRID_COLUMNS, 1):
+            self.fail(pw, f"a row's gridPos must be x 0, w {GRID_COLUMNS}, h 1, got x {x} w {w} h {h}")
+        elif x < 0 or y < 0 or w < 1 or h < 1:
+            self.fail(pw, f"gridPos needs x >= 0, y >= 0, w >= 1, h >= 1, got x {x} y {y} w {w} h {h}")
+        elif x + w > GRID_COLUMNS:
+            self.fail(pw, f"gridPos x {x} w {w} ends at column {x + w}, "
+                      f"past the {GRID_COLUMNS} columns of Grafana's grid")
+        else:
+            return x, y, w, h
+        return None
 
     def check_variables_used(self, where, expr, defined):
         for name in sorted(grafana_variables(expr) - defined):
@@ -554,6 +598,18 @@ class Linter:
         if self.promtool and self.dashboard_exprs:
             self.check_promql_syntax()
         return dashboards, alerts or []
+
+
+def panel_name(p):
+    title = p.get("title")
+    return f"panel {title!r}" if title else f"panel id {p.get('id')}"
+
+
+def rects_overlap(a, b):
+    """Whether two (x, y, w, h) rectangles of grid cells share a cell."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
 
 
 def iter_panels(panels):
