@@ -14,9 +14,13 @@ DIR defaults to the directory of this script.  Checks:
     - every panel (rows excepted) and every target, query variable and
       annotation query uses the datasource {"type": "prometheus",
       "uid": "${datasource}"}; no datasource uid is hard-coded anywhere
-    - every panel has a title and a description; every panel but rows has a
-      unit (fieldConfig.defaults.unit), a gridPos and at least one target
-      with an expr; panel ids and titles are unique within a dashboard
+    - every panel has a title; every panel but rows has a description, a
+      unit (fieldConfig.defaults.unit) and at least one target with an expr;
+      panel ids and titles are unique within a dashboard
+    - every panel lies on Grafana's 24-column grid: gridPos has integer x, y,
+      w, h with x, y >= 0, w, h >= 1 and x + w <= 24; a row is x 0, w 24,
+      h 1; no two panels overlap (the panels inside a collapsed row are
+      checked among themselves, as Grafana places them under the row)
     - every $variable used in an expr is defined (or is a Grafana built-in)
     - every metric name in an expr or label_values() query is in
       DIR/metrics.txt, the machine-readable metric contract
@@ -33,11 +37,10 @@ DIR defaults to the directory of this script.  Checks:
   with --promtool, also: every dashboard expr parses as PromQL (Grafana
   variables replaced by sample values), via `promtool check rules`.
 
-Python 3 standard library only.  YAML is read by a small parser for the
-block-style subset these files use (mappings, sequences, plain and quoted
-scalars, | and > block scalars, [] and {}); anything else is an error, not a
-guess.  Exits 0 when clean, 1 with one line per problem otherwise, 2 on bad
-usage.
+Python 3 and PyYAML (Debian: python3-yaml).  YAML is read as yaml.safe_load
+reads it, except that a key given twice is an error (promtool rejects it
+too); malformed YAML is reported at its file, line and column.  Exits 0 when
+clean, 1 with one line per problem otherwise, 2 on bad usage.
 """
 
 import json
@@ -47,221 +50,41 @@ import subprocess
 import sys
 import tempfile
 
-# ---------------------------------------------------------------- YAML subset
+try:
+    import yaml
+except ImportError:
+    print("lint.py: needs PyYAML (Debian: apt-get install python3-yaml)", file=sys.stderr)
+    sys.exit(2)
+
+# ---------------------------------------------------------------------- YAML
 
 
-class YamlError(Exception):
-    pass
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml.safe_load's loader, except that a key given twice in a mapping is
+    an error, as it is for promtool, rather than the last one silently winning."""
 
-
-def _strip_comment(text):
-    """Remove a trailing ' # comment' that is outside quotes."""
-    quote = None
-    for i, ch in enumerate(text):
-        if quote:
-            if ch == quote:
-                quote = None
-        elif ch in "'\"" and (i == 0 or text[i - 1] in " \t[{,:"):
-            quote = ch
-        elif ch == "#" and (i == 0 or text[i - 1] in " \t"):
-            return text[:i].rstrip()
-    return text.rstrip()
-
-
-def _scalar(text, where):
-    text = _strip_comment(text).strip()
-    if text == "[]":
-        return []
-    if text == "{}":
-        return {}
-    if text.startswith("'"):
-        if len(text) < 2 or not text.endswith("'"):
-            raise YamlError(f"{where}: unterminated or multi-line single-quoted string")
-        body = text[1:-1]
-        if re.search(r"(?<!')'(?!')", body.replace("''", "")):
-            raise YamlError(f"{where}: stray quote in single-quoted string")
-        return body.replace("''", "'")
-    if text.startswith('"'):
-        if len(text) < 2 or not text.endswith('"'):
-            raise YamlError(f"{where}: unterminated or multi-line double-quoted string")
-        try:
-            return json.loads(text)  # YAML's common escapes are JSON's
-        except ValueError as e:
-            raise YamlError(f"{where}: double-quoted string: {e}") from None
-    if text[:1] in ("[", "{", "&", "*", "!", "%", "@", "`", "|", ">"):
-        raise YamlError(f"{where}: unsupported YAML construct {text[:20]!r}")
-    return text
-
-
-_KEY = re.compile(r"""^("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^\s'"#\[\]{},&*!|>%@`-][^:#]*?|-[^\s:#][^:#]*?)\s*:(?:\s+|$)(.*)$""")
-
-
-class _Parser:
-    def __init__(self, text, name):
-        self.name = name
-        self.lines = text.split("\n")
-        self.i = 0
-
-    def where(self, i=None):
-        return f"{self.name}:{(self.i if i is None else i) + 1}"
-
-    def _significant(self):
-        """Index of the next line with content, or None."""
-        i = self.i
-        while i < len(self.lines):
-            s = self.lines[i].strip()
-            if s and not s.startswith("#"):
-                if "\t" in self.lines[i][: len(self.lines[i]) - len(self.lines[i].lstrip())]:
-                    raise YamlError(f"{self.where(i)}: tab in indentation")
-                return i
-            i += 1
-        return None
-
-    @staticmethod
-    def _indent(line):
-        return len(line) - len(line.lstrip(" "))
-
-    def parse(self):
-        i = self._significant()
-        if i is None:
-            return None
-        self.i = i
-        if self.lines[i].strip() == "---":
-            self.i += 1
-            i = self._significant()
-        value = self._block(self._indent(self.lines[i]))
-        j = self._significant()
-        if j is not None:
-            raise YamlError(f"{self.where(j)}: unexpected content (bad indentation?)")
-        return value
-
-    def _block(self, indent):
-        i = self._significant()
-        content = self.lines[i].strip()
-        if content == "-" or content.startswith("- "):
-            return self._sequence(indent)
-        return self._mapping(indent)
-
-    def _value_after_key(self, rest, indent, where):
-        """Value for 'key: rest', where the key is at column `indent`."""
-        rest_nc = _strip_comment(rest).strip()
-        if rest_nc == "":
-            j = self._significant()
-            if j is None:
-                return None
-            line = self.lines[j]
-            ind = self._indent(line)
-            if ind > indent or (ind == indent and (line.strip() == "-" or line.strip().startswith("- "))):
-                self.i = j
-                return self._block(ind)
-            return None
-        if re.fullmatch(r"[|>][-+]?", rest_nc):
-            return self._block_scalar(rest_nc, indent)
-        return _scalar(rest, where)
-
-    def _block_scalar(self, header, indent):
-        style, chomp = header[0], header[1:]
-        raw = []
-        while self.i < len(self.lines):
-            line = self.lines[self.i]
-            if line.strip() == "" or self._indent(line) > indent:
-                raw.append(line)
-                self.i += 1
-            else:
-                break
-        # trailing blank lines belong to the chomping, not to the next key
-        body = [l for l in raw]
-        while body and body[-1].strip() == "":
-            body.pop()
-        if not body:
-            return ""
-        block_indent = min(self._indent(l) for l in body if l.strip())
-        lines = [l[block_indent:] if l.strip() else "" for l in body]
-        if style == "|":
-            text = "\n".join(lines)
-        else:  # folded: single newlines become spaces, blank lines newlines
-            out, para = [], []
-            for l in lines:
-                if l == "":
-                    out.append(" ".join(para))
-                    para = []
-                elif l.startswith(" "):
-                    raise YamlError(f"{self.where()}: more-indented lines in a folded scalar are not supported")
-                else:
-                    para.append(l)
-            out.append(" ".join(para))
-            text = "\n".join(out)
-        if chomp == "-":
-            return text
-        return text + "\n"
-
-    def _mapping(self, indent):
-        result = {}
-        while True:
-            i = self._significant()
-            if i is None:
-                return result
-            line = self.lines[i]
-            ind = self._indent(line)
-            if ind < indent:
-                return result
-            if ind > indent:
-                raise YamlError(f"{self.where(i)}: unexpected indentation")
-            content = line.strip()
-            if content == "-" or content.startswith("- "):
-                return result  # a sequence at the same indent ends this mapping
-            m = _KEY.match(content)
-            if not m:
-                raise YamlError(f"{self.where(i)}: expected 'key: value', got {content[:40]!r}")
-            key = _scalar(m.group(1), self.where(i))
-            if key in result:
-                raise YamlError(f"{self.where(i)}: duplicate key {key!r}")
-            self.i = i + 1
-            result[key] = self._value_after_key(m.group(2), indent, self.where(i))
-
-    def _sequence(self, indent):
-        result = []
-        while True:
-            i = self._significant()
-            if i is None:
-                return result
-            line = self.lines[i]
-            ind = self._indent(line)
-            content = line.strip()
-            if ind < indent or not (content == "-" or content.startswith("- ")):
-                if ind > indent:
-                    raise YamlError(f"{self.where(i)}: unexpected indentation")
-                return result
-            if ind > indent:
-                raise YamlError(f"{self.where(i)}: unexpected indentation")
-            rest = content[1:].lstrip()
-            if rest == "" or rest.startswith("#"):
-                self.i = i + 1
-                j = self._significant()
-                if j is not None and self._indent(self.lines[j]) > indent:
-                    self.i = j
-                    result.append(self._block(self._indent(self.lines[j])))
-                else:
-                    result.append(None)
-                continue
-            col = ind + (len(content) - len(rest))
-            if _KEY.match(rest):
-                # "- key: value": a mapping whose keys sit at column `col`
-                self.lines[i] = " " * col + rest
-                self.i = i
-                result.append(self._mapping(col))
-            else:
-                self.i = i + 1
-                rest_nc = _strip_comment(rest).strip()
-                if re.fullmatch(r"[|>][-+]?", rest_nc):
-                    result.append(self._block_scalar(rest_nc, ind))
-                else:
-                    result.append(_scalar(rest, self.where(i)))
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # "<<: *anchor" keys may be overridden by design
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+            except TypeError:
+                continue  # unhashable: the base constructor reports it
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    f"found duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 def load_yaml(path):
+    """The one YAML document in `path`; raises OSError or yaml.YAMLError."""
     with open(path, encoding="utf-8") as f:
-        return _Parser(f.read(), os.path.relpath(path)).parse()
+        return yaml.load(f, Loader=_UniqueKeyLoader)
 
 
 # ------------------------------------------------------------- PromQL names
@@ -291,6 +114,8 @@ FUNCTIONS = {
 GRAFANA_BUILTINS = {"__rate_interval": "5m", "__interval": "1m",
                     "__range": "1h", "__range_s": "3600", "__range_ms": "3600000",
                     "__interval_ms": "60000", "__auto": ""}
+# Grafana lays a dashboard out on a grid this many columns wide.
+GRID_COLUMNS = 24
 # Series Prometheus itself writes for every target or rule.
 SYNTHETIC_SERIES = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
                     "scrape_samples_post_metric_relabeling",
@@ -414,6 +239,22 @@ class Linter:
 
     def rel(self, path):
         return os.path.relpath(path, os.path.dirname(self.root) or ".")
+
+    def fail_unreadable(self, where, e):
+        """Report a YAML file that cannot be read, at the line and column of a
+        yaml.MarkedYAMLError, with its context (e.g. where a mapping began)."""
+        mark = getattr(e, "problem_mark", None)
+        if isinstance(e, OSError):
+            self.fail(where, f"cannot read: {e.strerror}")
+        elif mark is None:
+            self.fail(where, f"invalid YAML: {one_line(e)}")
+        else:
+            msg = f"invalid YAML: {e.problem}"
+            if e.context and e.context_mark and e.context_mark.line != mark.line:
+                msg += f" ({e.context} at line {e.context_mark.line + 1})"
+            elif e.context:
+                msg += f" ({e.context})"
+            self.fail(f"{where}:{mark.line + 1}:{mark.column + 1}", msg)
 
     # metrics.txt
     def load_contract(self):
@@ -547,10 +388,11 @@ class Linter:
         panels = list(iter_panels(d.get("panels") or []))
         if not panels:
             self.fail(where, "no panels")
+        self.check_grid(where, d.get("panels") or [])
         ids, titles = {}, {}
         for p in panels:
             title = p.get("title")
-            pw = f"{where}: panel {title!r}" if title else f"{where}: panel id {p.get('id')}"
+            pw = f"{where}: {panel_name(p)}"
             if not (isinstance(title, str) and title.strip()):
                 self.fail(pw, "panel has no title")
             elif title in titles:
@@ -560,9 +402,6 @@ class Linter:
             if not isinstance(pid, int) or pid in ids:
                 self.fail(pw, f"panel id {pid!r} missing or not unique")
             ids[pid] = True
-            gp = p.get("gridPos")
-            if not (isinstance(gp, dict) and all(isinstance(gp.get(k), int) for k in "hwxy")):
-                self.fail(pw, "gridPos {h, w, x, y} missing")
             if p.get("type") == "row":
                 continue  # rows only group panels: no query, no unit
             if not (isinstance(p.get("description"), str) and p["description"].strip()):
@@ -588,22 +427,63 @@ class Linter:
                     self.dashboard_exprs.append((tw, expr))
         self.walk_datasources(where, d)
 
+    def check_grid(self, where, panels):
+        """Every panel lies on Grafana's grid and no two panels of `panels`
+        overlap.  `panels` is a dashboard's top-level list, where a row is a
+        line of its own, or the panels a collapsed row holds: Grafana moves
+        those under the row, all by the same amount, when it is expanded, so
+        they only need to fit among themselves."""
+        placed = []  # (panel name, (x, y, w, h))
+        for p in panels:
+            if not isinstance(p, dict):
+                continue
+            pw = f"{where}: {panel_name(p)}"
+            rect = self.grid_rect(pw, p)
+            if rect:
+                for other_name, other in placed:
+                    if rects_overlap(rect, other):
+                        self.fail(pw, "gridPos x {} y {} w {} h {} overlaps ".format(*rect)
+                                  + other_name)
+                placed.append((panel_name(p), rect))
+            if p.get("type") == "row":
+                self.check_grid(where, p.get("panels") or [])
+
+    def grid_rect(self, pw, p):
+        """(x, y, w, h) of a panel's gridPos, or None after reporting why it
+        is not a place on the grid."""
+        gp = p.get("gridPos")
+        if not (isinstance(gp, dict) and all(type(gp.get(k)) is int for k in "hwxy")):
+            self.fail(pw, "gridPos {h, w, x, y} missing or not integers")
+            return None
+        x, y, w, h = (gp[k] for k in "xywh")
+        if p.get("type") == "row" and (x, w, h) != (0, GRID_COLUMNS, 1):
+            self.fail(pw, f"a row's gridPos must be x 0, w {GRID_COLUMNS}, h 1, got x {x} w {w} h {h}")
+        elif x < 0 or y < 0 or w < 1 or h < 1:
+            self.fail(pw, f"gridPos needs x >= 0, y >= 0, w >= 1, h >= 1, got x {x} y {y} w {w} h {h}")
+        elif x + w > GRID_COLUMNS:
+            self.fail(pw, f"gridPos x {x} w {w} ends at column {x + w}, "
+                      f"past the {GRID_COLUMNS} columns of Grafana's grid")
+        else:
+            return x, y, w, h
+        return None
+
     def check_variables_used(self, where, expr, defined):
         for name in sorted(grafana_variables(expr) - defined):
             self.fail(where, f"uses ${name}, which is not a template variable: {one_line(expr)}")
 
     # rules
     def check_rules(self, path, readme_anchors):
+        """The alert names, or None when there are no rules to read."""
         where = self.rel(path)
         try:
             doc = load_yaml(path)
-        except (OSError, YamlError) as e:
-            self.fail(where, f"cannot read: {e}")
-            return []
+        except (OSError, yaml.YAMLError) as e:
+            self.fail_unreadable(where, e)
+            return None
         groups = doc.get("groups") if isinstance(doc, dict) else None
         if not isinstance(groups, list) or not groups:
             self.fail(where, "no rule groups")
-            return []
+            return None
         rules = []
         for g in groups:
             if not isinstance(g, dict) or not isinstance(g.get("rules"), list):
@@ -618,7 +498,7 @@ class Linter:
             kind = "record" if "record" in r else "alert" if "alert" in r else None
             name = r.get(kind) if kind else None
             rw = f"{where}: {kind or 'rule'} {name or '?'}"
-            if not kind or not name:
+            if not kind or not (isinstance(name, str) and name):
                 self.fail(rw, f"rule in group {gname} is neither a record nor an alert")
                 continue
             self.check_expr(rw, r.get("expr"), self.recorded)
@@ -651,9 +531,11 @@ class Linter:
         where = self.rel(path)
         try:
             doc = load_yaml(path)
-        except (OSError, YamlError) as e:
-            self.fail(where, f"cannot read: {e}")
+        except (OSError, yaml.YAMLError) as e:
+            self.fail_unreadable(where, e)
             return
+        if alerts is None:
+            return  # no rules to hold the tests against; that is reported
         fires, silent = set(), set()
         for t in (doc or {}).get("tests") or []:
             for a in (t or {}).get("alert_rule_test") or []:
@@ -715,7 +597,19 @@ class Linter:
         self.check_rule_tests(os.path.join(self.root, "rules", "socklife.rules.test.yml"), alerts)
         if self.promtool and self.dashboard_exprs:
             self.check_promql_syntax()
-        return dashboards, alerts
+        return dashboards, alerts or []
+
+
+def panel_name(p):
+    title = p.get("title")
+    return f"panel {title!r}" if title else f"panel id {p.get('id')}"
+
+
+def rects_overlap(a, b):
+    """Whether two (x, y, w, h) rectangles of grid cells share a cell."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
 
 
 def iter_panels(panels):

@@ -54,6 +54,12 @@ class LintTest(unittest.TestCase):
     def first_panel(self, d, kind="timeseries"):
         return next(p for p in d["panels"] if p.get("type") == kind)
 
+    def panel(self, d, title):
+        return next(p for p in d["panels"] if p.get("title") == title)
+
+    def place(self, p, x, y, w, h):
+        p["gridPos"] = {"h": h, "w": w, "x": x, "y": y}
+
     def edit_text(self, rel, old, new):
         path = os.path.join(self.root, rel)
         with open(path, encoding="utf-8") as f:
@@ -69,15 +75,17 @@ class LintTest(unittest.TestCase):
             self.assertIn(m, r.stderr)
         self.assertIn("FAILED", r.stderr)
 
-    # the real files
-    def test_repository_files_pass(self):
-        r = run_lint(HERE)
-        self.assertEqual(r.returncode, 0, r.stderr)
+    def assertPasses(self, root=None):
+        r = run_lint(root or self.root)
+        self.assertEqual(r.returncode, 0, f"lint failed:\n{r.stderr}")
         self.assertIn("lint: OK", r.stdout)
 
+    # the real files
+    def test_repository_files_pass(self):
+        self.assertPasses(HERE)
+
     def test_copy_passes(self):
-        r = run_lint(self.root)
-        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertPasses()
 
     # dashboards
     def test_hard_coded_panel_datasource(self):
@@ -164,6 +172,79 @@ class LintTest(unittest.TestCase):
         self.save(d)
         self.assertFails("is also used by")
 
+    # layout on Grafana's 24-column grid
+    def test_panel_past_column_24(self):
+        d = self.dashboard()
+        self.place(self.panel(d, "TIME_WAIT by port"), 16, 6, 12, 9)
+        self.save(d)
+        self.assertFails("panel 'TIME_WAIT by port': gridPos x 16 w 12 ends at column 28, "
+                         "past the 24 columns of Grafana's grid")
+
+    def test_gridpos_out_of_range_or_not_integers(self):
+        d = self.dashboard()
+        self.place(self.panel(d, "Scan duration"), 0, 63, 0, 8)
+        self.place(self.panel(d, "Scan errors"), -1, 63, 8, 8)
+        self.place(self.panel(d, "Data age"), 20, 1, 4, 4.5)
+        self.place(self.panel(d, "Kernel limits"), 0, 53, 12, 1)
+        self.save(d)
+        self.assertFails("panel 'Scan duration': gridPos needs x >= 0, y >= 0, w >= 1, h >= 1, "
+                         "got x 0 y 63 w 0 h 8",
+                         "panel 'Scan errors': gridPos needs x >= 0, y >= 0, w >= 1, h >= 1, "
+                         "got x -1 y 63 w 8 h 8",
+                         "panel 'Data age': gridPos {h, w, x, y} missing or not integers",
+                         "panel 'Kernel limits': a row's gridPos must be x 0, w 24, h 1, "
+                         "got x 0 w 12 h 1")
+
+    def test_overlapping_panels(self):
+        d = self.dashboard()
+        self.place(self.panel(d, "TIME_WAIT against the namespace's bucket limit"), 0, 54, 12, 8)
+        self.place(self.panel(d, "Kernel orphans against their limit"), 8, 54, 12, 8)
+        self.save(d)
+        self.assertFails("panel 'Kernel orphans against their limit': gridPos x 8 y 54 w 12 h 8 "
+                         "overlaps panel \"TIME_WAIT against the namespace's bucket limit\"")
+
+    def test_panel_overlapping_a_row(self):
+        d = self.dashboard()
+        self.assertEqual(self.panel(d, "Leaks")["gridPos"]["y"], 23)
+        self.place(self.panel(d, "Leak suspects"), 0, 23, 24, 10)
+        self.save(d)
+        self.assertFails("panel 'Leak suspects': gridPos x 0 y 23 w 24 h 10 overlaps panel 'Leaks'")
+
+    def test_good_layout_passes(self):
+        # another layout than the shipped one: every panel full width, one
+        # under the other
+        d = self.dashboard()
+        y = 0
+        for p in d["panels"]:
+            self.place(p, 0, y, 24, p["gridPos"]["h"])
+            y += p["gridPos"]["h"]
+        self.save(d)
+        self.assertPasses()
+
+    def test_collapsed_row(self):
+        # Collapse "Kernel limits" as Grafana saves it: its two panels move
+        # into the row and keep their y (54), and everything below the row
+        # moves up by their height (8), onto the same lines.
+        d = self.dashboard()
+        row = self.panel(d, "Kernel limits")
+        start = d["panels"].index(row) + 1
+        inside, below = d["panels"][start:start + 2], d["panels"][start + 2:]
+        self.assertEqual([p["gridPos"]["y"] for p in inside], [54, 54])
+        for p in below:
+            p["gridPos"]["y"] -= 8
+        self.assertEqual(below[0]["gridPos"]["y"], 54)
+        del d["panels"][start:start + 2]
+        row["collapsed"] = True
+        row["panels"] = inside
+        self.save(d)
+        self.assertPasses()
+
+        # the panels inside a collapsed row must not overlap each other
+        inside[1]["gridPos"]["x"] = 6
+        self.save(d)
+        self.assertFails("panel 'Kernel orphans against their limit': gridPos x 6 y 54 w 12 h 8 overlaps "
+                         "panel \"TIME_WAIT against the namespace's bucket limit\"")
+
     def test_not_json(self):
         with open(os.path.join(self.root, OVERVIEW), "a", encoding="utf-8") as f:
             f.write("}")
@@ -200,10 +281,34 @@ class LintTest(unittest.TestCase):
             f.write(text[:start] + text[end:])
         self.assertFails("no test in which SocklifeFdLimitNear stays silent")
 
-    def test_unsupported_yaml(self):
+    def line_of(self, rel, text):
+        """1-based line on which `text` starts in the fixture `rel`."""
+        with open(os.path.join(self.root, rel), encoding="utf-8") as f:
+            content = f.read()
+        self.assertIn(text, content, f"fixture text not found in {rel}")
+        return content[:content.index(text)].count("\n") + 1
+
+    def test_malformed_yaml(self):
+        line = self.line_of(RULES, "        for: 2m\n")
+        self.edit_text(RULES, "        for: 2m\n", "        for: 2m\n       severity: warning\n")
+        r = run_lint(self.root)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        problems = [l for l in r.stderr.splitlines() if "FAILED" not in l]
+        # one problem, at the misindented line; no follow-on noise about the
+        # rule tests naming alerts that the unreadable rules do not define
+        self.assertEqual(len(problems), 1, r.stderr)
+        self.assertTrue(problems[0].startswith(
+            f"lint: dashboards/{RULES}:{line + 1}:8: invalid YAML: expected <block end>"), r.stderr)
+
+    def test_duplicate_yaml_key(self):
+        line = self.line_of(RULES, "        for: 2m\n")
+        self.edit_text(RULES, "        for: 2m\n", "        for: 2m\n        for: 5m\n")
+        self.assertFails(f"{RULES}:{line + 1}:9: invalid YAML: found duplicate key 'for'")
+
+    def test_flow_style_yaml_is_read(self):
         self.edit_text(RULES, "        labels:\n          severity: critical",
-                       "        labels: {severity: critical}")
-        self.assertFails("unsupported YAML construct")
+                       "        labels: {severity: page}")
+        self.assertFails("labels.severity must be warning or critical, got 'page'")
 
     def test_metric_contract_without_a_name(self):
         self.edit_text("metrics.txt", "\nsocklife_tcp_orphans\n", "\n")
