@@ -1,4 +1,4 @@
-/* config.c - the option table, and the getopt_long loop it drives. */
+/* config.c - the typed option table, and the getopt_long loop it drives. */
 #include <socklife/config.h>
 #include <socklife/duration.h>
 #include <socklife/listen.h>
@@ -7,241 +7,196 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A setter returns NULL on success or a short reason the value is wrong. */
-typedef const char *(*setter)(struct config *cfg, const char *arg);
+/* The kinds of value a flag takes. */
+enum kind {
+	COUNT,    /* a whole number in [min, max], into an unsigned */
+	DURATION, /* "15s", "500ms", "2m": seconds above 0, at least min, at most max (0: none), into a double */
+	RATIO,    /* a number above 0 and at most 1, into a double */
+	CHOICE,   /* one of `choices`, its index into an int-sized enum */
+	TEXT,     /* a non-empty string, optionally checked, into a const char * */
+	SWITCH,   /* no value: sets a bool */
+	HELP,     /* print the help and exit */
+	VERSION,  /* print the version and exit */
+};
 
 struct option_spec {
 	const char *name;  /* long name, without "--" */
 	char short_name;   /* 0 when there is none */
-	const char *arg;   /* argument placeholder, NULL for a switch */
-	const char *def;   /* default, applied through the setter; NULL = none */
+	enum kind kind;
+	size_t field;      /* offset of the value in struct config */
+	const char *def;   /* default, parsed like a value; NULL = none (zero) */
+	double min, max;   /* COUNT and DURATION */
+	const char *const *choices; /* CHOICE: names in enum order, NULL-terminated */
+	/* TEXT: NULL when the value is acceptable, else why not. */
+	const char *(*check)(const char *arg);
+	const char *arg;   /* the value's placeholder in --help */
 	const char *help;
-	setter set;
 };
 
-static const char *set_listen(struct config *c, const char *a)
+static const char *check_listen(const char *a)
 {
 	char host[LISTEN_HOST_MAX], port[LISTEN_PORT_MAX];
-	if (listen_parse(a, host, port) < 0)
-		return "must be ADDR:PORT, [IPv6]:PORT or :PORT, with a port from 0 to 65535";
-	c->listen_address = a;
-	return NULL;
+	return listen_parse(a, host, port) < 0
+		       ? "must be ADDR:PORT, [IPv6]:PORT or :PORT, with a port from 0 to 65535"
+		       : NULL;
 }
 
-static const char *parse_count(const char *a, unsigned *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(a, &end, 10);
-	if (errno || end == a || *end || *a == '-' || v == 0 || v > 100000)
-		return "must be a whole number from 1 to 100000";
-	*out = (unsigned)v;
-	return NULL;
-}
+static const char *const group_by_names[] = {"comm", "pid", NULL};
+static const char *const netns_names[] = {"host", "all", NULL};
+static const char *const log_level_names[] = {"error", "warn", "info", "debug", NULL};
 
-static const char *set_web_config(struct config *c, const char *a)
-{
-	if (!*a)
-		return "must be a file";
-	c->web_config_file = a;
-	return NULL;
-}
-
-static const char *set_max_conn(struct config *c, const char *a)
-{
-	return parse_count(a, &c->web_max_connections);
-}
-
-static const char *set_max_conn_ip(struct config *c, const char *a)
-{
-	return parse_count(a, &c->web_max_connections_per_ip);
-}
-
-static const char *set_web_timeout(struct config *c, const char *a)
-{
-	if (duration_parse(a, &c->web_timeout) < 0 || c->web_timeout < 1)
-		return "must be a duration of at least 1s (e.g. 10s)";
-	return NULL;
-}
-
-static const char *set_interval(struct config *c, const char *a)
-{
-	if (duration_parse(a, &c->interval) < 0 || c->interval < 0.01 || c->interval > 86400)
-		return "must be a duration from 10ms to 24h (e.g. 15s, 500ms)";
-	return NULL;
-}
-
-static const char *set_group_by(struct config *c, const char *a)
-{
-	if (strcmp(a, "comm") == 0)
-		c->group_by = GROUP_BY_COMM;
-	else if (strcmp(a, "pid") == 0)
-		c->group_by = GROUP_BY_PID;
-	else
-		return "must be comm or pid";
-	return NULL;
-}
-
-static const char *set_once(struct config *c, const char *a)
-{
-	(void)a;
-	c->once = true;
-	return NULL;
-}
-
-static const char *set_proc_root(struct config *c, const char *a)
-{
-	if (!*a)
-		return "must be a directory";
-	c->proc_root = a;
-	return NULL;
-}
-
-static const char *set_user(struct config *c, const char *a)
-{
-	if (!*a)
-		return "must be a user name";
-	c->user = a;
-	return NULL;
-}
-
-static const char *set_netns(struct config *c, const char *a)
-{
-	if (strcmp(a, "all") == 0)
-		c->all_netns = true;
-	else if (strcmp(a, "host") == 0)
-		c->all_netns = false;
-	else
-		return "must be all or host";
-	return NULL;
-}
-
-static const char *set_log_level(struct config *c, const char *a)
-{
-	static const char *const names[] = {"error", "warn", "info", "debug"};
-	for (int i = 0; i < 4; i++) {
-		if (strcmp(a, names[i]) == 0) {
-			c->log_level = i;
-			return NULL;
-		}
-	}
-	return "must be error, warn, info or debug";
-}
-
-/* A duration flag that must be positive, stored at the given offset. */
-#define DURATION_SETTER(fn, field)                                                                 \
-	static const char *fn(struct config *c, const char *a)                                    \
-	{                                                                                          \
-		if (duration_parse(a, &c->field) < 0 || c->field <= 0)                             \
-			return "must be a positive duration (e.g. 30s, 5m)";                       \
-		return NULL;                                                                       \
-	}
-
-DURATION_SETTER(set_watch, watch)
-DURATION_SETTER(set_cw_age, leak_close_wait_age)
-DURATION_SETTER(set_fw2_age, leak_fin_wait2_age)
-DURATION_SETTER(set_unhashed_age, leak_unhashed_age)
-DURATION_SETTER(set_unix_age, leak_unix_peer_gone_age)
-DURATION_SETTER(set_growth_window, leak_growth_window)
-
-static const char *set_cw_growth(struct config *c, const char *a)
-{
-	return parse_count(a, &c->leak_close_wait_growth);
-}
-
-static const char *set_socket_growth(struct config *c, const char *a)
-{
-	return parse_count(a, &c->leak_socket_growth);
-}
-
-static const char *set_fd_ratio(struct config *c, const char *a)
-{
-	char *end;
-	errno = 0;
-	c->leak_fd_ratio = strtod(a, &end);
-	if (errno || end == a || *end || !(c->leak_fd_ratio > 0 && c->leak_fd_ratio <= 1))
-		return "must be a number above 0 and at most 1 (e.g. 0.8)";
-	return NULL;
-}
-
-static const char *set_verify(struct config *c, const char *a)
-{
-	if (parse_count(a, &c->verify_passes) || c->verify_passes > 1000)
-		return "must be a whole number from 1 to 1000";
-	return NULL;
-}
-
-static const char *set_tw_ports(struct config *c, const char *a)
-{
-	if (parse_count(a, &c->time_wait_top_ports) || c->time_wait_top_ports > 50)
-		return "must be a whole number from 1 to 50";
-	return NULL;
-}
-
-/* Pseudo-setters for the two flags that print and exit. */
-static const char *set_help(struct config *c, const char *a) { (void)c, (void)a; return NULL; }
-static const char *set_version(struct config *c, const char *a) { (void)c, (void)a; return NULL; }
+#define F(field) offsetof(struct config, field)
+#define MORE "\n        " /* a help text's next line */
 
 static const struct option_spec options[] = {
-	{"web.listen-address", 0, "ADDR:PORT", ":9917",
-	 "where to serve /metrics, / and /healthz; [IPv6]:PORT works,\n"
-	 "        :PORT means every address", set_listen},
-	{"listen", 'l', "ADDR:PORT", NULL, "short alias of --web.listen-address", set_listen},
-	{"web.config.file", 0, "FILE", NULL,
-	 "TLS and basic auth settings (exporter-toolkit format: tls_server_config,\n"
-	 "        basic_auth_users)", set_web_config},
-	{"web.max-connections", 0, "N", "64", "connections served at once, in all", set_max_conn},
-	{"web.max-connections-per-ip", 0, "N", "8", "connections served at once from one address",
-	 set_max_conn_ip},
-	{"web.timeout", 0, "DURATION", "10s", "close a connection idle this long", set_web_timeout},
-	{"interval", 'i', "DURATION", "15s", "time between sampling passes (e.g. 15s, 500ms)",
-	 set_interval},
-	{"group-by", 'g', "comm|pid", "comm",
-	 "a process group is a command name (comm), or each pid\n"
-	 "        (adds a pid label)", set_group_by},
-	{"once", '1', NULL, NULL, "run one pass, print the exposition on stdout and exit", set_once},
-	{"proc-root", 0, "DIR", "/proc", "where procfs is mounted", set_proc_root},
-	{"user", 'u', "USER", NULL,
-	 "after binding the port, become USER, keeping only the capabilities\n"
-	 "        socklife needs", set_user},
-	{"netns", 0, "all|host", "all",
-	 "dump every network namespace, or only the one socklife runs\n"
-	 "        in", set_netns},
-	{"log.level", 0, "LEVEL", "info", "error, warn, info or debug", set_log_level},
-	{"resolve.verify-passes", 0, "N", "20",
-	 "read every process's fds again at least every N passes, to catch\n"
-	 "        sockets handed from one process to another (1: every pass)", set_verify},
-	{"time-wait.top-ports", 0, "N", "10",
-	 "TIME_WAIT is reported for this many busiest ports per side, the rest\n"
-	 "        summed as \"other\"", set_tw_ports},
-	{"leak.close-wait-age", 0, "DURATION", "5m",
-	 "flag a process holding a CLOSE_WAIT socket this old", set_cw_age},
-	{"leak.fin-wait2-age", 0, "DURATION", "5m",
-	 "flag a process holding a FIN_WAIT2 socket this old", set_fw2_age},
-	{"leak.unhashed-age", 0, "DURATION", "2m",
-	 "flag socket fds that no dump lists (reset, never connected)\n"
-	 "        held this long",
-	 set_unhashed_age},
-	{"leak.unix-peer-gone-age", 0, "DURATION", "2m",
-	 "flag UNIX stream sockets whose peer closed this long ago", set_unix_age},
-	{"leak.growth-window", 0, "DURATION", "10m",
-	 "window over which CLOSE_WAIT or socket fds must only rise", set_growth_window},
-	{"leak.close-wait-growth", 0, "N", "5",
-	 "least rise of CLOSE_WAIT over the window that flags a\n"
-	 "        process", set_cw_growth},
-	{"leak.socket-growth", 0, "N", "50",
-	 "least rise of socket fds over the window that flags a\n"
-	 "        process", set_socket_growth},
-	{"leak.fd-ratio", 0, "RATIO", "0.8",
-	 "flag a process using this share of its soft fd limit", set_fd_ratio},
-	{"watch", 'w', "DURATION", NULL, "top: refresh every DURATION instead of once", set_watch},
-	{"version", 'V', NULL, NULL, "print the version and exit", set_version},
-	{"help", 'h', NULL, NULL, "print this help and exit", set_help},
+	{"web.listen-address", 0, TEXT, F(listen_address), ":9917", .check = check_listen,
+	 .arg = "ADDR:PORT",
+	 .help = "where to serve /metrics, / and /healthz; [IPv6]:PORT works," MORE
+		 ":PORT means every address"},
+	{"listen", 'l', TEXT, F(listen_address), NULL, .check = check_listen, .arg = "ADDR:PORT",
+	 .help = "short alias of --web.listen-address"},
+	{"web.config.file", 0, TEXT, F(web_config_file), NULL, .arg = "FILE",
+	 .help = "TLS and basic auth settings (exporter-toolkit format: tls_server_config," MORE
+		 "basic_auth_users)"},
+	{"web.max-connections", 0, COUNT, F(web_max_connections), "64", 1, 100000, .arg = "N",
+	 .help = "connections served at once, in all"},
+	{"web.max-connections-per-ip", 0, COUNT, F(web_max_connections_per_ip), "8", 1, 100000,
+	 .arg = "N", .help = "connections served at once from one address"},
+	{"web.timeout", 0, DURATION, F(web_timeout), "10s", 1, 0, .arg = "DURATION",
+	 .help = "close a connection idle this long"},
+	{"interval", 'i', DURATION, F(interval), "15s", 0.01, 86400, .arg = "DURATION",
+	 .help = "time between sampling passes (e.g. 15s, 500ms)"},
+	{"group-by", 'g', CHOICE, F(group_by), "comm", .choices = group_by_names, .arg = "comm|pid",
+	 .help = "a process group is a command name (comm), or each pid" MORE "(adds a pid label)"},
+	{"once", '1', SWITCH, F(once), NULL,
+	 .help = "run one pass, print the exposition on stdout and exit"},
+	{"proc-root", 0, TEXT, F(proc_root), "/proc", .arg = "DIR", .help = "where procfs is mounted"},
+	{"user", 'u', TEXT, F(user), NULL, .arg = "USER",
+	 .help = "after binding the port, become USER, keeping only the capabilities" MORE
+		 "socklife needs"},
+	{"netns", 0, CHOICE, F(netns), "all", .choices = netns_names, .arg = "all|host",
+	 .help = "dump every network namespace, or only the one socklife runs" MORE "in"},
+	{"log.level", 0, CHOICE, F(log_level), "info", .choices = log_level_names, .arg = "LEVEL",
+	 .help = "error, warn, info or debug"},
+	{"resolve.verify-passes", 0, COUNT, F(verify_passes), "20", 1, 1000, .arg = "N",
+	 .help = "read every process's fds again at least every N passes, to catch" MORE
+		 "sockets handed from one process to another (1: every pass)"},
+	{"time-wait.top-ports", 0, COUNT, F(time_wait_top_ports), "10", 1, 50, .arg = "N",
+	 .help = "TIME_WAIT is reported for this many busiest ports per side, the rest" MORE
+		 "summed as \"other\""},
+	{"leak.close-wait-age", 0, DURATION, F(leak.close_wait_age), "5m", .arg = "DURATION",
+	 .help = "flag a process holding a CLOSE_WAIT socket this old"},
+	{"leak.fin-wait2-age", 0, DURATION, F(leak.fin_wait2_age), "5m", .arg = "DURATION",
+	 .help = "flag a process holding a FIN_WAIT2 socket this old"},
+	{"leak.unhashed-age", 0, DURATION, F(leak.unhashed_age), "2m", .arg = "DURATION",
+	 .help = "flag socket fds that no dump lists (reset, never connected)" MORE "held this long"},
+	{"leak.unix-peer-gone-age", 0, DURATION, F(leak.unix_peer_gone_age), "2m",
+	 .arg = "DURATION", .help = "flag UNIX stream sockets whose peer closed this long ago"},
+	{"leak.growth-window", 0, DURATION, F(leak.growth_window), "10m", .arg = "DURATION",
+	 .help = "window over which CLOSE_WAIT or socket fds must only rise"},
+	{"leak.close-wait-growth", 0, COUNT, F(leak.close_wait_growth), "5", 1, 100000, .arg = "N",
+	 .help = "least rise of CLOSE_WAIT over the window that flags a" MORE "process"},
+	{"leak.socket-growth", 0, COUNT, F(leak.socket_growth), "50", 1, 100000, .arg = "N",
+	 .help = "least rise of socket fds over the window that flags a" MORE "process"},
+	{"leak.fd-ratio", 0, RATIO, F(leak.fd_ratio), "0.8", .arg = "RATIO",
+	 .help = "flag a process using this share of its soft fd limit"},
+	{"watch", 'w', DURATION, F(watch), NULL, .arg = "DURATION",
+	 .help = "top: refresh every DURATION instead of once"},
+	{"version", 'V', VERSION, 0, NULL, .help = "print the version and exit"},
+	{"help", 'h', HELP, 0, NULL, .help = "print this help and exit"},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+/* "10ms", "1s", "24h": a duration the way a user writes it. */
+static void say_duration(double s, char out[24])
+{
+	if (s < 1)
+		snprintf(out, 24, "%gms", s * 1000);
+	else if (fmod(s, 3600) == 0)
+		snprintf(out, 24, "%gh", s / 3600);
+	else if (fmod(s, 60) == 0)
+		snprintf(out, 24, "%gm", s / 60);
+	else
+		snprintf(out, 24, "%gs", s);
+}
+
+/* "must be a, b or c" */
+static void say_choices(const char *const *choices, char why[160])
+{
+	size_t n = 0, len = (size_t)snprintf(why, 160, "must be");
+	while (choices[n])
+		n++;
+	for (size_t i = 0; i < n && len < 160; i++)
+		len += (size_t)snprintf(why + len, 160 - len, "%s%s",
+					i == 0 ? " " : i + 1 == n ? " or " : ", ", choices[i]);
+}
+
+/* Why `arg` is not a value of option `o` (into `why`), or NULL when it is
+ * one; then it is stored in `cfg`. */
+static const char *set(struct config *cfg, const struct option_spec *o, const char *arg,
+		       char why[160])
+{
+	char *field = (char *)cfg + o->field, *end, lo[24], hi[24];
+	double v;
+	switch (o->kind) {
+	case COUNT: {
+		errno = 0;
+		unsigned long n = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || *arg == '-' || *arg == '+' || n < o->min || n > o->max) {
+			snprintf(why, 160, "must be a whole number from %.0f to %.0f", o->min, o->max);
+			return why;
+		}
+		*(unsigned *)field = (unsigned)n;
+		return NULL;
+	}
+	case DURATION:
+		say_duration(o->min, lo);
+		say_duration(o->max, hi);
+		if (duration_parse(arg, &v) < 0 || v <= 0 || v < o->min || (o->max && v > o->max)) {
+			if (o->max)
+				snprintf(why, 160, "must be a duration from %s to %s (e.g. 15s, 500ms)", lo, hi);
+			else if (o->min)
+				snprintf(why, 160, "must be a duration of at least %s (e.g. 10s)", lo);
+			else
+				snprintf(why, 160, "must be a positive duration (e.g. 30s, 5m)");
+			return why;
+		}
+		*(double *)field = v;
+		return NULL;
+	case RATIO:
+		errno = 0;
+		v = strtod(arg, &end);
+		if (errno || end == arg || *end || !(v > 0 && v <= 1))
+			return "must be a number above 0 and at most 1 (e.g. 0.8)";
+		*(double *)field = v;
+		return NULL;
+	case CHOICE:
+		for (int i = 0; o->choices[i]; i++) {
+			if (strcmp(arg, o->choices[i]) == 0) {
+				*(int *)field = i;
+				return NULL;
+			}
+		}
+		say_choices(o->choices, why);
+		return why;
+	case TEXT: {
+		const char *bad = *arg ? (o->check ? o->check(arg) : NULL) : "must not be empty";
+		if (!bad)
+			*(const char **)field = arg;
+		return bad;
+	}
+	case SWITCH:
+		*(bool *)field = true;
+		return NULL;
+	default:
+		return NULL;
+	}
+}
 
 static void usage(FILE *out)
 {
@@ -250,8 +205,7 @@ static void usage(FILE *out)
 		     "Count sockets by state per process, container and network namespace,\n"
 		     "flag processes that leak them, and serve Prometheus metrics; `top`\n"
 		     "shows the same diagnosis in a terminal.\n\n");
-	for (size_t i = 0; i < N_OPTIONS; i++) {
-		const struct option_spec *o = &options[i];
+	for (const struct option_spec *o = options; o < options + N_OPTIONS; o++) {
 		if (o->short_name)
 			fprintf(out, "  -%c, --%s", o->short_name, o->name);
 		else
@@ -274,27 +228,43 @@ double config_stale_after(const struct config *cfg)
 	return t < 5 ? 5 : t;
 }
 
-enum config_result config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err)
+/* Defaults first, and the getopt tables. */
+static void prepare(struct config *cfg, struct option longopts[N_OPTIONS + 1], char *shortopts)
 {
-	struct option longopts[N_OPTIONS + 1];
-	char shortopts[2 * N_OPTIONS * 2 + 2] = ":"; /* ':' first: report missing arguments */
+	char why[160];
 	size_t ns = 1;
-
 	memset(cfg, 0, sizeof(*cfg));
+	shortopts[0] = ':'; /* report missing arguments */
 	for (size_t i = 0; i < N_OPTIONS; i++) {
 		const struct option_spec *o = &options[i];
-		if (o->def && o->set(cfg, o->def))
+		bool takes = o->arg != NULL;
+		if (o->def && set(cfg, o, o->def, why))
 			fatal("built-in default of --%s is invalid", o->name);
-		longopts[i] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
+		longopts[i] = (struct option){o->name, takes ? required_argument : no_argument, NULL,
 					      (int)(256 + i)};
 		if (o->short_name) {
 			shortopts[ns++] = o->short_name;
-			if (o->arg)
+			if (takes)
 				shortopts[ns++] = ':';
 		}
 	}
 	longopts[N_OPTIONS] = (struct option){0};
 	shortopts[ns] = '\0';
+}
+
+static const struct option_spec *by_short_name(int c)
+{
+	for (const struct option_spec *o = options; o < options + N_OPTIONS; o++)
+		if (o->short_name == c)
+			return o;
+	return NULL;
+}
+
+enum config_result config_parse(struct config *cfg, int argc, char **argv, FILE *out, FILE *err)
+{
+	struct option longopts[N_OPTIONS + 1];
+	char shortopts[3 * N_OPTIONS + 2], why[160];
+	prepare(cfg, longopts, shortopts);
 
 	/* A subcommand comes first, before any flag. */
 	if (argc > 1 && strcmp(argv[1], "top") == 0) {
@@ -304,36 +274,27 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv, FILE 
 	}
 	opterr = 0;
 	optind = 1;
-	for (;;) {
-		int c = getopt_long(argc, argv, shortopts, longopts, NULL);
-		if (c == -1)
-			break;
+	for (int c; (c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1;) {
 		if (c == '?' || c == ':') {
 			const char *what = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
 			fprintf(err, "socklife: %s flag %s (see --help)\n",
 				c == '?' ? "unknown" : "missing value for", what);
 			return CONFIG_USAGE;
 		}
-		size_t i = N_OPTIONS;
-		if (c >= 256)
-			i = (size_t)(c - 256);
-		else
-			for (i = 0; i < N_OPTIONS && options[i].short_name != c; i++)
-				;
-		if (i >= N_OPTIONS)
+		const struct option_spec *o = c >= 256 ? &options[c - 256] : by_short_name(c);
+		if (!o)
 			return CONFIG_USAGE;
-		const struct option_spec *o = &options[i];
-		if (o->set == set_help) {
+		if (o->kind == HELP) {
 			usage(out);
 			return CONFIG_EXIT;
 		}
-		if (o->set == set_version) {
+		if (o->kind == VERSION) {
 			fprintf(out, "socklife %s (revision %s)\n", SOCKLIFE_VERSION, SOCKLIFE_REVISION);
 			return CONFIG_EXIT;
 		}
-		const char *why = o->set(cfg, optarg);
-		if (why) {
-			fprintf(err, "socklife: --%s %s: %s\n", o->name, optarg ? optarg : "", why);
+		const char *bad = set(cfg, o, optarg, why);
+		if (bad) {
+			fprintf(err, "socklife: --%s %s: %s\n", o->name, optarg ? optarg : "", bad);
 			return CONFIG_USAGE;
 		}
 	}

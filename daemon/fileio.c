@@ -1,6 +1,7 @@
-/* fileio.c - small file reads; see fileio.h. */
+/* fileio.c - small file reads and directory walks; see fileio.h. */
 #include <socklife/fileio.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -27,4 +28,29 @@ ssize_t read_small_at(int dirfd, const char *name, char *buf, size_t cap)
 	close(fd);
 	buf[len] = '\0';
 	return (ssize_t)len;
+}
+
+void dirwalk_start(struct dirwalk *w, int fd, char *buf, size_t size)
+{
+	*w = (struct dirwalk){fd, buf, size, 0, 0};
+}
+
+const char *dirwalk_next(struct dirwalk *w, int *err)
+{
+	*err = 0;
+	for (;;) {
+		if (w->off >= w->got) {
+			w->got = getdents64(w->fd, w->buf, w->size);
+			w->off = 0;
+			if (w->got <= 0) {
+				*err = w->got < 0 ? -errno : 0;
+				w->got = 0;
+				return NULL;
+			}
+		}
+		const struct dirent64 *de = (const struct dirent64 *)(w->buf + w->off);
+		w->off += de->d_reclen;
+		if (de->d_name[0] != '.')
+			return de->d_name;
+	}
 }

@@ -7,8 +7,6 @@
  * only counts when it never once went down over the whole window. */
 #include <socklife/leak.h>
 
-#include <socklife/array.h>
-
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -52,66 +50,46 @@ struct proc_hist {
 };
 
 /* Histories live in a pool; an index from (pid, start time) to pool entry
- * is rebuilt every pass, which is also when the entries of processes that
- * are gone are released. */
-struct leak_history {
-	struct proc_hist *pool;
-	size_t pool_len, pool_cap;
-	uint32_t *free_list; /* pool entries to reuse */
-	size_t nfree, free_cap;
-	uint32_t *index;     /* open addressing: pool entry + 1, 0 = empty */
-	size_t index_cap;
+ * finds them.  Each pass releases the entries of processes that are gone,
+ * for the next new ones to reuse. */
+struct hist_key {
+	int32_t pid;
+	uint32_t zero; /* padding, kept zero: keys compare as bytes */
+	uint64_t start_time;
 };
 
-static size_t hist_slot(int32_t pid, uint64_t start, size_t cap)
+struct hist_slot {
+	struct hist_key key;
+	uint32_t entry;
+};
+
+struct leak_history {
+	struct hist_pool VEC(struct proc_hist) pool;
+	struct free_list VEC(uint32_t) free;
+	struct hashmap index; /* hist_key -> pool entry */
+};
+
+static struct hist_key hist_key(int32_t pid, uint64_t start)
 {
-	uint64_t k = ((uint64_t)(uint32_t)pid << 32) ^ start;
-	return (size_t)((k * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
+	return (struct hist_key){pid, 0, start};
 }
 
-static uint32_t *index_slot(struct leak_history *h, int32_t pid, uint64_t start)
+/* Release the entries pass `alive` did not see. */
+static int hist_prepare(struct leak_history *h, uint32_t alive)
 {
-	size_t i = hist_slot(pid, start, h->index_cap);
-	while (h->index[i]) {
-		const struct proc_hist *e = &h->pool[h->index[i] - 1];
-		if (e->pid == pid && e->start_time == start)
-			break;
-		i = (i + 1) & (h->index_cap - 1);
-	}
-	return &h->index[i];
-}
-
-/* Release the entries pass `alive` did not see and index the rest, with
- * room for `more` new ones. */
-static int hist_prepare(struct leak_history *h, uint32_t alive, size_t more)
-{
-	size_t cap = 64;
-	while (cap < 2 * (h->pool_len + more))
-		cap *= 2;
-	if (cap > h->index_cap) {
-		uint32_t *idx = realloc(h->index, cap * sizeof(*idx));
-		if (!idx)
-			return -ENOMEM;
-		h->index = idx;
-		h->index_cap = cap;
-	}
-	if (h->pool_len > h->free_cap) {
-		uint32_t *f = realloc(h->free_list, h->pool_len * sizeof(*f));
-		if (!f)
-			return -ENOMEM;
-		h->free_list = f;
-		h->free_cap = h->pool_len;
-	}
-	memset(h->index, 0, h->index_cap * sizeof(*h->index));
-	h->nfree = 0;
-	for (uint32_t i = 0; i < h->pool_len; i++) {
-		struct proc_hist *e = &h->pool[i];
-		if (e->pass && e->pass == alive) {
-			*index_slot(h, e->pid, e->start_time) = i + 1;
-		} else {
-			e->pass = 0;
-			h->free_list[h->nfree++] = i;
+	if (vec_reserve(&h->free, h->pool.n + 1))
+		return -ENOMEM;
+	vec_clear(&h->free);
+	for (uint32_t i = 0; i < h->pool.n; i++) {
+		struct proc_hist *e = &h->pool.v[i];
+		if (e->pass && e->pass == alive)
+			continue;
+		if (e->pass) {
+			struct hist_key k = hist_key(e->pid, e->start_time);
+			hashmap_del(&h->index, &k);
 		}
+		e->pass = 0;
+		h->free.v[h->free.n++] = i;
 	}
 	return 0;
 }
@@ -119,28 +97,25 @@ static int hist_prepare(struct leak_history *h, uint32_t alive, size_t more)
 /* The history of a process, created empty the first time it is seen. */
 static struct proc_hist *hist_get(struct leak_history *h, int32_t pid, uint64_t start)
 {
-	uint32_t *slot = index_slot(h, pid, start);
-	if (*slot)
-		return &h->pool[*slot - 1];
-	uint32_t i;
-	if (h->nfree) {
-		i = h->free_list[--h->nfree];
+	struct hist_key k = hist_key(pid, start);
+	bool added;
+	struct hist_slot *s = hashmap_put(&h->index, &k, &added);
+	if (!s)
+		return NULL;
+	if (!added)
+		return &h->pool.v[s->entry];
+	if (h->free.n) {
+		s->entry = h->free.v[--h->free.n];
+	} else if (vec_push(&h->pool)) {
+		s->entry = (uint32_t)(h->pool.n - 1);
 	} else {
-		if (h->pool_len == h->pool_cap) {
-			size_t cap = h->pool_cap ? h->pool_cap * 2 : 64;
-			struct proc_hist *p = realloc(h->pool, cap * sizeof(*p));
-			if (!p)
-				return NULL;
-			h->pool = p;
-			h->pool_cap = cap;
-		}
-		i = (uint32_t)h->pool_len++;
+		hashmap_del(&h->index, &k);
+		return NULL;
 	}
-	struct proc_hist *e = &h->pool[i];
+	struct proc_hist *e = &h->pool.v[s->entry];
 	memset(e, 0, sizeof(*e));
 	e->pid = pid;
 	e->start_time = start;
-	*slot = i + 1;
 	return e;
 }
 
@@ -265,22 +240,137 @@ static bool unix_peer_gone(struct rule_ctx *c)
 	return c->lp->h->unix_peer_gone > 0 && c->lp->unix_gone_for >= c->p->unix_peer_gone_age;
 }
 
+/* --- what each rule says ---------------------------------------------------
+ *
+ * One sentence per rule: what the kernel sees, and what to look for in the
+ * code. */
+
+static const char *plural(uint32_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+static void say_close_wait_stale(struct strbuf *out, const struct leak_proc *lp,
+				 const struct proc_info *pi)
+{
+	const struct holdings *h = lp->h;
+	uint32_t cw = h->count[PROTO_TCP][ST_CLOSE_WAIT], unread = h->cw_unread, read = cw - unread;
+	char age[24];
+	(void)pi;
+	leak_format_age(h->cw_oldest, age);
+	sb_printf(out, "The peer closed %" PRIu32 " %s (the oldest %s ago) and the process "
+		       "never called close()",
+		  cw, plural(cw, "connection", "connections"), age);
+	if (read && unread)
+		sb_printf(out, "; it read the EOF on %" PRIu32 " and never read %" PRIu32
+			       " at all: look for a missing close() or `with` block on "
+			       "the EOF path, and for connections dropped without being read.",
+			  read, unread);
+	else if (read)
+		sb_printf(out, "; it read the EOF on %s: look for a missing close() or "
+			       "`with` block on the EOF path (recv() returned 0).",
+			  plural(read, "it", "all of them"));
+	else
+		sb_puts(out, "; it never even read the EOF: look for connections that are "
+			     "set aside or dropped without being read or closed.");
+}
+
+static void say_close_wait_growth(struct strbuf *out, const struct leak_proc *lp,
+				  const struct proc_info *pi)
+{
+	char span[24];
+	(void)pi;
+	leak_format_age(lp->growth_span, span);
+	sb_printf(out, "CLOSE_WAIT sockets rose from %" PRIu32 " to %" PRIu32
+		       " over %s without ever falling: each connection the peer closes "
+		       "stays open here; close the socket when recv() returns 0 and on "
+		       "every error path.",
+		  lp->cw_from, lp->cw_to, span);
+}
+
+static void say_fin_wait2_stale(struct strbuf *out, const struct leak_proc *lp,
+				const struct proc_info *pi)
+{
+	uint32_t n = lp->h->count[PROTO_TCP][ST_FIN_WAIT2];
+	char age[24];
+	(void)pi;
+	leak_format_age(lp->h->fw2_oldest, age);
+	sb_printf(out, "It shut down its sending side of %" PRIu32 " %s (the oldest %s "
+		       "ago) and keeps the fds while the peer never closes: call close() "
+		       "after shutdown(), or put a read timeout on the half-closed socket.",
+		  n, plural(n, "connection", "connections"), age);
+}
+
+static void say_unhashed(struct strbuf *out, const struct leak_proc *lp, const struct proc_info *pi)
+{
+	char age[24];
+	leak_format_age(lp->unhashed_for, age);
+	sb_printf(out, "It has held %" PRIu32 " socket %s for %s that the kernel no "
+		       "longer lists (reset by the peer while in CLOSE_WAIT, or never "
+		       "connected): the fds leak; find them with ls -l /proc/%" PRId32
+		       "/fd and close them on every error path.",
+		  lp->h->unhashed, plural(lp->h->unhashed, "fd", "fds"), age, pi->pid);
+}
+
+static void say_fd_limit(struct strbuf *out, const struct leak_proc *lp, const struct proc_info *pi)
+{
+	(void)lp;
+	sb_printf(out, "It uses %" PRIu32 " of its %" PRIu64 " file descriptors (%.0f%%): "
+		       "it will soon fail with EMFILE (\"Too many open files\"); look for "
+		       "leaked fds or raise its limit (LimitNOFILE=).",
+		  pi->nfds, pi->fd_limit, 100.0 * pi->nfds / (double)pi->fd_limit);
+}
+
+static void say_socket_growth(struct strbuf *out, const struct leak_proc *lp,
+			      const struct proc_info *pi)
+{
+	char span[24];
+	(void)pi;
+	leak_format_age(lp->growth_span, span);
+	sb_printf(out, "Its socket fds rose from %" PRIu32 " to %" PRIu32 " over %s "
+		       "without ever falling: it opens sockets and never closes them; check "
+		       "clients or pools created per request.",
+		  lp->sock_from, lp->sock_to, span);
+}
+
+static void say_unix_peer_gone(struct strbuf *out, const struct leak_proc *lp,
+			       const struct proc_info *pi)
+{
+	uint32_t n = lp->h->unix_peer_gone;
+	char age[24];
+	(void)pi;
+	leak_format_age(lp->unix_gone_for, age);
+	sb_printf(out, "It has held %" PRIu32 " UNIX stream %s for %s whose peer has "
+		       "closed (the UNIX twin of CLOSE_WAIT): close the socket when read() "
+		       "returns 0.",
+		  n, plural(n, "socket", "sockets"), age);
+}
+
+/* The rule table: its name in metrics, the check, and the sentence. */
 static const struct {
 	const char *name;
 	bool (*check)(struct rule_ctx *c);
+	void (*say)(struct strbuf *out, const struct leak_proc *lp, const struct proc_info *pi);
 } rules[LEAK_REASON_COUNT] = {
-	[LEAK_CLOSE_WAIT_STALE] = {"close_wait_stale", close_wait_stale},
-	[LEAK_CLOSE_WAIT_GROWTH] = {"close_wait_growth", close_wait_growth},
-	[LEAK_FIN_WAIT2_STALE] = {"fin_wait2_stale", fin_wait2_stale},
-	[LEAK_UNHASHED] = {"unhashed_socket_fds", unhashed},
-	[LEAK_FD_LIMIT] = {"fd_limit", fd_limit},
-	[LEAK_SOCKET_GROWTH] = {"socket_growth", socket_growth},
-	[LEAK_UNIX_PEER_GONE] = {"unix_peer_gone", unix_peer_gone},
+	[LEAK_CLOSE_WAIT_STALE] = {"close_wait_stale", close_wait_stale, say_close_wait_stale},
+	[LEAK_CLOSE_WAIT_GROWTH] = {"close_wait_growth", close_wait_growth, say_close_wait_growth},
+	[LEAK_FIN_WAIT2_STALE] = {"fin_wait2_stale", fin_wait2_stale, say_fin_wait2_stale},
+	[LEAK_UNHASHED] = {"unhashed_socket_fds", unhashed, say_unhashed},
+	[LEAK_FD_LIMIT] = {"fd_limit", fd_limit, say_fd_limit},
+	[LEAK_SOCKET_GROWTH] = {"socket_growth", socket_growth, say_socket_growth},
+	[LEAK_UNIX_PEER_GONE] = {"unix_peer_gone", unix_peer_gone, say_unix_peer_gone},
 };
 
 const char *leak_reason_name(enum leak_reason r)
 {
 	return r < LEAK_REASON_COUNT ? rules[r].name : "unknown";
+}
+
+void leak_explain(struct strbuf *out, const struct leak_proc *lp, const struct proc_info *pi,
+		  enum leak_reason r)
+{
+	if (r < LEAK_REASON_COUNT)
+		rules[r].say(out, lp, pi);
 }
 
 /* How long a condition has held without a break. */
@@ -295,73 +385,60 @@ static double persisted(struct since *since, bool holds, double now)
 	return now - since->t;
 }
 
-static int order_display(struct leak_tracker *lt, const struct procscan *ps);
-
-int leak_update(struct leak_tracker *lt, const struct procscan *ps, const struct tally *t,
-		double now)
+int leak_update(struct leak_tracker *lt, const struct tally *t, double now)
 {
 	struct leak_history *h = lt->hist;
 	uint32_t prev = lt->pass++;
 
-	if (!h && !(h = lt->hist = calloc(1, sizeof(*h))))
-		return -ENOMEM;
-	/* Forget the processes the last pass did not see. */
-	if (hist_prepare(h, prev, ps->nprocs) < 0)
-		return -ENOMEM;
-	if (ps->nprocs > lt->procs_cap) {
-		struct leak_proc *p = realloc(lt->procs, ps->nprocs * sizeof(*p));
-		if (!p)
+	if (!h) {
+		if (!(h = lt->hist = calloc(1, sizeof(*h))))
 			return -ENOMEM;
-		lt->procs = p;
-		lt->procs_cap = ps->nprocs;
+		h->index = (struct hashmap)HASHMAP_INIT(struct hist_slot);
 	}
-	lt->nprocs = ps->nprocs;
+	/* Forget the processes the last pass did not see. */
+	if (hist_prepare(h, prev) < 0 || vec_reserve(&lt->procs, t->nprocs + 1))
+		return -ENOMEM;
+	lt->procs.n = t->nprocs;
 	double slot_len = lt->params.growth_window / HIST_PER_WINDOW;
 
-	for (uint32_t i = 0; i < ps->nprocs; i++) {
-		const struct proc_info *pi = &ps->procs[i];
+	for (uint32_t i = 0; i < t->nprocs; i++) {
+		const struct proc_info *pi = &t->procs[i];
 		/* Keyed by start time too: a reused pid is a new process. */
 		struct proc_hist *ph = hist_get(h, pi->pid, pi->start_time);
 		if (!ph)
 			return -ENOMEM;
 		ph->pass = lt->pass;
 
-		struct leak_proc *lp = &lt->procs[i];
+		struct leak_proc *lp = &lt->procs.v[i];
 		memset(lp, 0, sizeof(*lp));
 		lp->proc = i;
-		lp->h = &t->procs[i];
+		lp->h = &t->held.v[i];
 		series_add(&ph->close_wait, now, lp->h->count[PROTO_TCP][ST_CLOSE_WAIT], slot_len);
 		series_add(&ph->sockets, now, pi->nsockets, slot_len);
 		lp->unhashed_for = persisted(&ph->unhashed, lp->h->unhashed > 0, now);
 		lp->unix_gone_for = persisted(&ph->unix_gone, lp->h->unix_peer_gone > 0, now);
 
-		if (t->groups[t->proc_group[i]].outside)
+		if (tally_group_of(t, i)->outside)
 			continue; /* outside the report's namespace: history only */
 		struct rule_ctx c = {&lt->params, pi, ph, lp, now};
 		for (int r = 0; r < LEAK_REASON_COUNT; r++)
 			if (rules[r].check(&c))
 				lp->reasons |= 1u << r;
 	}
-	return order_display(lt, ps);
+	return 0;
 }
 
 void leak_free(struct leak_tracker *lt)
 {
 	if (lt->hist) {
-		free(lt->hist->pool);
-		free(lt->hist->free_list);
-		free(lt->hist->index);
+		vec_free(&lt->hist->pool);
+		vec_free(&lt->hist->free);
+		hashmap_free(&lt->hist->index);
 	}
 	free(lt->hist);
-	free(lt->procs);
-	free(lt->display);
 	lt->hist = NULL;
-	lt->procs = NULL;
-	lt->display = NULL;
-	lt->nprocs = lt->procs_cap = lt->ndisplay = lt->display_cap = lt->suspects = 0;
+	vec_free(&lt->procs);
 }
-
-/* --- explanations --------------------------------------------------------- */
 
 void leak_format_age(double s, char out[24])
 {
@@ -374,126 +451,4 @@ void leak_format_age(double s, char out[24])
 		snprintf(out, 24, "%" PRIu64 "h%02" PRIu64 "m", v / 3600, v / 60 % 60);
 	else
 		snprintf(out, 24, "%" PRIu64 "d%02" PRIu64 "h", v / 86400, v / 3600 % 24);
-}
-
-static const char *plural(uint32_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
-void leak_explain(struct strbuf *out, const struct leak_proc *lp, const struct proc_info *pi,
-		  enum leak_reason r)
-{
-	const struct holdings *h = lp->h;
-	uint32_t cw = h->count[PROTO_TCP][ST_CLOSE_WAIT], unread = h->cw_unread, read = cw - unread;
-	char age[24], span[24];
-
-	leak_format_age(lp->growth_span, span);
-	switch (r) {
-	case LEAK_CLOSE_WAIT_STALE:
-		leak_format_age(h->cw_oldest, age);
-		sb_printf(out, "The peer closed %" PRIu32 " %s (the oldest %s ago) and the process "
-			       "never called close()",
-			  cw, plural(cw, "connection", "connections"), age);
-		if (read && unread)
-			sb_printf(out, "; it read the EOF on %" PRIu32 " and never read %" PRIu32
-				       " at all: look for a missing close() or `with` block on "
-				       "the EOF path, and for connections dropped without being read.",
-				  read, unread);
-		else if (read)
-			sb_printf(out, "; it read the EOF on %s: look for a missing close() or "
-				       "`with` block on the EOF path (recv() returned 0).",
-				  plural(read, "it", "all of them"));
-		else
-			sb_puts(out, "; it never even read the EOF: look for connections that are "
-				     "set aside or dropped without being read or closed.");
-		break;
-	case LEAK_CLOSE_WAIT_GROWTH:
-		sb_printf(out, "CLOSE_WAIT sockets rose from %" PRIu32 " to %" PRIu32
-			       " over %s without ever falling: each connection the peer closes "
-			       "stays open here; close the socket when recv() returns 0 and on "
-			       "every error path.",
-			  lp->cw_from, lp->cw_to, span);
-		break;
-	case LEAK_FIN_WAIT2_STALE:
-		leak_format_age(h->fw2_oldest, age);
-		sb_printf(out, "It shut down its sending side of %" PRIu32 " %s (the oldest %s "
-			       "ago) and keeps the fds while the peer never closes: call close() "
-			       "after shutdown(), or put a read timeout on the half-closed socket.",
-			  h->count[PROTO_TCP][ST_FIN_WAIT2],
-			  plural(h->count[PROTO_TCP][ST_FIN_WAIT2], "connection", "connections"),
-			  age);
-		break;
-	case LEAK_UNHASHED:
-		leak_format_age(lp->unhashed_for, age);
-		sb_printf(out, "It has held %" PRIu32 " socket %s for %s that the kernel no "
-			       "longer lists (reset by the peer while in CLOSE_WAIT, or never "
-			       "connected): the fds leak; find them with ls -l /proc/%" PRId32
-			       "/fd and close them on every error path.",
-			  h->unhashed, plural(h->unhashed, "fd", "fds"), age, pi->pid);
-		break;
-	case LEAK_FD_LIMIT:
-		sb_printf(out, "It uses %" PRIu32 " of its %" PRIu64 " file descriptors (%.0f%%): "
-			       "it will soon fail with EMFILE (\"Too many open files\"); look for "
-			       "leaked fds or raise its limit (LimitNOFILE=).",
-			  pi->nfds, pi->fd_limit, 100.0 * pi->nfds / (double)pi->fd_limit);
-		break;
-	case LEAK_SOCKET_GROWTH:
-		sb_printf(out, "Its socket fds rose from %" PRIu32 " to %" PRIu32 " over %s "
-			       "without ever falling: it opens sockets and never closes them; check "
-			       "clients or pools created per request.",
-			  lp->sock_from, lp->sock_to, span);
-		break;
-	case LEAK_UNIX_PEER_GONE:
-		leak_format_age(lp->unix_gone_for, age);
-		sb_printf(out, "It has held %" PRIu32 " UNIX stream %s for %s whose peer has "
-			       "closed (the UNIX twin of CLOSE_WAIT): close the socket when read() "
-			       "returns 0.",
-			  h->unix_peer_gone, plural(h->unix_peer_gone, "socket", "sockets"), age);
-		break;
-	default:
-		break;
-	}
-}
-
-static int popcount(uint32_t v) { return __builtin_popcount(v); }
-
-struct order_ctx {
-	const struct leak_tracker *lt;
-	const struct procscan *ps;
-};
-
-static int order_cmp(const void *a, const void *b, void *arg)
-{
-	const struct order_ctx *c = arg;
-	const struct leak_proc *x = &c->lt->procs[*(const uint32_t *)a];
-	const struct leak_proc *y = &c->lt->procs[*(const uint32_t *)b];
-	int rx = popcount(x->reasons), ry = popcount(y->reasons);
-	if (rx != ry)
-		return ry - rx;
-	uint32_t cx = x->h->count[PROTO_TCP][ST_CLOSE_WAIT], cy = y->h->count[PROTO_TCP][ST_CLOSE_WAIT];
-	if (cx != cy)
-		return cx < cy ? 1 : -1;
-	uint32_t fx = c->ps->procs[x->proc].nfds, fy = c->ps->procs[y->proc].nfds;
-	if (fx != fy)
-		return fx < fy ? 1 : -1;
-	return (x->proc > y->proc) - (x->proc < y->proc);
-}
-
-/* Lay out lt->display for the page and top. */
-static int order_display(struct leak_tracker *lt, const struct procscan *ps)
-{
-	struct order_ctx c = {lt, ps};
-	if (array_reserve((void **)&lt->display, &lt->display_cap, lt->nprocs + 1,
-			  sizeof(*lt->display)))
-		return -ENOMEM;
-	lt->ndisplay = lt->suspects = 0;
-	for (uint32_t i = 0; i < lt->nprocs; i++) {
-		const struct leak_proc *lp = &lt->procs[i];
-		lt->suspects += lp->reasons != 0;
-		if (lp->reasons || lp->h->has[PROTO_TCP] || lp->h->unhashed)
-			lt->display[lt->ndisplay++] = i;
-	}
-	qsort_r(lt->display, lt->ndisplay, sizeof(*lt->display), order_cmp, &c);
-	return 0;
 }

@@ -36,8 +36,8 @@ static void log_pass(const struct sampler *s, int err)
 	if (err)
 		log_warn("pass failed: %s; serving the last good counts", strerror(-err));
 	else
-		log_debug("pass: %u processes, %zu socket fds, %.3f s", s->stats.procs,
-			  s->ps.nholders, s->stats.duration[PHASE_TOTAL]);
+		log_debug("pass: %u processes, %.3f s", s->stats.procs,
+			  s->stats.duration[PHASE_TOTAL]);
 }
 
 static struct timespec deadline_after(double seconds)

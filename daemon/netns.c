@@ -1,6 +1,8 @@
 /* netns.c - identify and name network namespaces. */
 #include <socklife/netns.h>
 
+#include <socklife/fileio.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -28,48 +30,57 @@ static bool same(const struct netns_id *a, const struct netns_id *b)
 	return a->dev == b->dev && a->ino == b->ino;
 }
 
-int netns_names_refresh(struct netns_names *n, const char *proc_root, const char *run_dir)
+/* Is `name` in the open directory `dirfd` a namespace file?  Only a
+ * regular file on the nsfs device is (a bind mount of /proc/PID/ns/net);
+ * a symlink, a FIFO or a device node placed there is never opened. */
+static int named_id(int dirfd, const char *name, uint64_t nsfs_dev, struct netns_id *id)
 {
-	char path[4096];
+	struct stat st;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || (nsfs_dev && st.st_dev != nsfs_dev))
+		return -ENOTSUP;
+	*id = (struct netns_id){st.st_dev, st.st_ino};
+	return 0;
+}
 
-	n->nnamed = 0;
+int netns_names_refresh(struct netns_names *n, const char *proc_root, const char *run_dir,
+			uint64_t nsfs_dev)
+{
+	char path[4096], buf[DIRWALK_BUF];
+	struct dirwalk w;
+	const char *name;
+	int err;
+
+	vec_clear(&n->named);
 	snprintf(path, sizeof(path), "%s/1/ns/net", proc_root);
 	if (netns_id_of(path, &n->host) < 0)
 		n->host = (struct netns_id){0, 0};
 
-	DIR *dir = opendir(run_dir);
-	if (!dir)
+	int dfd = open(run_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	struct dirent *de;
-	while ((de = readdir(dir))) {
+	dirwalk_start(&w, dfd, buf, sizeof(buf));
+	while ((name = dirwalk_next(&w, &err))) {
 		struct netns_id id;
-		size_t len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || len >= NETNS_LABEL_MAX)
-			continue; /* too long to be a label; it will read ns-<inode> */
-		snprintf(path, sizeof(path), "%s/%s", run_dir, de->d_name);
-		if (netns_id_of(path, &id) < 0)
-			continue; /* a stale mount point or a file being created */
-		if (n->nnamed == n->cap) {
-			size_t cap = n->cap ? n->cap * 2 : 16;
-			void *p = realloc(n->named, cap * sizeof(*n->named));
-			if (!p) {
-				closedir(dir);
-				return -ENOMEM;
-			}
-			n->named = p;
-			n->cap = cap;
+		size_t len = strlen(name);
+		if (len >= NETNS_LABEL_MAX || named_id(dfd, name, nsfs_dev, &id) < 0)
+			continue; /* too long for a label, a stale mount point, not a namespace */
+		struct netns_name *e = vec_push(&n->named);
+		if (!e) {
+			err = -ENOMEM;
+			break;
 		}
-		struct netns_name *e = &n->named[n->nnamed++];
 		e->id = id;
-		memcpy(e->name, de->d_name, len + 1);
+		memcpy(e->name, name, len + 1);
 	}
-	closedir(dir);
-	return 0;
+	close(dfd);
+	return err;
 }
 
 void netns_names_free(struct netns_names *n)
 {
-	free(n->named);
+	vec_free(&n->named);
 	memset(n, 0, sizeof(*n));
 }
 
@@ -82,9 +93,9 @@ void netns_label(const struct netns_names *n, const struct netns_id *id,
 		snprintf(out, NETNS_LABEL_MAX, "host");
 		return;
 	}
-	for (size_t i = 0; i < n->nnamed; i++) {
-		if (same(id, &n->named[i].id)) {
-			snprintf(out, NETNS_LABEL_MAX, "%s", n->named[i].name);
+	for (size_t i = 0; i < n->named.n; i++) {
+		if (same(id, &n->named.v[i].id)) {
+			snprintf(out, NETNS_LABEL_MAX, "%s", n->named.v[i].name);
 			return;
 		}
 	}
@@ -98,30 +109,24 @@ void netns_label(const struct netns_names *n, const struct netns_id *id,
 static int add_entry(struct netns_set *set, const struct netns_names *names,
 		     const struct netns_id *self, const struct netns_id *id)
 {
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 16;
-		void *p = realloc(set->e, cap * sizeof(*set->e));
-		if (!p)
-			return -ENOMEM;
-		set->e = p;
-		set->cap = cap;
-	}
-	struct netns_entry *e = &set->e[set->n++];
+	struct netns_entry *e = vec_push(&set->entries);
+	if (!e)
+		return -ENOMEM;
 	memset(e, 0, sizeof(*e));
 	e->id = *id;
 	e->self = same(id, self);
 	netns_label(names, id, self, e->label);
-	for (size_t i = 0; i < names->nnamed; i++)
-		if (same(id, &names->named[i].id))
-			memcpy(e->run_name, names->named[i].name, sizeof(e->run_name));
+	for (size_t i = 0; i < names->named.n; i++)
+		if (same(id, &names->named.v[i].id))
+			memcpy(e->run_name, names->named.v[i].name, sizeof(e->run_name));
 	return 0;
 }
 
 static struct netns_entry *find(struct netns_set *set, const struct netns_id *id)
 {
-	for (size_t i = 0; i < set->n; i++)
-		if (same(&set->e[i].id, id))
-			return &set->e[i];
+	for (size_t i = 0; i < set->entries.n; i++)
+		if (same(&set->entries.v[i].id, id))
+			return &set->entries.v[i];
 	return NULL;
 }
 
@@ -129,7 +134,7 @@ int netns_collect(struct netns_set *set, const struct netns_names *names,
 		  const struct netns_id *self, const struct proc_info *procs, size_t nprocs,
 		  bool all)
 {
-	set->n = 0;
+	vec_clear(&set->entries);
 	int err = add_entry(set, names, self, self);
 	if (err || !all)
 		return err;
@@ -144,29 +149,49 @@ int netns_collect(struct netns_set *set, const struct netns_names *names,
 		if (!e) {
 			if ((err = add_entry(set, names, self, &id)))
 				return err;
-			e = &set->e[set->n - 1];
+			e = &set->entries.v[set->entries.n - 1];
 		}
 		if (!e->pid)
 			e->pid = procs[i].pid;
 		last = e;
 	}
-	for (size_t i = 0; i < names->nnamed; i++)
-		if (!find(set, &names->named[i].id) &&
-		    (err = add_entry(set, names, self, &names->named[i].id)))
+	for (size_t i = 0; i < names->named.n; i++)
+		if (!find(set, &names->named.v[i].id) &&
+		    (err = add_entry(set, names, self, &names->named.v[i].id)))
 			return err;
 	return 0;
 }
 
-void netns_set_free(struct netns_set *set)
+void netns_set_free(struct netns_set *set) { vec_free(&set->entries); }
+
+/* Open the namespace file at `path` for setns(), making sure it is the
+ * namespace `id` and nothing else: first as a mere path (O_PATH opens no
+ * FIFO and no device), then checked, then reopened through the checked fd.
+ * `follow` lets /proc/PID/ns/net, a magic link, be followed; a /run/netns
+ * entry never is. */
+static int open_checked(const char *path, bool follow, const struct netns_id *id)
 {
-	free(set->e);
-	memset(set, 0, sizeof(*set));
+	char again[64];
+	struct stat st;
+	int pfd = open(path, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
+	if (pfd < 0)
+		return errno == ESRCH || errno == ELOOP ? -ENOENT : -errno;
+	int fd = -ENOENT; /* not that namespace: its process died, the pid is another's */
+	if (fstat(pfd, &st) < 0)
+		fd = -errno;
+	else if (S_ISREG(st.st_mode) && st.st_dev == id->dev && st.st_ino == id->ino) {
+		snprintf(again, sizeof(again), "/proc/self/fd/%d", pfd);
+		fd = open(again, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			fd = -errno;
+	}
+	close(pfd);
+	return fd;
 }
 
 int netns_enter(const struct netns_entry *e, const char *proc_root, const char *run_dir)
 {
 	char path[4096];
-	struct stat st;
 
 	if (e->run_name[0])
 		snprintf(path, sizeof(path), "%s/%s", run_dir, e->run_name);
@@ -174,14 +199,10 @@ int netns_enter(const struct netns_entry *e, const char *proc_root, const char *
 		snprintf(path, sizeof(path), "%s/%d/ns/net", proc_root, (int)e->pid);
 	else
 		return -ENOENT;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open_checked(path, !e->run_name[0], &e->id);
 	if (fd < 0)
-		return errno == ESRCH ? -ENOENT : -errno;
-	int err = 0;
-	if (fstat(fd, &st) < 0 || st.st_dev != e->id.dev || st.st_ino != e->id.ino)
-		err = -ENOENT; /* the process died, its pid went to another namespace */
-	else if (setns(fd, CLONE_NEWNET) < 0)
-		err = -errno;
+		return fd;
+	int err = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
 	close(fd);
 	return err;
 }

@@ -22,58 +22,45 @@ void page_escape(struct strbuf *out, const char *s, size_t n)
 
 static void escape_str(struct strbuf *out, const char *s) { page_escape(out, s, strlen(s)); }
 
-static const uint8_t key_states[] = {ST_ESTABLISHED, ST_CLOSE_WAIT, ST_FIN_WAIT2, ST_LISTEN};
-
-static void render_processes(struct strbuf *out, const struct page_input *in)
+static void render_processes(struct strbuf *out, const struct diag *d)
 {
-	const struct leak_tracker *lt = in->leak;
-	struct strbuf sentence = STRBUF_INIT;
-	size_t shown = lt->ndisplay < TOP_PROCS ? lt->ndisplay : TOP_PROCS;
-	size_t suspects = lt->suspects;
+	size_t shown = d->order.n < TOP_PROCS ? d->order.n : TOP_PROCS;
 
-	sb_printf(out, "<h2>Suspected socket leaks: %zu</h2>\n", suspects);
+	sb_printf(out, "<h2>Suspected socket leaks: %zu</h2>\n", d->suspects);
 	sb_puts(out, "<table><tr><th>pid</th><th>process</th><th>container</th>");
-	for (size_t k = 0; k < sizeof(key_states); k++)
-		sb_printf(out, "<th>%s</th>", state_name(key_states[k]));
+	for (size_t k = 0; k < DIAG_STATES; k++)
+		sb_printf(out, "<th>%s</th>", state_name(diag_states[k]));
 	sb_puts(out, "<th>fds / limit</th><th>oldest CLOSE_WAIT</th><th>diagnosis</th></tr>\n");
 
 	for (size_t i = 0; i < shown; i++) {
-		const struct leak_proc *lp = &lt->procs[lt->display[i]];
-		const struct holdings *h = lp->h;
-		const struct proc_info *pi = &in->ps->procs[lp->proc];
-		const struct group *g = &in->tally->groups[in->tally->proc_group[lp->proc]];
+		const struct diag_row *r = &d->rows.v[d->order.v[i]];
 		char age[24] = "-";
-		if (h->count[PROTO_TCP][ST_CLOSE_WAIT])
-			leak_format_age(h->cw_oldest, age);
+		if (r->tcp[DIAG_CLOSE_WAIT])
+			leak_format_age(r->cw_oldest, age);
 
-		sb_printf(out, "<tr%s><td>%" PRId32 "</td><td>", lp->reasons ? " class=\"suspect\"" : "",
-			  pi->pid);
-		escape_str(out, pi->comm);
+		sb_printf(out, "<tr%s><td>%" PRId32 "</td><td>", r->reasons ? " class=\"suspect\"" : "",
+			  r->pid);
+		escape_str(out, r->name);
 		sb_puts(out, "</td><td>");
-		escape_str(out, g->container);
+		escape_str(out, r->container);
 		sb_puts(out, "</td>");
-		for (size_t k = 0; k < sizeof(key_states); k++)
-			sb_printf(out, "<td>%" PRIu32 "</td>", h->count[PROTO_TCP][key_states[k]]);
-		if (pi->fd_limit)
-			sb_printf(out, "<td>%" PRIu32 " / %" PRIu64 "</td>", pi->nfds, pi->fd_limit);
+		for (size_t k = 0; k < DIAG_STATES; k++)
+			sb_printf(out, "<td>%" PRIu32 "</td>", r->tcp[k]);
+		if (r->fd_limit)
+			sb_printf(out, "<td>%" PRIu32 " / %" PRIu64 "</td>", r->nfds, r->fd_limit);
 		else
-			sb_printf(out, "<td>%" PRIu32 " / unlimited</td>", pi->nfds);
+			sb_printf(out, "<td>%" PRIu32 " / unlimited</td>", r->nfds);
 		sb_printf(out, "<td>%s</td><td>", age);
-		for (int r = 0; r < LEAK_REASON_COUNT; r++) {
-			if (!(lp->reasons & (1u << r)))
+		for (int reason = 0; reason < LEAK_REASON_COUNT; reason++) {
+			if (!(r->reasons & (1u << reason)))
 				continue;
-			sb_reset(&sentence);
-			leak_explain(&sentence, lp, pi, r);
-			sb_printf(out, "<p><b>%s</b>: ", leak_reason_name(r));
-			page_escape(out, sentence.buf, sentence.len);
+			sb_printf(out, "<p><b>%s</b>: ", leak_reason_name(reason));
+			escape_str(out, diag_sentence(d, r, reason));
 			sb_puts(out, "</p>");
 		}
 		sb_puts(out, "</td></tr>\n");
 	}
 	sb_puts(out, "</table>\n");
-	if (sentence.failed)
-		out->failed = true;
-	sb_free(&sentence);
 }
 
 static void render_ns_table(struct strbuf *out, const struct tally *t)
@@ -82,8 +69,10 @@ static void render_ns_table(struct strbuf *out, const struct tally *t)
 	for (const uint8_t *st = proto_states(PROTO_TCP); *st; st++)
 		sb_printf(out, "<th>%s</th>", state_name(*st));
 	sb_puts(out, "</tr>\n");
-	for (size_t i = 0; i < t->nns; i++) {
-		const struct ns_tally *ns = &t->ns[i];
+	for (size_t i = 0; i < t->ns.n; i++) {
+		const struct ns_tally *ns = &t->ns.v[i];
+		if (ns->gone)
+			continue;
 		sb_puts(out, "<tr><td>");
 		escape_str(out, ns->label);
 		sb_puts(out, "</td>");
@@ -106,7 +95,7 @@ void page_render(struct strbuf *out, const struct page_input *in)
 		     "<h1>socklife</h1>\n<p>Sockets by state per process and network namespace, "
 		     "and the processes that probably leak them. Reload for the latest pass. "
 		     "<a href=\"/metrics\">Metrics</a> &middot; <a href=\"/healthz\">Health</a></p>\n");
-	if (!in->tally) {
+	if (!in->diag) {
 		sb_puts(out, "<p>No successful scan yet.</p>\n</body></html>\n");
 		return;
 	}
@@ -116,7 +105,7 @@ void page_render(struct strbuf *out, const struct page_input *in)
 	if (ts && gmtime_r(&ts, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	sb_printf(out, "<p>Last scan: %s, %" PRIu32 " processes.</p>\n", when, in->stats->procs);
-	render_processes(out, in);
+	render_processes(out, in->diag);
 	render_ns_table(out, in->tally);
 	sb_puts(out, "</body></html>\n");
 }

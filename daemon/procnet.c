@@ -71,7 +71,7 @@ static bool port_of(const char *s, size_t n, uint16_t *port)
 static void deliver(struct sockdiag_parser *p, struct sl_socket *s)
 {
 	s->cookie = s->inode ? (PROCNET_KEY_BIT | s->inode) : 0;
-	sockdiag_deliver(p, s); /* out of memory: this socket is left out */
+	sockdiag_deliver(p, s); /* an error is kept in p->err; procnet_read returns it */
 }
 
 /* "  sl  local rem st tx:rx tr:when retr uid timeout inode ..." */
@@ -194,5 +194,5 @@ int procnet_read(struct sockdiag_parser *p, const char *path, uint8_t family)
 		else
 			inet_line(p, buf, buf + have, family);
 	}
-	return 0;
+	return p->err;
 }

@@ -127,18 +127,11 @@ static void parse_attrs(const struct nlmsghdr *nlh, struct sl_socket *s)
 
 int sockdiag_deliver(struct sockdiag_parser *p, const struct sl_socket *s)
 {
-	if (p->seen) {
-		int fresh = cookieset_add(p->seen, s->cookie);
-		if (fresh < 0)
-			return fresh;
-		if (!fresh) {
-			p->stats.duplicates++;
-			return 0;
-		}
-	}
 	p->stats.sockets++;
-	p->cb(s, p->ctx);
-	return 0;
+	int err = p->cb(s, p->ctx);
+	if (err && !p->err)
+		p->err = err;
+	return err;
 }
 
 /* Deliver from a libmnl callback. */

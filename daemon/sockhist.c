@@ -1,38 +1,5 @@
-/* sockhist.c - open-addressing table of tracked sockets.
- *
- * Deletion rebuilds the table once per pass (sockhist_end) instead of using
- * tombstones: tracked sockets are few and the sweep is O(capacity). */
+/* sockhist.c - the table of tracked sockets; see sockhist.h. */
 #include <socklife/sockhist.h>
-
-#include <stdlib.h>
-#include <string.h>
-
-static size_t slot_of(uint64_t cookie, size_t cap)
-{
-	return (size_t)((cookie * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
-}
-
-static struct sockhist_entry *lookup(struct sockhist_entry *slots, size_t cap, uint64_t cookie)
-{
-	size_t i = slot_of(cookie, cap);
-	while (slots[i].cookie && slots[i].cookie != cookie)
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
-}
-
-static int resize(struct sockhist *h, size_t cap)
-{
-	struct sockhist_entry *slots = calloc(cap, sizeof(*slots));
-	if (!slots)
-		return -1;
-	for (size_t i = 0; i < h->cap; i++)
-		if (h->slots[i].cookie)
-			*lookup(slots, cap, h->slots[i].cookie) = h->slots[i];
-	free(h->slots);
-	h->slots = slots;
-	h->cap = cap;
-	return 0;
-}
 
 void sockhist_begin(struct sockhist *h) { h->pass++; }
 
@@ -41,22 +8,15 @@ double sockhist_observe(struct sockhist *h, uint64_t cookie, uint8_t state, doub
 {
 	if (cookie == 0)
 		return age_hint;
-	if ((h->count + 1) * 2 > h->cap) {
-		if (h->count >= SOCKHIST_MAX || resize(h, h->cap ? h->cap * 2 : 256) < 0) {
-			struct sockhist_entry *e = h->cap ? lookup(h->slots, h->cap, cookie) : NULL;
-			if (!e || !e->cookie) {
-				h->overflow++;
-				return age_hint;
-			}
+	struct sockhist_entry *e = (struct sockhist_entry *)sockhist_find(h, cookie);
+	if (!e) {
+		bool added;
+		if (h->map.count >= SOCKHIST_MAX || !(e = hashmap_put(&h->map, &cookie, &added))) {
+			h->overflow++;
+			return age_hint;
 		}
-	}
-	struct sockhist_entry *e = lookup(h->slots, h->cap, cookie);
-	if (!e->cookie) {
-		e->cookie = cookie;
-		e->first_seen = now - age_hint;
-		e->state_since = now - age_hint;
+		e->first_seen = e->state_since = now - age_hint;
 		e->state = state;
-		h->count++;
 	} else if (e->state != state) {
 		/* Seen before in another state: it entered this one since then. */
 		e->state = state;
@@ -68,41 +28,23 @@ double sockhist_observe(struct sockhist *h, uint64_t cookie, uint8_t state, doub
 
 const struct sockhist_entry *sockhist_find(const struct sockhist *h, uint64_t cookie)
 {
-	if (!h->cap || !cookie)
-		return NULL;
-	const struct sockhist_entry *e = lookup(h->slots, h->cap, cookie);
-	return e->cookie ? e : NULL;
+	return cookie ? hashmap_get(&h->map, &cookie) : NULL;
+}
+
+static bool seen_this_pass(const void *entry, void *ctx)
+{
+	return ((const struct sockhist_entry *)entry)->pass == *(const uint32_t *)ctx;
 }
 
 void sockhist_end(struct sockhist *h)
 {
-	size_t kept = 0;
-	for (size_t i = 0; i < h->cap; i++)
-		if (h->slots[i].cookie && h->slots[i].pass == h->pass)
-			kept++;
-	if (kept == h->count)
-		return;
-	/* Rebuild with only the live entries; shrink when mostly empty. */
-	size_t cap = h->cap;
-	while (cap > 256 && kept * 8 < cap)
-		cap /= 2;
-	struct sockhist_entry *old = h->slots;
-	size_t oldcap = h->cap;
-	h->slots = calloc(cap, sizeof(*h->slots));
-	if (!h->slots) { /* keep the old table; stale entries only cost memory */
-		h->slots = old;
-		return;
-	}
-	h->cap = cap;
-	h->count = kept;
-	for (size_t i = 0; i < oldcap; i++)
-		if (old[i].cookie && old[i].pass == h->pass)
-			*lookup(h->slots, cap, old[i].cookie) = old[i];
-	free(old);
+	/* Out of memory: keep the stale entries; they only cost memory. */
+	hashmap_retain(&h->map, seen_this_pass, &h->pass);
 }
 
 void sockhist_free(struct sockhist *h)
 {
-	free(h->slots);
-	memset(h, 0, sizeof(*h));
+	hashmap_free(&h->map);
+	h->pass = 0;
+	h->overflow = 0;
 }

@@ -25,42 +25,16 @@ uint8_t sockproto_parse(const char *name, size_t len)
 	return SOCKPROTO_OTHER;
 }
 
-static size_t slot_of(uint64_t inode, size_t cap)
+static bool used_last_pass(const void *entry, void *ctx)
 {
-	return (size_t)((inode * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
+	return ((const struct sockproto_entry *)entry)->pass == *(const uint32_t *)ctx;
 }
 
-static struct sockproto_entry *lookup(struct sockproto_entry *slots, size_t cap, uint64_t inode)
-{
-	size_t i = slot_of(inode, cap);
-	while (slots[i].inode && slots[i].inode != inode)
-		i = (i + 1) & (cap - 1);
-	return &slots[i];
-}
-
-/* Rebuild without the entries the last pass did not use. */
+/* Drop the entries the last pass did not use. */
 void sockproto_begin(struct sockproto_cache *c)
 {
 	uint32_t prev = c->pass++;
-	size_t live = 0;
-	for (size_t i = 0; i < c->cap; i++)
-		if (c->slots[i].inode && c->slots[i].pass == prev)
-			live++;
-	if (live == c->count)
-		return;
-	size_t cap = 64;
-	while (cap < 4 * live)
-		cap *= 2;
-	struct sockproto_entry *slots = calloc(cap, sizeof(*slots));
-	if (!slots)
-		return; /* keep the stale entries; they only cost memory */
-	for (size_t i = 0; i < c->cap; i++)
-		if (c->slots[i].inode && c->slots[i].pass == prev)
-			*lookup(slots, cap, c->slots[i].inode) = c->slots[i];
-	free(c->slots);
-	c->slots = slots;
-	c->cap = cap;
-	c->count = live;
+	hashmap_retain(&c->map, used_last_pass, &prev); /* out of memory: stale entries stay */
 }
 
 static uint8_t read_proto(const char *proc_root, int32_t pid, uint32_t fd)
@@ -77,30 +51,18 @@ static uint8_t read_proto(const char *proc_root, int32_t pid, uint32_t fd)
 uint8_t sockproto_of(struct sockproto_cache *c, const char *proc_root, int32_t pid, uint32_t fd,
 		     uint64_t inode)
 {
-	if ((c->count + 1) * 2 > c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct sockproto_entry *slots = calloc(cap, sizeof(*slots));
-		if (!slots)
-			return read_proto(proc_root, pid, fd);
-		for (size_t i = 0; i < c->cap; i++)
-			if (c->slots[i].inode)
-				*lookup(slots, cap, c->slots[i].inode) = c->slots[i];
-		free(c->slots);
-		c->slots = slots;
-		c->cap = cap;
-	}
-	struct sockproto_entry *e = lookup(c->slots, c->cap, inode);
-	if (!e->inode) {
-		e->inode = inode;
+	bool added;
+	struct sockproto_entry *e = hashmap_put(&c->map, &inode, &added);
+	if (!e)
+		return read_proto(proc_root, pid, fd); /* out of memory: uncached */
+	if (added)
 		e->proto = read_proto(proc_root, pid, fd);
-		c->count++;
-	}
 	e->pass = c->pass;
 	return e->proto;
 }
 
 void sockproto_free(struct sockproto_cache *c)
 {
-	free(c->slots);
-	memset(c, 0, sizeof(*c));
+	hashmap_free(&c->map);
+	c->pass = 0;
 }

@@ -1,6 +1,8 @@
 /* strbuf.c - growable buffer; see strbuf.h for the failure model. */
 #include <socklife/strbuf.h>
 
+#include <socklife/vec.h>
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -26,23 +28,11 @@ static bool grow(struct strbuf *sb, size_t extra)
 {
 	if (sb->failed)
 		return false;
-	if (sb->len + extra + 1 <= sb->cap)
-		return true;
-	size_t cap = sb->cap ? sb->cap : 256;
-	while (cap < sb->len + extra + 1) {
-		if (cap > SIZE_MAX / 2) {
-			sb->failed = true;
-			return false;
-		}
-		cap *= 2;
-	}
-	char *p = realloc(sb->buf, cap);
-	if (!p) {
+	if (extra > SIZE_MAX - sb->len - 1 ||
+	    vec_grow((void **)&sb->buf, &sb->cap, sb->len + extra + 1, 1) < 0) {
 		sb->failed = true;
 		return false;
 	}
-	sb->buf = p;
-	sb->cap = cap;
 	return true;
 }
 

@@ -53,7 +53,7 @@ static void wrapped(struct strbuf *out, const char *text)
 	}
 }
 
-static void header(struct strbuf *out, const struct page_input *in, size_t suspects)
+static void header(struct strbuf *out, const struct page_input *in)
 {
 	char when[32] = "never";
 	time_t ts = (time_t)in->stats->last_success;
@@ -63,17 +63,24 @@ static void header(struct strbuf *out, const struct page_input *in, size_t suspe
 
 	uint32_t total[ST_COUNT] = {0};
 	uint32_t all = 0;
-	for (size_t i = 0; i < in->tally->nns; i++)
+	size_t nns = 0;
+	for (size_t i = 0; i < in->tally->ns.n; i++) {
+		const struct ns_tally *ns = &in->tally->ns.v[i];
+		if (ns->gone)
+			continue;
+		nns++;
 		for (int st = 1; st < ST_COUNT; st++) {
-			total[st] += in->tally->ns[i].count[PROTO_TCP][st];
-			all += in->tally->ns[i].count[PROTO_TCP][st];
+			total[st] += ns->count[PROTO_TCP][st];
+			all += ns->count[PROTO_TCP][st];
 		}
+	}
 	sb_printf(out, "socklife top  %s  %" PRIu32 " processes  %zu netns\n", when,
-		  in->stats->procs, in->tally->nns);
+		  in->stats->procs, nns);
 	sb_printf(out, "TCP %" PRIu32 ": estab %" PRIu32 ", close_wait %" PRIu32 ", fin_wait2 %" PRIu32
 		       ", time_wait %" PRIu32 ", listen %" PRIu32 "\n",
 		  all, total[ST_ESTABLISHED], total[ST_CLOSE_WAIT], total[ST_FIN_WAIT2],
 		  total[ST_TIME_WAIT], total[ST_LISTEN]);
+	size_t suspects = in->diag->suspects;
 	if (suspects)
 		sb_printf(out, "%zu %s suspected of leaking sockets\n\n", suspects,
 			  suspects == 1 ? "process is" : "processes are");
@@ -83,49 +90,45 @@ static void header(struct strbuf *out, const struct page_input *in, size_t suspe
 
 void top_render(struct strbuf *out, const struct page_input *in, bool color, unsigned max_rows)
 {
-	if (!in->tally) {
+	if (!in->diag) {
 		sb_puts(out, "socklife top: no successful scan\n");
 		return;
 	}
-	const struct leak_tracker *lt = in->leak;
+	const struct diag *d = in->diag;
 	struct strbuf sentence = STRBUF_INIT;
-	size_t rows = lt->ndisplay < max_rows ? lt->ndisplay : max_rows;
-	header(out, in, lt->suspects);
+	size_t rows = d->order.n < max_rows ? d->order.n : max_rows;
+	header(out, in);
 
 	/* 7+1+15+1+12+6+7+6+7+11+7 = 80 columns */
 	sb_printf(out, "%7s %-15s %-12s%6s%7s%6s%7s%11s%7s\n", "PID", "PROCESS", "CONTAINER",
 		  "ESTAB", "CLWAIT", "FINW2", "LISTEN", "FDS/LIMIT", "OLDEST");
 	for (size_t i = 0; i < rows; i++) {
-		const struct leak_proc *lp = &lt->procs[lt->display[i]];
-		const struct holdings *h = lp->h;
-		const struct proc_info *pi = &in->ps->procs[lp->proc];
-		const struct group *g = &in->tally->groups[in->tally->proc_group[lp->proc]];
+		const struct diag_row *r = &d->rows.v[d->order.v[i]];
 		char name[16], container[13], fds[24], age[24] = "-";
-		safe_name(name, sizeof(name), pi->comm);
-		safe_name(container, sizeof(container), g->container);
-		if (pi->fd_limit)
-			snprintf(fds, sizeof(fds), "%" PRIu32 "/%" PRIu64, pi->nfds, pi->fd_limit);
+		safe_name(name, sizeof(name), r->name);
+		safe_name(container, sizeof(container), r->container);
+		if (r->fd_limit)
+			snprintf(fds, sizeof(fds), "%" PRIu32 "/%" PRIu64, r->nfds, r->fd_limit);
 		else
-			snprintf(fds, sizeof(fds), "%" PRIu32 "/-", pi->nfds);
-		if (h->count[PROTO_TCP][ST_CLOSE_WAIT])
-			leak_format_age(h->cw_oldest, age);
+			snprintf(fds, sizeof(fds), "%" PRIu32 "/-", r->nfds);
+		if (r->tcp[DIAG_CLOSE_WAIT])
+			leak_format_age(r->cw_oldest, age);
 
-		if (color && lp->reasons)
+		if (color && r->reasons)
 			sb_puts(out, RED_BOLD);
 		sb_printf(out, "%7" PRId32 " %-15s %-12s%6" PRIu32 "%7" PRIu32 "%6" PRIu32 "%7" PRIu32
 			       "%11s%7s",
-			  pi->pid, name, container, h->count[PROTO_TCP][ST_ESTABLISHED],
-			  h->count[PROTO_TCP][ST_CLOSE_WAIT], h->count[PROTO_TCP][ST_FIN_WAIT2],
-			  h->count[PROTO_TCP][ST_LISTEN], fds, age);
-		if (color && lp->reasons)
+			  r->pid, name, container, r->tcp[DIAG_ESTABLISHED], r->tcp[DIAG_CLOSE_WAIT],
+			  r->tcp[DIAG_FIN_WAIT2], r->tcp[DIAG_LISTEN], fds, age);
+		if (color && r->reasons)
 			sb_puts(out, RESET);
 		sb_putc(out, '\n');
-		for (int r = 0; r < LEAK_REASON_COUNT; r++) {
-			if (!(lp->reasons & (1u << r)))
+		for (int reason = 0; reason < LEAK_REASON_COUNT; reason++) {
+			if (!(r->reasons & (1u << reason)))
 				continue;
 			sb_reset(&sentence);
-			sb_printf(&sentence, "%s: ", leak_reason_name(r));
-			leak_explain(&sentence, lp, pi, r);
+			sb_printf(&sentence, "%s: %s", leak_reason_name(reason),
+				  diag_sentence(d, r, reason));
 			wrapped(out, sentence.failed ? "(out of memory)" : sentence.buf);
 		}
 	}
@@ -167,7 +170,7 @@ int top_run(const struct config *cfg)
 			log_error("pass failed: %s", strerror(-err));
 			rc = 1;
 		} else {
-			struct page_input in = {&s.ps, &s.tally, &s.leak, &s.stats};
+			struct page_input in = sampler_view(&s);
 			if (cfg->watch && tty)
 				sb_puts(&out, "\033[H\033[J"); /* home, clear */
 			top_render(&out, &in, color, cfg->watch && tty ? 15 : 40);

@@ -1,19 +1,15 @@
 /* twports.c - TIME_WAIT sockets by port, busiest first. */
 #include <socklife/twports.h>
 
-#include <socklife/array.h>
-
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-void twports_begin(struct twports *t, uint16_t lo, uint16_t hi)
+void twports_begin(struct twports *t)
 {
 	memset(t->listening, 0, sizeof(t->listening));
-	t->ephemeral_lo = lo;
-	t->ephemeral_hi = hi;
-	t->npairs = 0;
+	vec_clear(&t->pairs);
 }
 
 void twports_listen(struct twports *t, uint16_t port)
@@ -26,28 +22,28 @@ static bool is_listening(const struct twports *t, uint16_t port)
 	return t->listening[port / 64] & (1ULL << (port % 64));
 }
 
-static bool is_ephemeral(const struct twports *t, uint16_t port)
+struct port_range {
+	uint16_t lo, hi; /* net.ipv4.ip_local_port_range; hi 0 = unknown */
+};
+
+static bool is_ephemeral(struct port_range r, uint16_t port)
 {
-	return t->ephemeral_hi && port >= t->ephemeral_lo && port <= t->ephemeral_hi;
+	return r.hi && port >= r.lo && port <= r.hi;
 }
 
 /* Did the local end serve this connection? */
-static bool served_locally(const struct twports *t, uint16_t sport, uint16_t dport)
+static bool served_locally(const struct twports *t, struct port_range r, uint16_t sport,
+			   uint16_t dport)
 {
-	return is_listening(t, sport) || (is_ephemeral(t, dport) && !is_ephemeral(t, sport));
+	return is_listening(t, sport) || (is_ephemeral(r, dport) && !is_ephemeral(r, sport));
 }
 
 int twports_time_wait(struct twports *t, uint16_t sport, uint16_t dport)
 {
-	if (t->npairs == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		uint32_t *p = realloc(t->pairs, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		t->pairs = p;
-		t->cap = cap;
-	}
-	t->pairs[t->npairs++] = (uint32_t)sport << 16 | dport;
+	uint32_t *p = vec_push(&t->pairs);
+	if (!p)
+		return -ENOMEM;
+	*p = (uint32_t)sport << 16 | dport;
 	return 0;
 }
 
@@ -60,24 +56,25 @@ static int by_count_desc(const void *a, const void *b, void *counts)
 	return (x > y) - (x < y);
 }
 
-int twports_top(struct twports *t, size_t k, struct twport_row *out)
+int twports_top(struct twports *t, uint16_t lo, uint16_t hi, size_t k, struct twport_row *out)
 {
+	struct port_range range = {lo, hi};
 	if (k > TWPORTS_TOP_MAX)
 		k = TWPORTS_TOP_MAX;
 	if (!t->counts && !(t->counts = calloc(2 * 65536, sizeof(*t->counts))))
 		return -ENOMEM;
-	if (array_reserve((void **)&t->seen, &t->seen_cap, t->npairs + 1, sizeof(*t->seen)))
+	if (vec_reserve(&t->seen, t->pairs.n + 1))
 		return -ENOMEM;
-	uint32_t *seen = t->seen;
+	uint32_t *seen = t->seen.v;
 
 	/* Listening ports are only known once the whole dump is read, so the
 	 * sides are decided here, not as sockets arrive.  Index into counts:
 	 * side * 65536 + port; `seen` lists each index once. */
 	size_t nseen = 0;
 	uint32_t total[2] = {0, 0};
-	for (size_t i = 0; i < t->npairs; i++) {
-		uint16_t sport = (uint16_t)(t->pairs[i] >> 16), dport = (uint16_t)t->pairs[i];
-		int side = served_locally(t, sport, dport) ? TW_LOCAL : TW_REMOTE;
+	for (size_t i = 0; i < t->pairs.n; i++) {
+		uint16_t sport = (uint16_t)(t->pairs.v[i] >> 16), dport = (uint16_t)t->pairs.v[i];
+		int side = served_locally(t, range, sport, dport) ? TW_LOCAL : TW_REMOTE;
 		uint32_t idx = (uint32_t)side * 65536 + (side == TW_LOCAL ? sport : dport);
 		if (t->counts[idx]++ == 0)
 			seen[nseen++] = idx;
@@ -106,11 +103,8 @@ int twports_top(struct twports *t, size_t k, struct twport_row *out)
 
 void twports_free(struct twports *t)
 {
-	free(t->pairs);
+	vec_free(&t->pairs);
+	vec_free(&t->seen);
 	free(t->counts);
-	free(t->seen);
-	t->pairs = NULL;
 	t->counts = NULL;
-	t->seen = NULL;
-	t->npairs = t->cap = t->seen_cap = 0;
 }

@@ -1,12 +1,14 @@
 /* config.h - command-line configuration.
  *
- * One table (in config.c) lists every flag with its argument, default and
- * help text; it drives getopt_long, the defaults and --help, so the three can
- * never disagree. */
+ * One typed table (in config.c) lists every flag: its kind of value (a
+ * count, a duration, a ratio, one of a few names, a string, a switch), its
+ * range, its default and its help.  It drives getopt_long, the checks, the
+ * defaults and --help, so they can never disagree. */
 #ifndef SOCKLIFE_CONFIG_H
 #define SOCKLIFE_CONFIG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum group_by {
@@ -14,9 +16,26 @@ enum group_by {
 	GROUP_BY_PID,  /* one group per process; adds a pid label */
 };
 
+enum netns_scope {
+	NETNS_HOST, /* only the namespace socklife runs in */
+	NETNS_ALL,  /* every namespace a process lives in or /run/netns names */
+};
+
 enum command {
 	CMD_DAEMON, /* serve metrics (or --once) */
 	CMD_TOP,    /* `socklife top`: the diagnosis in a terminal */
+};
+
+/* The thresholds of the leak rules (see leak.h). */
+struct leak_params {
+	double close_wait_age;      /* seconds */
+	double fin_wait2_age;       /* seconds */
+	double unhashed_age;        /* seconds */
+	double growth_window;       /* seconds */
+	unsigned close_wait_growth; /* least rise over the window that counts */
+	unsigned socket_growth;     /* the same for socket fds */
+	double fd_ratio;            /* 0..1 */
+	double unix_peer_gone_age;  /* seconds */
 };
 
 struct config {
@@ -31,20 +50,12 @@ struct config {
 	bool once;           /* one pass, exposition to stdout, exit */
 	const char *proc_root;
 	const char *user;    /* --user: switch to this user after start-up; NULL = stay */
-	bool all_netns;      /* --netns all (default) or host: only our own */
+	enum netns_scope netns;
 	int log_level;       /* enum log_level */
 	double watch;        /* top: refresh every this many seconds; 0 = once */
 	unsigned verify_passes; /* every process's fds are read at least this often */
 	unsigned time_wait_top_ports; /* TIME_WAIT ports listed per side */
-	/* Leak rules (see leak.h) */
-	double leak_close_wait_age;
-	double leak_fin_wait2_age;
-	double leak_unhashed_age;
-	double leak_unix_peer_gone_age;
-	double leak_growth_window;
-	unsigned leak_close_wait_growth;
-	unsigned leak_socket_growth;
-	double leak_fd_ratio;
+	struct leak_params leak;
 };
 
 enum config_result {

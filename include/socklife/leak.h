@@ -11,6 +11,7 @@
 #include <socklife/procscan.h>
 #include <socklife/strbuf.h>
 #include <socklife/tally.h>
+#include <socklife/vec.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -26,22 +27,12 @@ enum leak_reason {
 	LEAK_REASON_COUNT,
 };
 
-struct leak_params {
-	double close_wait_age;      /* seconds */
-	double fin_wait2_age;       /* seconds */
-	double unhashed_age;        /* seconds */
-	double growth_window;       /* seconds */
-	uint32_t close_wait_growth; /* least rise over the window that counts */
-	uint32_t socket_growth;     /* the same for socket fds */
-	double fd_ratio;            /* 0..1 */
-	double unix_peer_gone_age;  /* seconds */
-};
 
 /* What one process holds this pass, and what the rules concluded. */
 struct leak_proc {
-	uint32_t proc;    /* index into procscan.procs */
+	uint32_t proc;    /* index into the pass's processes */
 	uint32_t reasons; /* bit (1 << enum leak_reason) per suspicion */
-	const struct holdings *h; /* into tally.procs */
+	const struct holdings *h; /* into tally.held */
 	double unhashed_for;      /* seconds the unhashed fds have persisted */
 	double unix_gone_for;     /* seconds the peer-gone UNIX sockets have persisted */
 	/* Rises over the growth window when a growth rule fired. */
@@ -54,34 +45,24 @@ struct leak_history; /* private: per-process rings */
 struct leak_tracker {
 	struct leak_params params;
 	struct leak_history *hist;
-	struct leak_proc *procs; /* one per process of the last pass */
-	size_t nprocs, procs_cap;
-	/* The processes worth showing (suspects, and those holding TCP sockets
-	 * or unhashed socket fds), most reasons first, then most CLOSE_WAIT,
-	 * then most fds: indices into procs. */
-	uint32_t *display;
-	size_t ndisplay, display_cap;
-	size_t suspects;         /* processes with at least one reason */
+	struct leak_procs VEC(struct leak_proc) procs; /* one per process of the last pass */
 	uint32_t pass;
 };
 
-/* Apply the rules to every process of a finished pass at time `now`
- * (seconds, monotonic).  Returns 0 or -ENOMEM. */
-int leak_update(struct leak_tracker *lt, const struct procscan *ps, const struct tally *t,
-		double now);
+/* Apply the rules to every process of a finished pass (the tally's) at
+ * time `now` (seconds, monotonic).  Returns 0 or -ENOMEM. */
+int leak_update(struct leak_tracker *lt, const struct tally *t, double now);
 void leak_free(struct leak_tracker *lt);
 
 /* "close_wait_stale", ... */
 const char *leak_reason_name(enum leak_reason r);
 
-/* Append one plain sentence: what the kernel sees for `lp` under reason
+/* Append the rule's sentence: what the kernel sees for `lp` under reason
  * `r`, and what to look for in the code. */
 void leak_explain(struct strbuf *out, const struct leak_proc *lp, const struct proc_info *pi,
 		  enum leak_reason r);
 
 /* "45s", "12m", "3h05m", "2d04h" */
 void leak_format_age(double seconds, char out[24]);
-
-
 
 #endif

@@ -7,6 +7,7 @@
 #define SOCKLIFE_NETNS_H
 
 #include <socklife/procscan.h>
+#include <socklife/vec.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,18 +25,22 @@ int netns_id_of(const char *path, struct netns_id *id);
 
 /* Known names: PID 1's namespace and the /run/netns entries, read again on
  * every refresh (namespaces come and go). */
+struct netns_name {
+	struct netns_id id;
+	char name[NETNS_LABEL_MAX];
+};
+
 struct netns_names {
 	struct netns_id host;  /* {0,0} when PID 1's namespace cannot be read */
-	struct netns_name {
-		struct netns_id id;
-		char name[NETNS_LABEL_MAX];
-	} *named;
-	size_t nnamed, cap;
+	struct netns_name_list VEC(struct netns_name) named;
 };
 
 /* Re-read PID 1's namespace under `proc_root` and the entries of `run_dir`
- * (normally /run/netns; a missing directory is no error). */
-int netns_names_refresh(struct netns_names *n, const char *proc_root, const char *run_dir);
+ * (normally /run/netns; a missing directory is no error).  Only regular
+ * files on device `nsfs_dev` (where every namespace file lives; 0: any)
+ * are names: anything else placed there is passed over unopened. */
+int netns_names_refresh(struct netns_names *n, const char *proc_root, const char *run_dir,
+			uint64_t nsfs_dev);
 void netns_names_free(struct netns_names *n);
 
 /* Write the label of `id` into out.  When PID 1's namespace could not be
@@ -54,8 +59,7 @@ struct netns_entry {
 };
 
 struct netns_set {
-	struct netns_entry *e;
-	size_t n, cap;
+	struct netns_entries VEC(struct netns_entry) entries;
 };
 
 /* List the namespaces to dump: our own first; with `all`, then every
@@ -67,9 +71,10 @@ void netns_set_free(struct netns_set *set);
 
 /* Enter the namespace of `e` in the calling thread (setns is per thread):
  * by its /run/netns name, else through its process under `proc_root`.  The
- * file opened is checked to still be that namespace (a pid may have been
- * reused).  Returns 0; -ENOENT when the namespace is gone; -EPERM without
- * CAP_SYS_ADMIN. */
+ * file is checked to be that namespace before it is opened for real (a pid
+ * may have been reused; a FIFO or a device may have been put in its place,
+ * and opening those blocks or has effects).  Returns 0; -ENOENT when the
+ * namespace is gone; -EPERM without CAP_SYS_ADMIN. */
 int netns_enter(const struct netns_entry *e, const char *proc_root, const char *run_dir);
 
 /* Go back to the namespace `fd` refers to (opened at start-up). */

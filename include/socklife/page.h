@@ -4,16 +4,15 @@
 #ifndef SOCKLIFE_PAGE_H
 #define SOCKLIFE_PAGE_H
 
-#include <socklife/leak.h>
-#include <socklife/procscan.h>
+#include <socklife/diag.h>
 #include <socklife/scanstats.h>
 #include <socklife/strbuf.h>
 #include <socklife/tally.h>
 
+/* What the page and `socklife top` show: the last good pass. */
 struct page_input {
-	const struct procscan *ps;      /* NULL before the first good pass */
-	const struct tally *tally;
-	const struct leak_tracker *leak;
+	const struct diag *diag;        /* NULL before the first good pass */
+	const struct tally *tally;      /* its namespaces */
 	const struct scan_stats *stats;
 };
 

@@ -15,14 +15,15 @@
 
 /* Parse whole lines of a tcp/tcp6/udp/udp6 file (the header line is
  * skipped).  Malformed lines are counted in stats->unknown_states.  Every
- * socket goes through the parser's de-duplication and callback. */
+ * socket goes to the parser's callback; a callback error stops nothing
+ * here but is kept in p->err. */
 void procnet_parse_inet(struct sockdiag_parser *p, const char *buf, size_t len, uint8_t family);
 
 /* The same for /proc/net/unix. */
 void procnet_parse_unix(struct sockdiag_parser *p, const char *buf, size_t len);
 
 /* Read and parse one file, streaming (it can hold hundreds of thousands of
- * lines).  p->proto says which parser.  0 or -errno. */
+ * lines).  p->proto says which parser.  0 or -errno (the callback's too). */
 int procnet_read(struct sockdiag_parser *p, const char *path, uint8_t family);
 
 #endif

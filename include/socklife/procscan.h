@@ -1,4 +1,5 @@
-/* procscan.h - which processes hold which socket fds, kept up to date cheaply.
+/* procscan.h - the processes of the host and their socket fds, kept up to
+ * date cheaply.
  *
  * Reading every fd of every process (one readlinkat each, ~2-4 us) is the
  * most expensive part of a pass, so the scanner remembers what each process
@@ -13,13 +14,15 @@
  *     read again at least every `verify_passes` passes: this catches a
  *     socket handed over (SCM_RIGHTS, fork then close) without any count
  *     changing;
- *   - and on demand (procscan_resolve), likeliest first, when a dump shows
- *     a socket no known process holds.
+ *   - and on request (procscan_read_more), likeliest first, when a caller
+ *     looks for sockets no known process holds.
  *
  * /proc/PID/fd mtime and dirent inode numbers do not change with the fds,
  * so they are not used.  Everything about one process is read through one
- * directory fd, so it all describes one incarnation of the pid.  Processes
- * and fds that vanish mid-walk are counted, not errors.
+ * directory fd, so it all describes one incarnation of the pid.  A process
+ * or fd that is gone mid-walk (ENOENT, ESRCH) is counted as vanished; one
+ * we may not read (EACCES, EPERM) as denied; any other failure (EMFILE,
+ * ENOMEM, ...) fails the walk: it says nothing about the process.
  *
  * The scanner reads `<root>`, so tests point it at a fake tree of plain
  * files and "socket:[N]" symlinks (--proc-root). */
@@ -27,8 +30,9 @@
 #define SOCKLIFE_PROCSCAN_H
 
 #include <socklife/container.h>
-#include <socklife/cookieset.h>
+#include <socklife/hashmap.h>
 #include <socklife/procparse.h>
+#include <socklife/vec.h>
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,14 +50,11 @@ struct proc_info {
 	bool fds_denied;   /* fd/ could not be read (no CAP_SYS_PTRACE / DAC_READ_SEARCH) */
 };
 
-/* One socket fd: the unit of ownership. */
-struct sock_holder {
+/* One socket fd of a process. */
+struct sock_fd {
 	uint64_t inode;
-	uint32_t proc; /* index into procscan.procs; PROCSCAN_DEAD once superseded */
 	uint32_t fd;
 };
-
-#define PROCSCAN_DEAD UINT32_MAX
 
 struct procscan_stats {
 	uint64_t vanished_procs; /* exited between readdir and reading them */
@@ -68,49 +69,49 @@ struct proc_entry; /* private: a process and what it held when last read */
 struct procscan {
 	const char *root;
 	unsigned verify_passes;      /* 1 = read every process every pass */
-	/* This pass: one proc_info per process, and every socket fd known. */
-	struct proc_info *procs;
-	size_t nprocs, procs_cap;
-	struct sock_holder *holders;
-	size_t nholders, holders_cap;
-	struct procscan_stats stats;
+	/* This pass: one proc_info per process with open fds. */
+	struct proc_infos VEC(struct proc_info) procs;
 	/* Containers seen this pass; entry 0 is "none" (host processes). */
-	struct container_ref *containers;
-	size_t ncontainers, containers_cap;
+	struct container_refs VEC(struct container_ref) containers;
+	struct procscan_stats stats;
 	/* Kept between passes (private). */
-	struct proc_entry *entries, *spare;
-	size_t nentries, entries_cap, spare_cap;
-	uint32_t *pid_index;
-	size_t pid_index_cap;
-	uint32_t *container_index;
+	struct proc_entries VEC(struct proc_entry) entries, spare;
+	struct hashmap by_pid;        /* pid -> entry of the last pass */
+	struct hashmap container_ids; /* container id -> index into containers */
+	struct pid_list VEC(int32_t) pids;
+	struct order_list VEC(uint32_t) order;
+	char *dents;
 	uint32_t pass;
 	bool is_procfs;
-	char *dents;
-	int32_t *pids;
-	size_t pids_cap;
-	uint32_t *order;
-	size_t order_cap;
 };
 
+/* Prepare a scanner of the proc tree at `root`. */
+void procscan_init(struct procscan *ps, const char *root, unsigned verify_passes);
+
 /* One pass: list the processes, refresh what is cheap, read the fds of
- * those that need it, and lay out procs[] and holders[].  Returns 0, or
- * -errno if the root itself cannot be read (or memory runs out). */
+ * those that need it, and lay out procs[].  Returns 0, or -errno when the
+ * walk cannot tell the truth (the root unreadable, out of fds or memory). */
 int procscan_run(struct procscan *ps);
 
-/* Read the fds of processes not read yet this pass, likeliest first (those
- * that recently gained sockets, then those holding the most), until every
- * inode in `missing` has been found (found ones are removed from it), or
- * `max_reads` processes have been read (a short-lived socket that closed
- * meanwhile must not cost a walk of every process, pass after pass), or no
- * process is left (then *exhausted is set).  Holders found are appended to
- * ps->holders; the ones they replace are marked PROCSCAN_DEAD.  Returns
- * the number of processes read, or -errno. */
-long procscan_resolve(struct procscan *ps, struct cookieset *missing, size_t max_reads,
-		      bool *exhausted);
+/* The socket fds of process `proc` (an index into procs) as last read. */
+const struct sock_fd *procscan_sockets(const struct procscan *ps, size_t proc, size_t *n);
 
-/* Does holder `h` still hold its socket?  Holders of processes not read
- * this pass can be stale; this checks the one fd (one readlinkat). */
-bool procscan_still_held(const struct procscan *ps, uint32_t h);
+/* Were process `proc`'s fds read this pass (so its sockets are current)? */
+bool procscan_read_now(const struct procscan *ps, size_t proc);
+
+/* Read the fds of processes not read yet this pass, likeliest holders of
+ * a new socket first (those that recently gained sockets, then those
+ * holding the most), calling enough(ctx, proc) after each read, until it
+ * says so, or `max_reads` processes have been read (a short-lived socket
+ * that closed meanwhile must not cost a walk of every process, pass after
+ * pass), or no process is left (then *exhausted is set).  Returns the
+ * number of processes read, or -errno. */
+long procscan_read_more(struct procscan *ps, size_t max_reads,
+			bool (*enough)(void *ctx, size_t proc), void *ctx, bool *exhausted);
+
+/* Does process `proc` still hold socket `inode` as fd `fd`?  One readlink:
+ * what a process not read this pass held may be stale. */
+bool procscan_still_held(const struct procscan *ps, size_t proc, uint32_t fd, uint64_t inode);
 
 /* Forget everything (the next pass reads every process). */
 void procscan_free(struct procscan *ps);

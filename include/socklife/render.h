@@ -1,13 +1,16 @@
 /* render.h - the Prometheus text exposition (format 0.0.4).
  *
- * Every label value that comes from a process (comm, container, namespace
- * name) is untrusted: it is escaped and forced to valid UTF-8, because one
- * bad byte fails the whole scrape. */
+ * One table names every metric family with its type, help and where its
+ * values come from; it is the daemon's half of the metric contract
+ * (dashboards/metrics.txt and the README hold the other halves, and a unit
+ * test holds the three together).  Every label value that comes from a
+ * process (comm, container, namespace name) is untrusted: it is escaped and
+ * forced to valid UTF-8, because one bad byte fails the whole scrape. */
 #ifndef SOCKLIFE_RENDER_H
 #define SOCKLIFE_RENDER_H
 
 #include <socklife/caps.h>
-#include <socklife/leak.h>
+#include <socklife/diag.h>
 #include <socklife/scanstats.h>
 #include <socklife/selfstat.h>
 #include <socklife/strbuf.h>
@@ -19,25 +22,37 @@
 
 #define RENDER_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* Append the socket families (per namespace and per group) to `out`.  The
- * sampler keeps this part from the last good pass when a pass fails. */
-void render_sockets(struct strbuf *out, const struct tally *t);
+/* The kernel's socket capacity figures, kernel-wide. */
+struct kernel_figures {
+	uint64_t tcp_orphans, tcp_max_orphans;
+	bool orphans_known, max_orphans_known; /* readable from socklife's namespace */
+};
 
-/* Append the leak families: suspicions per pid and reason, CLOSE_WAIT age
- * and cause, unhashed socket fds. */
-void render_leaks(struct strbuf *out, const struct leak_tracker *lt, const struct procscan *ps,
-		  const struct tally *t);
+/* Everything the exposition is made from. */
+struct render_input {
+	const struct tally *tally;      /* the last good pass */
+	const struct diag *diag;
+	const struct kernel_figures *kernel;
+	const struct scan_stats *stats; /* socklife itself, now */
+	const struct selfstat *self;
+	const struct caps_state *caps;
+};
 
-/* Append the kernel's capacity figures: orphans and their limit, and each
- * namespace's TIME_WAIT sockets by port and bucket limit. */
-void render_kernel(struct strbuf *out, const struct tally *t, bool orphans_known,
-		   uint64_t orphans, bool max_known, uint64_t max_orphans);
+/* Append the families of a good pass: sockets per namespace and group,
+ * the leak families, the kernel's figures.  The sampler keeps this part
+ * from the last good pass when a pass fails. */
+void render_pass(struct strbuf *out, const struct render_input *in);
 
 /* Append the families about socklife itself: scans, errors, build, process. */
-void render_status(struct strbuf *out, const struct scan_stats *stats, const struct selfstat *self,
-		   const struct caps_state *caps);
+void render_status(struct strbuf *out, const struct render_input *in);
 
 /* Append `s` (`n` bytes) as the inside of a quoted label value. */
 void render_label_value(struct strbuf *out, const char *s, size_t n);
+
+/* The families, in exposition order: name and type of family i, for i
+ * below render_family_count(). */
+size_t render_family_count(void);
+const char *render_family_name(size_t i);
+const char *render_family_type(size_t i);
 
 #endif

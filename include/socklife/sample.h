@@ -1,8 +1,10 @@
-/* sample.h - one sampling pass, and the state kept between passes.
+/* sample.h - one sampling pass, and what is kept between passes.
  *
- *   procscan(/proc) -> owners index -> group processes
- *     -> sock_diag dumps -> socket ages (sockhist) -> tally per socket
- *     -> unhashed socket fds -> leak rules -> render -> snapshot
+ *   attribution: walk /proc, index who holds which socket
+ *   for each network namespace: a source reads its sockets
+ *       -> ages (sockhist) -> attribution -> tally (per namespace, group)
+ *   attribution settles: deferred sockets, unhashed socket fds
+ *   leak rules -> diagnosis rows -> exposition, page -> snapshot
  *
  * A pass that fails is counted (socklife_scan_errors_total) and the socket
  * part of the exposition keeps the last good pass's values, so a scrape
@@ -10,65 +12,54 @@
 #ifndef SOCKLIFE_SAMPLE_H
 #define SOCKLIFE_SAMPLE_H
 
+#include <socklife/attrib.h>
 #include <socklife/caps.h>
 #include <socklife/config.h>
-#include <socklife/cookieset.h>
+#include <socklife/diag.h>
 #include <socklife/leak.h>
 #include <socklife/netns.h>
-#include <socklife/owners.h>
-#include <socklife/procscan.h>
+#include <socklife/page.h>
+#include <socklife/render.h>
 #include <socklife/scanstats.h>
 #include <socklife/snapshot.h>
-#include <socklife/sockdiag.h>
 #include <socklife/sockhist.h>
-#include <socklife/sockproto.h>
+#include <socklife/source.h>
 #include <socklife/strbuf.h>
 #include <socklife/tally.h>
 #include <socklife/twports.h>
 
 #include <stdbool.h>
 
+/* What one pass builds and the next throws away (its memory is reused). */
+struct pass {
+	double now;                  /* monotonic time the pass started */
+	struct netns_set namespaces;
+	struct tally tally;
+	struct twports twports;      /* TIME_WAIT ports of the namespace being read */
+	struct kernel_figures kernel;
+	struct diag diag;
+	struct strbuf out;           /* the whole exposition */
+};
+
 struct sampler {
 	const struct config *cfg;
 	double start_time;          /* epoch seconds the daemon started */
 	struct caps_state caps;     /* the capabilities held, read at start-up */
-	struct sockdiag *diag;      /* bound to our own network namespace */
-	struct netns_id self_ns;
-	int self_ns_fd;             /* to come back after entering another one */
-	struct netns_names names;
-	struct netns_set namespaces; /* this pass's */
+	/* Kept from pass to pass. */
+	struct source *netlink;     /* enters each namespace */
+	struct source *procfs;      /* for namespaces setns() may not enter */
 	bool no_setns;              /* setns was refused: read /proc/PID/net instead */
 	bool told_denied;           /* the partial attribution has been logged */
-	struct procscan ps;
-	struct owners owners;
-	struct cookieset cookies;
-	/* Sockets whose owner is not known when the dump reports them wait in
-	 * `pending` for procscan_resolve; those nobody held after a search are
-	 * remembered for a pass so they are not searched for again each pass
-	 * (the rotation still finds them if they gain an owner). */
-	struct pending_socket {
-		struct sl_socket sk;
-		uint32_t ns;
-	} *pending;
-	size_t npending, pending_cap;
-	struct cookieset missing;
-	struct cookieset unresolvable[2];
-	struct cookieset needs_age;  /* CLOSE_WAIT/FIN_WAIT2 first seen this pass */
-	struct tally tally;
+	struct netns_id self_ns;
+	struct netns_names names;
+	struct attrib attrib;
 	struct sockhist sockhist;
-	struct sockproto_cache protos;
-	struct twports twports;
 	struct leak_tracker leak;
-	struct kernel_figures {
-		uint64_t tcp_orphans, tcp_max_orphans; /* kernel-wide */
-		bool orphans_known, max_orphans_known;
-	} kernel;
 	struct scan_stats stats;
-	bool tcp_one_walk;          /* the kernel accepts one TCP request for both families */
-	double now;                 /* monotonic time of the current pass */
 	struct strbuf data;         /* socket families of the last good pass */
 	struct strbuf page;         /* landing page of the last good pass */
-	struct strbuf out;          /* scratch: the whole exposition */
+	bool have_good;             /* `pass` holds a good pass (for `top`) */
+	struct pass pass;
 };
 
 /* Open what a pass needs.  Returns 0 or -errno (start-up failure). */
@@ -78,6 +69,10 @@ int sampler_init(struct sampler *s, const struct config *cfg, double start_time)
  * the pass succeeded, or the -errno it failed with; `*out` is set in both
  * cases unless the snapshot itself could not be built (then NULL). */
 int sampler_pass(struct sampler *s, struct snapshot **out);
+
+/* What the last pass shows (for `socklife top`): its diagnosis when it
+ * was good. */
+struct page_input sampler_view(const struct sampler *s);
 
 void sampler_free(struct sampler *s);
 

@@ -5,6 +5,8 @@
 #ifndef SOCKLIFE_SCANSTATS_H
 #define SOCKLIFE_SCANSTATS_H
 
+#include <socklife/vec.h>
+
 #include <stdint.h>
 
 /* Where a pass can fail (socklife_scan_errors_total{stage}). */
@@ -24,6 +26,11 @@ enum scan_phase {
 	PHASE_COUNT,
 };
 
+struct ns_duration {
+	char label[64];
+	double seconds;
+};
+
 struct scan_stats {
 	uint64_t scans;                 /* passes completed (good or not) */
 	uint64_t errors[STAGE_COUNT];
@@ -40,11 +47,7 @@ struct scan_stats {
 	uint64_t history_overflow;      /* sockets not aged: the history table was full */
 	uint64_t resolve_reads;         /* processes read on demand to place new sockets */
 	/* Seconds the last good pass spent in each namespace, by label. */
-	struct ns_duration {
-		char label[64];
-		double seconds;
-	} *ns_durations;
-	size_t n_ns_durations, ns_durations_cap;
+	struct ns_durations VEC(struct ns_duration) ns_durations;
 };
 
 #endif

@@ -6,7 +6,6 @@
 #ifndef SOCKLIFE_SOCKDIAG_H
 #define SOCKLIFE_SOCKDIAG_H
 
-#include <socklife/cookieset.h>
 #include <socklife/proto.h>
 
 #include <stdbool.h>
@@ -60,27 +59,28 @@ struct sockdiag_request {
 
 struct sockdiag_stats {
 	uint64_t sockets;        /* handed to the callback */
-	uint64_t duplicates;     /* dropped: cookie already seen this pass */
 	uint64_t unknown_states; /* dropped: a state number socklife does not know */
 };
 
-typedef void (*sockdiag_cb)(const struct sl_socket *s, void *ctx);
+/* Takes one socket; returns 0, or -errno to stop the dump. */
+typedef int (*sockdiag_cb)(const struct sl_socket *s, void *ctx);
 
-/* Parser state for one dump.  Set proto, cb, ctx (and optionally seen) and
- * zero the rest. */
+/* Parser state for one dump.  Set proto, cb and ctx and zero the rest.
+ * The parser hands on what the kernel said, repeats included: a dump
+ * walks a hash table that changes under it, and whoever counts the
+ * sockets de-duplicates them. */
 struct sockdiag_parser {
 	enum sl_proto proto;
-	struct cookieset *seen; /* cookies seen so far this pass; NULL: no de-duplication */
 	sockdiag_cb cb;
 	void *ctx;
 	struct sockdiag_stats stats;
+	int err;    /* the first error the callback returned, 0 if none */
 	bool ended; /* the dump's final message (DONE or ERROR) has been parsed */
 };
 
-/* Hand one parsed socket to the parser's callback, unless the parser's
- * cookie set says it was seen already (then it is counted as a
- * duplicate).  Returns 0, or -ENOMEM when the set cannot grow (the socket
- * is then not delivered).  The /proc/net reader delivers through it too. */
+/* Hand one parsed socket to the parser's callback.  Returns 0, or the
+ * callback's error (also kept in p->err).  The /proc/net reader delivers
+ * through it too. */
 int sockdiag_deliver(struct sockdiag_parser *p, const struct sl_socket *s);
 
 /* Write the request for `req` with sequence number `seq` into buf.  Returns

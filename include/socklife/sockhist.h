@@ -10,13 +10,15 @@
 #ifndef SOCKLIFE_SOCKHIST_H
 #define SOCKLIFE_SOCKHIST_H
 
+#include <socklife/hashmap.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
 #define SOCKHIST_MAX (1u << 20)
 
 struct sockhist_entry {
-	uint64_t cookie; /* 0 = empty slot */
+	uint64_t key;    /* the socket's cookie */
 	double first_seen;
 	double state_since;
 	uint32_t pass;   /* the last pass that saw it */
@@ -24,19 +26,21 @@ struct sockhist_entry {
 };
 
 struct sockhist {
-	struct sockhist_entry *slots;
-	size_t cap, count;
+	struct hashmap map; /* of struct sockhist_entry */
 	uint32_t pass;
-	uint64_t overflow; /* sockets not tracked because the table was full */
+	uint64_t overflow;  /* sockets not tracked because the table was full */
 };
 
-/* Start a pass at time `now` (seconds, any clock used consistently). */
+#define SOCKHIST_INIT {HASHMAP_INIT(struct sockhist_entry), 0, 0}
+
+/* Start a pass. */
 void sockhist_begin(struct sockhist *h);
 
-/* Record that socket `cookie` is in `state` now.  `age_hint` is the
- * kernel's own estimate of how long it has been in that state (from
- * tcp_info; 0 when unknown), used the first time a socket is seen.  Returns
- * how long the socket has been in its state, a lower bound. */
+/* Record that socket `cookie` is in `state` at time `now` (seconds, any
+ * clock used consistently).  `age_hint` is the kernel's own estimate of how
+ * long it has been in that state (from tcp_info; 0 when unknown), used the
+ * first time a socket is seen.  Returns how long the socket has been in
+ * its state, a lower bound. */
 double sockhist_observe(struct sockhist *h, uint64_t cookie, uint8_t state, double now,
 			double age_hint);
 

@@ -11,6 +11,8 @@
 #ifndef SOCKLIFE_SOCKPROTO_H
 #define SOCKLIFE_SOCKPROTO_H
 
+#include <socklife/hashmap.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,15 +21,18 @@
 /* The enum sl_proto of a protocol name, or SOCKPROTO_OTHER. */
 uint8_t sockproto_parse(const char *name, size_t len);
 
+struct sockproto_entry {
+	uint64_t key; /* the socket's inode */
+	uint32_t pass;
+	uint8_t proto;
+};
+
 struct sockproto_cache {
-	struct sockproto_entry {
-		uint64_t inode; /* 0 = empty */
-		uint32_t pass;
-		uint8_t proto;
-	} *slots;
-	size_t cap, count;
+	struct hashmap map; /* of struct sockproto_entry */
 	uint32_t pass;
 };
+
+#define SOCKPROTO_INIT {HASHMAP_INIT(struct sockproto_entry), 0}
 
 /* Start a pass; entries not looked up during it are dropped by the next. */
 void sockproto_begin(struct sockproto_cache *c);

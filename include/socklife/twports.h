@@ -10,6 +10,8 @@
 #ifndef SOCKLIFE_TWPORTS_H
 #define SOCKLIFE_TWPORTS_H
 
+#include <socklife/vec.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,25 +28,22 @@ struct twport_row {
 
 struct twports {
 	uint64_t listening[65536 / 64]; /* bitmap of local listening ports */
-	uint16_t ephemeral_lo, ephemeral_hi; /* net.ipv4.ip_local_port_range */
-	uint32_t *pairs;                /* (sport << 16 | dport) of each TIME_WAIT */
-	size_t npairs, cap;
+	struct tw_pairs VEC(uint32_t) pairs; /* (sport << 16 | dport) of each TIME_WAIT */
 	uint32_t *counts;               /* [2][65536], reused */
-	uint32_t *seen;                 /* the counts[] indices in use, reused */
-	size_t seen_cap;
+	struct tw_seen VEC(uint32_t) seen; /* the counts[] indices in use, reused */
 };
 
-/* Forget the previous namespace's sockets.  `lo`..`hi` is the namespace's
- * ephemeral port range (0, 0 when unknown). */
-void twports_begin(struct twports *t, uint16_t lo, uint16_t hi);
+/* Forget the previous namespace's sockets. */
+void twports_begin(struct twports *t);
 void twports_listen(struct twports *t, uint16_t port);
 /* Returns 0 or -ENOMEM. */
 int twports_time_wait(struct twports *t, uint16_t sport, uint16_t dport);
 
 /* Write at most k rows per side plus one "other" row per side (always
- * present, maybe 0) into `out`, which holds 2 * (k + 1) rows.  Returns the
- * number of rows, or -ENOMEM.  Rows go by side, busiest port first. */
-int twports_top(struct twports *t, size_t k, struct twport_row *out);
+ * present, maybe 0) into `out`, which holds 2 * (k + 1) rows.  `lo`..`hi`
+ * is the namespace's ephemeral port range (0, 0 when unknown).  Returns
+ * the number of rows, or -ENOMEM.  Rows go by side, busiest port first. */
+int twports_top(struct twports *t, uint16_t lo, uint16_t hi, size_t k, struct twport_row *out);
 
 void twports_free(struct twports *t);
 

@@ -17,10 +17,11 @@
 
 static unsigned long counts[ST_COUNT];
 
-static void count(const struct sl_socket *s, void *ctx)
+static int count(const struct sl_socket *s, void *ctx)
 {
 	(void)ctx;
 	counts[s->state]++;
+	return 0;
 }
 
 static double now(void)

@@ -12,7 +12,7 @@
 static void test_age_grows_and_resets_on_state_change(void **state)
 {
 	(void)state;
-	struct sockhist h = {0};
+	struct sockhist h = SOCKHIST_INIT;
 	sockhist_begin(&h);
 	assert_float_equal(sockhist_observe(&h, 7, ST_FIN_WAIT2, 100, 0), 0, 1e-9);
 	sockhist_end(&h);
@@ -34,7 +34,7 @@ static void test_age_grows_and_resets_on_state_change(void **state)
 static void test_kernel_hint_on_first_sight_only(void **state)
 {
 	(void)state;
-	struct sockhist h = {0};
+	struct sockhist h = SOCKHIST_INIT;
 	sockhist_begin(&h);
 	/* tcp_info says the peer went quiet 600 s ago: trust it the first time. */
 	assert_float_equal(sockhist_observe(&h, 9, ST_CLOSE_WAIT, 1000, 600), 600, 1e-9);
@@ -48,19 +48,19 @@ static void test_kernel_hint_on_first_sight_only(void **state)
 static void test_gone_sockets_are_dropped(void **state)
 {
 	(void)state;
-	struct sockhist h = {0};
+	struct sockhist h = SOCKHIST_INIT;
 	sockhist_begin(&h);
 	for (uint64_t c = 1; c <= 1000; c++)
 		sockhist_observe(&h, c, ST_CLOSE_WAIT, 10, 0);
 	sockhist_end(&h);
-	assert_int_equal(h.count, 1000);
+	assert_int_equal(h.map.count, 1000);
 	sockhist_begin(&h);
 	sockhist_observe(&h, 500, ST_CLOSE_WAIT, 20, 0);
 	sockhist_end(&h);
-	assert_int_equal(h.count, 1);
+	assert_int_equal(h.map.count, 1);
 	assert_null(sockhist_find(&h, 1));
 	assert_non_null(sockhist_find(&h, 500));
-	assert_true(h.cap <= 256); /* shrank back */
+	assert_true(h.map.cap <= 256); /* shrank back */
 	/* A socket that comes back after being dropped starts over. */
 	sockhist_begin(&h);
 	assert_float_equal(sockhist_observe(&h, 1, ST_CLOSE_WAIT, 30, 0), 0, 1e-9);

@@ -15,7 +15,7 @@ static void test_sides_and_top(void **state)
 {
 	(void)state;
 	struct twport_row rows[2 * (TWPORTS_TOP_MAX + 1)];
-	twports_begin(&tw, 32768, 60999);
+	twports_begin(&tw);
 	twports_listen(&tw, 80);
 	twports_listen(&tw, 443);
 	for (int i = 0; i < 30; i++)
@@ -30,7 +30,7 @@ static void test_sides_and_top(void **state)
 		twports_time_wait(&tw, (uint16_t)(51000 + i), 6379);
 	twports_time_wait(&tw, 52000, 53000); /* both ephemeral: the remote side */
 
-	int n = twports_top(&tw, 2, rows);
+	int n = twports_top(&tw, 32768, 60999, 2, rows);
 	assert_int_equal(n, 6);
 	/* local: 80 (30), 443 (10), other (5 from 8080) */
 	assert_int_equal(rows[0].side, TW_LOCAL);
@@ -48,8 +48,8 @@ static void test_sides_and_top(void **state)
 	assert_int_equal(rows[5].count, 1);
 
 	/* The next namespace starts clean, and "other" rows are always there. */
-	twports_begin(&tw, 0, 0);
-	n = twports_top(&tw, 2, rows);
+	twports_begin(&tw);
+	n = twports_top(&tw, 0, 0, 2, rows);
 	assert_int_equal(n, 2);
 	assert_int_equal(rows[0].count, 0);
 	assert_int_equal(rows[1].count, 0);

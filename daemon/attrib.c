@@ -1,0 +1,294 @@
+/* attrib.c - the owner index, de-duplication and deferred sockets; see
+ * attrib.h. */
+#include <socklife/attrib.h>
+
+#include <errno.h>
+#include <string.h>
+
+#define NO_HOLDER UINT32_MAX
+
+/* One fd holding a socket; holders of one inode are chained. */
+struct holder {
+	uint32_t proc; /* index into ps.procs */
+	uint32_t fd;
+	uint32_t next; /* the next holder of the same inode, or NO_HOLDER */
+};
+
+/* Socket inode numbers are 32-bit (sockfs takes them from get_next_ino()),
+ * and so are the keys. */
+struct owner {
+	uint32_t key;  /* inode */
+	uint32_t head; /* first holder */
+	uint32_t seen; /* a dump listed it this pass */
+};
+
+struct cookie_key {
+	uint64_t key;
+};
+
+struct inode_key {
+	uint64_t key;
+};
+
+struct pending {
+	struct sl_socket s;
+	uint32_t ns;
+	double age;
+};
+
+void attrib_init(struct attrib *a, const char *proc_root, unsigned verify_passes)
+{
+	*a = (struct attrib){
+		.owners = HASHMAP_INIT(struct owner),
+		.kernel_seen = HASHMAP_INIT(struct cookie_key),
+		.missing = HASHMAP_INIT(struct inode_key),
+		.unresolvable = {HASHMAP_INIT(struct inode_key), HASHMAP_INIT(struct inode_key)},
+		.protos = SOCKPROTO_INIT,
+	};
+	procscan_init(&a->ps, proc_root, verify_passes);
+}
+
+/* --- the owner index ----------------------------------------------------- */
+
+/* Index every socket fd of every process, each chain in walk order.  The
+ * marks of inodes already seen this pass carry over from `old` (the index
+ * is rebuilt when processes are read again mid-pass). */
+static int build_index(struct attrib *a, const struct hashmap *old)
+{
+	hashmap_clear(&a->owners);
+	vec_clear(&a->holders);
+	for (size_t p = a->ps.procs.n; p-- > 0;) {
+		size_t n;
+		const struct sock_fd *fds = procscan_sockets(&a->ps, p, &n);
+		for (size_t i = n; i-- > 0;) {
+			if (fds[i].inode == 0 || fds[i].inode > UINT32_MAX)
+				continue; /* no socket has such an inode */
+			struct holder *h = vec_push(&a->holders);
+			uint32_t inode = (uint32_t)fds[i].inode;
+			bool added;
+			struct owner *o = h ? hashmap_put(&a->owners, &inode, &added) : NULL;
+			if (!o)
+				return -ENOMEM;
+			*h = (struct holder){(uint32_t)p, fds[i].fd, added ? NO_HOLDER : o->head};
+			o->head = (uint32_t)(a->holders.n - 1);
+			if (added && old) {
+				const struct owner *was = hashmap_get(old, &inode);
+				o->seen = was && was->seen;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The processes holding owner `o`, in a scratch list. */
+static int holders_of(struct attrib *a, const struct owner *o)
+{
+	vec_clear(&a->scratch);
+	for (uint32_t h = o->head; h != NO_HOLDER; h = a->holders.v[h].next) {
+		uint32_t *p = vec_push(&a->scratch);
+		if (!p)
+			return -ENOMEM;
+		*p = a->holders.v[h].proc;
+	}
+	return 0;
+}
+
+static void deliver(struct attrib *a, const struct sl_socket *s, uint32_t ns, double age,
+		    enum owner_kind kind)
+{
+	struct attributed out = {s, ns, age, kind, NULL, 0};
+	if (kind == OWNED) {
+		out.procs = a->scratch.v;
+		out.nprocs = a->scratch.n;
+	}
+	a->sink->socket(a->sink->ctx, &out);
+}
+
+/* --- the pass ------------------------------------------------------------ */
+
+static struct hashmap *unresolvable_now(struct attrib *a) { return &a->unresolvable[a->pass % 2]; }
+
+static struct hashmap *unresolvable_before(struct attrib *a)
+{
+	return &a->unresolvable[(a->pass + 1) % 2];
+}
+
+int attrib_begin(struct attrib *a, const struct attrib_sink *sink)
+{
+	a->sink = sink;
+	a->pass++;
+	memset(&a->stats, 0, sizeof(a->stats));
+	hashmap_clear(&a->kernel_seen);
+	hashmap_clear(&a->missing);
+	hashmap_clear(unresolvable_now(a));
+	vec_clear(&a->pending);
+	int err = procscan_run(&a->ps);
+	return err ? err : build_index(a, NULL);
+}
+
+/* Has this socket been handed on already this pass? */
+static int repeated(struct attrib *a, struct owner *o, uint64_t cookie)
+{
+	if (o) {
+		if (o->seen)
+			return 1;
+		o->seen = 1;
+		return 0;
+	}
+	bool added;
+	if (!cookie)
+		return 0; /* no identity to compare: count it */
+	if (!hashmap_put(&a->kernel_seen, &cookie, &added))
+		return -ENOMEM;
+	return !added;
+}
+
+static int defer(struct attrib *a, const struct sl_socket *s, uint32_t ns, double age)
+{
+	struct pending *p = vec_push(&a->pending);
+	bool added;
+	if (!p || !hashmap_put(&a->missing, &s->inode, &added))
+		return -ENOMEM;
+	*p = (struct pending){*s, ns, age};
+	return 0;
+}
+
+int attrib_socket(struct attrib *a, const struct sl_socket *s, uint32_t ns, double age)
+{
+	uint32_t inode = (uint32_t)s->inode;
+	struct owner *o = s->inode && s->inode <= UINT32_MAX ? hashmap_get(&a->owners, &inode) : NULL;
+	int dup = repeated(a, o, s->cookie);
+	bool added;
+
+	if (dup < 0)
+		return dup;
+	if (dup) {
+		a->stats.duplicates++;
+		return 0;
+	}
+	if (o) {
+		if (holders_of(a, o))
+			return -ENOMEM;
+		deliver(a, s, ns, age, OWNED);
+	} else if (!s->inode) {
+		deliver(a, s, ns, age, KERNEL); /* the kernel's: no fd holds it */
+	} else if (hashmap_get(unresolvable_before(a), &s->inode)) {
+		/* Searched for in vain last pass: do not search again. */
+		deliver(a, s, ns, age, UNRESOLVED);
+		if (!hashmap_put(unresolvable_now(a), &s->inode, &added))
+			return -ENOMEM;
+	} else {
+		return defer(a, s, ns, age);
+	}
+	return 0;
+}
+
+/* After reading process `proc`: are all the missing inodes found? */
+static bool found_all(void *ctx, size_t proc)
+{
+	struct attrib *a = ctx;
+	size_t n;
+	const struct sock_fd *fds = procscan_sockets(&a->ps, proc, &n);
+	for (size_t i = 0; i < n; i++)
+		hashmap_del(&a->missing, &fds[i].inode);
+	return a->missing.count == 0;
+}
+
+/* Read processes likeliest to hold the deferred sockets, at most as many
+ * as the rotation reads: under heavy churn a socket may be closed again
+ * before it is found, and that must not turn every pass into a full walk.
+ * Sets *exhausted when every process was read. */
+static int search(struct attrib *a, bool *exhausted)
+{
+	unsigned k = a->ps.verify_passes ? a->ps.verify_passes : 1;
+	size_t budget = a->ps.procs.n / k + 8;
+	long read = procscan_read_more(&a->ps, budget, found_all, a, exhausted);
+	if (read <= 0)
+		return (int)read;
+	a->stats.resolve_reads += (uint64_t)read;
+	/* What those processes hold replaced what they held: index afresh,
+	 * keeping the marks of sockets already handed on. */
+	struct hashmap old = a->owners;
+	a->owners = (struct hashmap)HASHMAP_INIT(struct owner);
+	int err = build_index(a, &old);
+	hashmap_free(&old);
+	return err;
+}
+
+static int settle_pending(struct attrib *a)
+{
+	bool exhausted = false, added;
+	int err = a->pending.n ? search(a, &exhausted) : 0;
+	if (err)
+		return err;
+	for (size_t i = 0; i < a->pending.n; i++) {
+		const struct pending *p = &a->pending.v[i];
+		uint32_t inode = (uint32_t)p->s.inode;
+		struct owner *o = p->s.inode <= UINT32_MAX ? hashmap_get(&a->owners, &inode) : NULL;
+		if (o && o->seen) {
+			a->stats.duplicates++;
+		} else if (o) {
+			o->seen = 1;
+			if (holders_of(a, o))
+				return -ENOMEM;
+			deliver(a, &p->s, p->ns, p->age, OWNED);
+		} else {
+			deliver(a, &p->s, p->ns, p->age, UNRESOLVED);
+			if (exhausted && !hashmap_put(unresolvable_now(a), &p->s.inode, &added))
+				return -ENOMEM;
+		}
+	}
+	vec_clear(&a->pending);
+	return 0;
+}
+
+/* Should a dump have listed the socket of holder `h`?  Only if its process
+ * lives in a namespace that was dumped, the protocol was dumped there, and
+ * the fd still holds it (a process not read this pass may have closed it).
+ * UDP dumps leave out sockets never bound, which is normal, not a leak;
+ * TCP and UNIX dumps list every socket still in use. */
+static bool should_list(struct attrib *a, const struct holder *h, uint32_t inode,
+			attrib_dumped_fn dumped, void *ctx)
+{
+	const struct proc_info *pi = &a->ps.procs.v[h->proc];
+	uint8_t proto = sockproto_of(&a->protos, a->ps.root, pi->pid, h->fd, inode);
+	if (proto == PROTO_UDP || proto >= PROTO_COUNT || !dumped(ctx, pi, proto))
+		return false;
+	return procscan_still_held(&a->ps, h->proc, h->fd, inode);
+}
+
+static int report_unhashed(struct attrib *a, attrib_dumped_fn dumped, void *ctx)
+{
+	size_t pos = 0;
+	sockproto_begin(&a->protos);
+	for (struct owner *o; (o = hashmap_next(&a->owners, &pos));) {
+		if (o->seen || !should_list(a, &a->holders.v[o->head], o->key, dumped, ctx))
+			continue;
+		if (holders_of(a, o))
+			return -ENOMEM;
+		a->sink->unhashed(a->sink->ctx, a->scratch.v, a->scratch.n);
+	}
+	return 0;
+}
+
+int attrib_end(struct attrib *a, attrib_dumped_fn dumped, void *ctx)
+{
+	int err = settle_pending(a);
+	hashmap_clear(&a->missing);
+	return err ? err : report_unhashed(a, dumped, ctx);
+}
+
+void attrib_free(struct attrib *a)
+{
+	procscan_free(&a->ps);
+	hashmap_free(&a->owners);
+	vec_free(&a->holders);
+	hashmap_free(&a->kernel_seen);
+	vec_free(&a->pending);
+	hashmap_free(&a->missing);
+	hashmap_free(&a->unresolvable[0]);
+	hashmap_free(&a->unresolvable[1]);
+	vec_free(&a->scratch);
+	sockproto_free(&a->protos);
+	attrib_init(a, a->ps.root, a->ps.verify_passes);
+}

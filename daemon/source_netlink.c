@@ -1,0 +1,192 @@
+/* source_netlink.c - sock_diag dumps from inside each namespace; see
+ * source_netlink.h. */
+#include <socklife/source_netlink.h>
+
+#include <socklife/kstat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct netlink_source {
+	struct source base;
+	const char *proc_root, *run_dir;
+	struct sockdiag *own;  /* bound to the namespace socklife runs in */
+	int own_ns_fd;         /* to come back after entering another one */
+	bool tcp_one_walk;     /* the kernel takes one TCP request for both families */
+};
+
+/* The first TCP dump holds back the sockets in TIMED_STATES and notes
+ * which of those states it saw; a second dump, filtered in the kernel to
+ * them, brings them with tcp_info (~230 bytes a socket, so only for these
+ * few).  A socket that changes state between the two dumps comes twice;
+ * attribution counts it once. */
+struct first_dump {
+	sockdiag_cb cb;
+	void *ctx;
+	uint32_t timed_seen; /* bit (1 << state) */
+};
+
+static int hold_back_timed(const struct sl_socket *s, void *arg)
+{
+	struct first_dump *f = arg;
+	if (TIMED_STATES & (1u << s->state)) {
+		f->timed_seen |= 1u << s->state;
+		return 0;
+	}
+	return f->cb(s, f->ctx);
+}
+
+/* One TCP dump for `states`: one walk of the kernel's hash for both
+ * families where the kernel allows it, else one walk per family. */
+static int dump_tcp(struct netlink_source *src, struct sockdiag *diag, struct sockdiag_parser *p,
+		    uint32_t states, bool tcp_info)
+{
+	struct sockdiag_request req = {.proto = PROTO_TCP, .states = states, .tcp_info = tcp_info};
+	int err;
+
+	if (src->tcp_one_walk) {
+		req.family = AF_UNSPEC;
+		uint64_t before = p->stats.sockets;
+		err = sockdiag_dump(diag, &req, p);
+		if (err == 0 || p->stats.sockets > before)
+			return err;
+		if (err != -EINVAL && err != -ENOENT && err != -EOPNOTSUPP)
+			return err;
+		src->tcp_one_walk = false; /* this kernel lacks the older request */
+	}
+	static const uint8_t families[] = {AF_INET, AF_INET6};
+	for (size_t i = 0; i < sizeof(families); i++) {
+		req.family = families[i];
+		if ((err = sockdiag_dump(diag, &req, p)))
+			return err;
+	}
+	return 0;
+}
+
+static int read_tcp(struct netlink_source *src, struct sockdiag *diag, struct sockdiag_parser *p)
+{
+	struct first_dump f = {p->cb, p->ctx, 0};
+	struct sockdiag_parser first = *p;
+	first.cb = hold_back_timed;
+	first.ctx = &f;
+	int err = dump_tcp(src, diag, &first, SOCKDIAG_ALL_STATES, false);
+	p->stats.unknown_states += first.stats.unknown_states;
+	if (err || !f.timed_seen)
+		return err;
+	return dump_tcp(src, diag, p, f.timed_seen, true);
+}
+
+/* Dump one protocol of a namespace through a sock_diag socket opened in it. */
+static int dump_proto(struct netlink_source *src, struct sockdiag *diag, struct sockdiag_parser *p)
+{
+	static const uint8_t families[] = {AF_INET, AF_INET6};
+	struct sockdiag_request req = {.proto = p->proto, .states = SOCKDIAG_ALL_STATES};
+	int err = 0;
+
+	switch (p->proto) {
+	case PROTO_TCP:
+		return read_tcp(src, diag, p);
+	case PROTO_UDP: /* no single request covers both families */
+		for (size_t i = 0; i < sizeof(families) && !err; i++) {
+			req.family = families[i];
+			err = sockdiag_dump(diag, &req, p);
+		}
+		return err;
+	default:
+		return sockdiag_dump(diag, &req, p);
+	}
+}
+
+/* Which protocols a namespace has sockets of, read from inside it: dumping
+ * an empty one still walks the kernel's host-wide hash table. */
+static void protocols_in_use(bool in_use[PROTO_COUNT])
+{
+	struct protocols pr;
+	struct sockstat st;
+	for (int p = 0; p < PROTO_COUNT; p++)
+		in_use[p] = true;
+	if (kstat_read_protocols("/proc/thread-self/net/protocols", &pr) < 0 ||
+	    kstat_read_sockstat("/proc/thread-self/net/sockstat", &st) < 0)
+		return; /* unknown: dump everything */
+	in_use[PROTO_TCP] = pr.tcp + st.tcp_tw > 0;
+	in_use[PROTO_UDP] = pr.udp > 0;
+	in_use[PROTO_UNIX] = pr.unix_ > 0;
+}
+
+/* Read the namespace the calling thread is in through `diag`. */
+static int read_inside(struct netlink_source *src, struct sockdiag *diag, sockdiag_cb cb,
+		       void *ctx, struct ns_read *out)
+{
+	bool in_use[PROTO_COUNT];
+	protocols_in_use(in_use);
+	if (kstat_read_port_range("/proc/sys/net/ipv4/ip_local_port_range", &out->port_lo,
+				  &out->port_hi) < 0)
+		out->port_lo = out->port_hi = 0;
+	for (int proto = 0; proto < PROTO_COUNT; proto++) {
+		struct sockdiag_parser p = {.proto = proto, .cb = cb, .ctx = ctx};
+		int err = in_use[proto] ? dump_proto(src, diag, &p) : 0;
+		out->unknown_states += p.stats.unknown_states;
+		if (err)
+			return err;
+		out->read[proto] = true; /* one with no socket in use is known to be empty */
+	}
+	if (kstat_read_u64("/proc/sys/net/ipv4/tcp_max_tw_buckets", &out->max_tw_buckets) < 0)
+		out->max_tw_buckets = 0;
+	return 0;
+}
+
+static int read_netns(struct source *base, const struct netns_entry *e, sockdiag_cb cb, void *ctx,
+		      struct ns_read *out)
+{
+	struct netlink_source *src = (struct netlink_source *)base;
+	struct sockdiag *diag = NULL;
+
+	out->mode = NS_MODE_SOCK_DIAG;
+	if (e->self)
+		return read_inside(src, src->own, cb, ctx, out);
+	int err = netns_enter(e, src->proc_root, src->run_dir);
+	if (err)
+		return err;
+	if (!(err = sockdiag_open(&diag))) {
+		err = read_inside(src, diag, cb, ctx, out);
+		sockdiag_close(diag);
+	}
+	/* Never stay: every later read of this thread would be of that one. */
+	int back = netns_return(src->own_ns_fd);
+	return err ? err : back;
+}
+
+static void free_source(struct source *base)
+{
+	struct netlink_source *src = (struct netlink_source *)base;
+	sockdiag_close(src->own);
+	if (src->own_ns_fd >= 0)
+		close(src->own_ns_fd);
+	free(src);
+}
+
+int source_netlink_new(struct source **out, const char *proc_root, const char *run_dir)
+{
+	struct netlink_source *src = calloc(1, sizeof(*src));
+	if (!src)
+		return -ENOMEM;
+	*src = (struct netlink_source){
+		.base = {"netlink", read_netns, free_source},
+		.proc_root = proc_root,
+		.run_dir = run_dir,
+		.tcp_one_walk = true,
+	};
+	/* Our own namespace is read from the real procfs even when the proc
+	 * root is a fake tree or a host's /proc mounted elsewhere. */
+	src->own_ns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int err = src->own_ns_fd < 0 ? -errno : sockdiag_open(&src->own);
+	if (err) {
+		free_source(&src->base);
+		return err;
+	}
+	*out = &src->base;
+	return 0;
+}

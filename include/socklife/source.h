@@ -1,0 +1,54 @@
+/* source.h - the seam where a way of reading the kernel's sockets plugs in.
+ *
+ * A source answers "every socket of this namespace": it hands each socket
+ * to a callback and says what it read (which protocols completely, how,
+ * the namespace's own figures).  Attribution, counting, the leak rules and
+ * every front end work from what it hands on, so a new source touches
+ * none of them.  Sockets come as sock_diag reports them (struct
+ * sl_socket), repeats included (attribution de-duplicates).
+ *
+ * Sockets in the TIMED_STATES come with the kernel's activity times
+ * (tcp_info) where a source can read them: their age is a leak signal.
+ *
+ *   netlink (source_netlink.h)  setns() into the namespace, sock_diag dumps
+ *   procfs  (source_procfs.h)   /proc/PID/net tables, no privilege needed */
+#ifndef SOCKLIFE_SOURCE_H
+#define SOCKLIFE_SOURCE_H
+
+#include <socklife/netns.h>
+#include <socklife/proto.h>
+#include <socklife/sockdiag.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TIMED_STATES ((1u << ST_CLOSE_WAIT) | (1u << ST_FIN_WAIT2))
+
+/* How a namespace was read (socklife_netns_scan_mode). */
+enum ns_mode {
+	NS_MODE_SOCK_DIAG, /* dumped with sock_diag from inside the namespace */
+	NS_MODE_PROCFS,    /* read from /proc/PID/net/ (no CAP_SYS_ADMIN for setns) */
+	NS_MODE_NONE,      /* could not be read at all */
+	NS_MODE_COUNT,
+};
+
+/* What reading one namespace told, besides its sockets. */
+struct ns_read {
+	enum ns_mode mode;
+	bool read[PROTO_COUNT];   /* protocols read completely (absent ones: known empty) */
+	uint16_t port_lo, port_hi; /* its ephemeral port range; 0, 0 when unknown */
+	uint64_t max_tw_buckets;   /* net.ipv4.tcp_max_tw_buckets; 0 when unknown */
+	uint64_t unknown_states;   /* sockets left out: a state socklife does not know */
+};
+
+struct source {
+	const char *name;
+	/* Hand every socket of namespace `e` to cb(s, ctx).  Returns 0, -ENOENT
+	 * when the namespace is gone, -EPERM when this source may not read it,
+	 * or another -errno (the callback's included). */
+	int (*read_netns)(struct source *src, const struct netns_entry *e, sockdiag_cb cb, void *ctx,
+			  struct ns_read *out);
+	void (*free)(struct source *src);
+};
+
+#endif
