@@ -189,13 +189,15 @@ static struct proc_entry *previous(struct procscan *ps, int32_t pid, uint64_t st
 
 static void drop_entry(struct proc_entry *e) { vec_free(&e->held); }
 
-/* Its network namespace, as the (device, inode) of ns/net. */
+/* Its network namespace, as the (device, inode) of ns/net; 0 when it
+ * cannot be told (no ptrace access; or the process is exiting, which the
+ * fd count finds out). */
 static int read_netns(int piddir, struct proc_info *pi)
 {
 	struct stat ns;
 	pi->netns_dev = pi->netns_ino = 0;
 	if (fstatat(piddir, "ns/net", &ns, 0) < 0)
-		return errno == EACCES || errno == EPERM ? 0 : -errno; /* unknown without ptrace */
+		return outcome_of(-errno) == FAILED ? -errno : 0;
 	pi->netns_dev = ns.st_dev;
 	pi->netns_ino = ns.st_ino;
 	return 0;

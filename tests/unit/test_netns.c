@@ -33,7 +33,7 @@ static void test_labels(void **state)
 	assert_int_equal(netns_id_of(path, &blue), 0);
 	snprintf(path, sizeof(path), "%s/other", root);
 	assert_int_equal(netns_id_of(path, &other), 0);
-	assert_int_equal(netns_names_refresh(&n, proc, run), 0);
+	assert_int_equal(netns_names_refresh(&n, proc, run, 0), 0);
 
 	char label[NETNS_LABEL_MAX], want[NETNS_LABEL_MAX];
 	netns_label(&n, &host, &blue, label);
@@ -45,15 +45,15 @@ static void test_labels(void **state)
 	assert_string_equal(label, want);
 
 	/* Without a readable PID 1, our own unnamed namespace is the host's. */
-	assert_int_equal(netns_names_refresh(&n, "/nonexistent", run), 0);
+	assert_int_equal(netns_names_refresh(&n, "/nonexistent", run, 0), 0);
 	netns_label(&n, &other, &other, label);
 	assert_string_equal(label, "host");
 	netns_label(&n, &blue, &other, label);
 	assert_string_equal(label, "blue");
 
 	/* A missing /run/netns is normal. */
-	assert_int_equal(netns_names_refresh(&n, proc, "/nonexistent/netns"), 0);
-	assert_int_equal(n.nnamed, 0);
+	assert_int_equal(netns_names_refresh(&n, proc, "/nonexistent/netns", 0), 0);
+	assert_int_equal(n.named.n, 0);
 	assert_int_equal(netns_id_of("/nonexistent", &other), -ENOENT);
 
 	netns_names_free(&n);
@@ -74,8 +74,8 @@ static void test_collect(void **state)
 	struct netns_names names = {0};
 	struct netns_name named[] = {{{9, 30}, "blue"}, {{9, 40}, "empty"}};
 	names.host = (struct netns_id){9, 10};
-	names.named = named;
-	names.nnamed = 2;
+	names.named.v = named;
+	names.named.n = 2;
 	struct netns_id self = {9, 10};
 	struct proc_info procs[5] = {
 		{.pid = 1, .netns_dev = 9, .netns_ino = 10},
@@ -86,19 +86,19 @@ static void test_collect(void **state)
 	};
 	struct netns_set set = {0};
 	assert_int_equal(netns_collect(&set, &names, &self, procs, 5, true), 0);
-	assert_int_equal(set.n, 4);
-	assert_true(set.e[0].self);
-	assert_string_equal(set.e[0].label, "host");
-	assert_string_equal(set.e[1].label, "ns-20");
-	assert_int_equal(set.e[1].pid, 7);
-	assert_string_equal(set.e[2].label, "blue");
-	assert_string_equal(set.e[2].run_name, "blue");
-	assert_int_equal(set.e[2].pid, 9);
-	assert_string_equal(set.e[3].label, "empty"); /* named, nobody inside */
-	assert_int_equal(set.e[3].pid, 0);
+	assert_int_equal(set.entries.n, 4);
+	assert_true(set.entries.v[0].self);
+	assert_string_equal(set.entries.v[0].label, "host");
+	assert_string_equal(set.entries.v[1].label, "ns-20");
+	assert_int_equal(set.entries.v[1].pid, 7);
+	assert_string_equal(set.entries.v[2].label, "blue");
+	assert_string_equal(set.entries.v[2].run_name, "blue");
+	assert_int_equal(set.entries.v[2].pid, 9);
+	assert_string_equal(set.entries.v[3].label, "empty"); /* named, nobody inside */
+	assert_int_equal(set.entries.v[3].pid, 0);
 
 	assert_int_equal(netns_collect(&set, &names, &self, procs, 5, false), 0);
-	assert_int_equal(set.n, 1);
+	assert_int_equal(set.entries.n, 1);
 	netns_set_free(&set);
 
 	/* Entering a namespace that is gone is "gone", not an error. */
@@ -108,12 +108,51 @@ static void test_collect(void **state)
 	assert_int_equal(netns_enter(&nothing, "/proc", "/run/netns"), -ENOENT);
 }
 
+/* Only regular files on the namespace filesystem are names: a FIFO, a
+ * device node, a symlink or a file elsewhere in /run/netns is passed over
+ * without being opened (opening a FIFO would block the sampler). */
+static void test_names_are_namespace_files_only(void **state)
+{
+	(void)state;
+	char root[64], run[128], path[PATH_MAX];
+	struct stat st;
+	assert_non_null(tu_mkdtemp(root));
+	snprintf(run, sizeof(run), "%s/run", root);
+	tu_mkdirs("%s", run);
+	tu_write("", 0, "%s/real", run);
+	snprintf(path, sizeof(path), "%s/fifo", run);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	tu_symlink("/proc/self/ns/net", "%s/link", run);
+	snprintf(path, sizeof(path), "%s/real", run);
+	assert_int_equal(stat(path, &st), 0);
+
+	struct netns_names n = {0};
+	assert_int_equal(netns_names_refresh(&n, "/nonexistent", run, st.st_dev), 0);
+	assert_int_equal(n.named.n, 1);
+	assert_string_equal(n.named.v[0].name, "real");
+	/* On another device (nsfs is not tmpfs): nothing is a name. */
+	assert_int_equal(netns_names_refresh(&n, "/nonexistent", run, st.st_dev + 1), 0);
+	assert_int_equal(n.named.n, 0);
+
+	/* Entering by a name whose file became a FIFO: refused, never blocks. */
+	snprintf(path, sizeof(path), "%s/fifo", run);
+	assert_int_equal(stat(path, &st), 0);
+	struct netns_entry e = {.id = {st.st_dev, st.st_ino}, .run_name = "fifo"};
+	assert_int_equal(netns_enter(&e, "/proc", run), -ENOENT);
+	/* A symlink in /run/netns is not followed. */
+	struct netns_entry l = {.id = {st.st_dev, st.st_ino}, .run_name = "link"};
+	assert_int_equal(netns_enter(&l, "/proc", run), -ENOENT);
+	netns_names_free(&n);
+	tu_rmtree(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_labels),
 		cmocka_unit_test(test_real_self),
 		cmocka_unit_test(test_collect),
+		cmocka_unit_test(test_names_are_namespace_files_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

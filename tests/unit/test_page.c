@@ -1,6 +1,8 @@
 /* test_page.c - the landing page escapes what processes name themselves. */
 #include <socklife/page.h>
 
+#include "testworld.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,29 +23,14 @@ static void test_escape(void **state)
 static void test_page_lists_suspect_with_diagnosis(void **state)
 {
 	(void)state;
-	struct proc_info procs[2] = {{.pid = 5, .nfds = 2}, {.pid = 6, .nfds = 1}};
-	strcpy(procs[0].comm, "<b>leaky");
-	strcpy(procs[1].comm, "calm");
-	struct sock_holder h[] = {{77, 0, 3}, {78, 1, 3}};
-	struct procscan ps = {.procs = procs, .nprocs = 2, .holders = h, .nholders = 2};
-	struct owners own = {0};
-	struct tally t = {0};
-	assert_int_equal(owners_build(&own, h, 2), 0);
-	assert_int_equal(tally_begin(&t, &ps, &own, GROUP_BY_COMM), 0);
-	struct netns_id id = {1, 1};
-	tally_add_netns(&t, &id, "host");
-	struct sl_socket cw = {.inode = 77, .state = ST_CLOSE_WAIT, .proto = PROTO_TCP};
-	struct sl_socket est = {.inode = 78, .state = ST_ESTABLISHED, .proto = PROTO_TCP};
-	tally_socket(&t, 0, &cw, 400);
-	tally_socket(&t, 0, &est, 0);
-	struct leak_tracker lt = {.params = {.close_wait_age = 300, .fin_wait2_age = 300,
-					     .unhashed_age = 60, .growth_window = 600,
-					     .close_wait_growth = 5, .socket_growth = 50,
-					     .fd_ratio = 0.8, .unix_peer_gone_age = 60}};
-	assert_int_equal(leak_update(&lt, &ps, &t, 1000), 0);
+	struct test_world w = {0};
+	tw_proc(&w, 5, "<b>leaky", 2, 0);
+	tw_proc(&w, 6, "calm", 1, 0);
+	tw_begin(&w, GROUP_BY_COMM);
+	tw_socket(&w, ST_CLOSE_WAIT, 400, 0);
+	tw_socket(&w, ST_ESTABLISHED, 0, 1);
+	struct page_input in = tw_judge(&w, 1000);
 
-	struct scan_stats st = {.last_success = 1700000000, .procs = 2};
-	struct page_input in = {&ps, &t, &lt, &st};
 	struct strbuf out = STRBUF_INIT;
 	page_render(&out, &in);
 	assert_non_null(strstr(out.buf, "Suspected socket leaks: 1"));
@@ -57,13 +44,11 @@ static void test_page_lists_suspect_with_diagnosis(void **state)
 	assert_non_null(strstr(out.buf, "2023-11-14 22:13:20 UTC"));
 
 	sb_reset(&out);
-	struct page_input none = {.stats = &st};
+	struct page_input none = {.stats = &w.st};
 	page_render(&out, &none);
 	assert_non_null(strstr(out.buf, "No successful scan yet"));
 	sb_free(&out);
-	leak_free(&lt);
-	tally_free(&t);
-	owners_free(&own);
+	tw_free(&w);
 }
 
 int main(void)

@@ -115,19 +115,48 @@ static int teardown(void **state)
 
 static const struct proc_info *find(const struct procscan *ps, int pid)
 {
-	for (size_t i = 0; i < ps->nprocs; i++)
-		if (ps->procs[i].pid == pid)
-			return &ps->procs[i];
+	for (size_t i = 0; i < ps->procs.n; i++)
+		if (ps->procs.v[i].pid == pid)
+			return &ps->procs.v[i];
 	return NULL;
 }
 
+/* The pids holding `inode`, and how many fds hold it (at most 4 listed). */
 static size_t holders_of(const struct procscan *ps, uint64_t inode, int pids[4])
 {
 	size_t n = 0;
-	for (size_t i = 0; i < ps->nholders; i++)
-		if (ps->holders[i].inode == inode && n < 4)
-			pids[n++] = ps->procs[ps->holders[i].proc].pid;
+	for (size_t p = 0; p < ps->procs.n; p++) {
+		size_t nfds;
+		const struct sock_fd *fds = procscan_sockets(ps, p, &nfds);
+		for (size_t i = 0; i < nfds; i++)
+			if (fds[i].inode == inode && n < 4)
+				pids[n++] = ps->procs.v[p].pid;
+	}
 	return n;
+}
+
+static const struct procscan *the_scanner; /* for holds_wanted() */
+
+static size_t holders_of_global(uint64_t inode, int pids[4])
+{
+	return holders_of(the_scanner, inode, pids);
+}
+
+static size_t socket_fds(const struct procscan *ps)
+{
+	size_t total = 0, n;
+	for (size_t p = 0; p < ps->procs.n; p++) {
+		procscan_sockets(ps, p, &n);
+		total += n;
+	}
+	return total;
+}
+
+static struct procscan scanner(unsigned verify_passes)
+{
+	struct procscan ps;
+	procscan_init(&ps, root, verify_passes);
+	return ps;
 }
 
 /* --- tests ------------------------------------------------------------- */
@@ -144,9 +173,9 @@ static void test_walk_basic_and_shared_socket(void **state)
 	add_fd(200, 3, "socket:[1000]");
 	add_proc(300, "kworker/0:1", 2, "1024"); /* kernel thread: no fds */
 
-	struct procscan ps = {.root = root, .verify_passes = 1};
+	struct procscan ps = scanner(1);
 	assert_int_equal(procscan_run(&ps), 0);
-	assert_int_equal(ps.nprocs, 2);
+	assert_int_equal(ps.procs.n, 2);
 
 	const struct proc_info *a = find(&ps, 100), *b = find(&ps, 200);
 	assert_non_null(a);
@@ -165,7 +194,7 @@ static void test_walk_basic_and_shared_socket(void **state)
 	assert_int_equal(holders_of(&ps, 1000, pids), 2);
 	assert_int_equal(holders_of(&ps, 1001, pids), 1);
 	assert_int_equal(pids[0], 100);
-	assert_int_equal(ps.nholders, 3);
+	assert_int_equal(socket_fds(&ps), 3);
 	assert_int_equal(ps.stats.vanished_procs + ps.stats.vanished_fds, 0);
 	procscan_free(&ps);
 }
@@ -179,11 +208,11 @@ static void test_hostile_comm(void **state)
 	add_proc(100, evil, 42, "1024");
 	add_fd(100, 3, "socket:[5]");
 
-	struct procscan ps = {.root = root, .verify_passes = 1};
+	struct procscan ps = scanner(1);
 	assert_int_equal(procscan_run(&ps), 0);
-	assert_int_equal(ps.nprocs, 1);
-	assert_string_equal(ps.procs[0].comm, evil);
-	assert_int_equal(ps.procs[0].start_time, 42);
+	assert_int_equal(ps.procs.n, 1);
+	assert_string_equal(ps.procs.v[0].comm, evil);
+	assert_int_equal(ps.procs.v[0].start_time, 42);
 	procscan_free(&ps);
 }
 
@@ -198,9 +227,9 @@ static void test_process_vanishes_before_stat(void **state)
 	inject_open.name = "stat";
 	inject_open.err = ESRCH;
 
-	struct procscan ps = {.root = root, .verify_passes = 1};
+	struct procscan ps = scanner(1);
 	assert_int_equal(procscan_run(&ps), 0);
-	assert_int_equal(ps.nprocs, 1);
+	assert_int_equal(ps.procs.n, 1);
 	assert_null(find(&ps, 400));
 	assert_int_equal(ps.stats.vanished_procs, 1);
 	int pids[4];
@@ -219,12 +248,13 @@ static void test_process_exits_while_fds_are_read(void **state)
 	inject_open.name = "fd";
 	inject_open.err = ENOENT;
 
-	struct procscan ps = {.root = root, .verify_passes = 1};
+	struct procscan ps = scanner(1);
 	assert_int_equal(procscan_run(&ps), 0);
 	assert_null(find(&ps, 500));
 	assert_int_equal(ps.stats.vanished_procs, 1);
-	assert_int_equal(ps.nholders, 1);
-	assert_int_equal(ps.holders[0].inode, 1);
+	int one[4];
+	assert_int_equal(socket_fds(&ps), 1);
+	assert_int_equal(holders_of(&ps, 1, one), 1);
 	procscan_free(&ps);
 }
 
@@ -239,7 +269,7 @@ static void test_fd_closes_mid_walk(void **state)
 	inject_link.name = "4";
 	inject_link.err = ENOENT;
 
-	struct procscan ps = {.root = root, .verify_passes = 1};
+	struct procscan ps = scanner(1);
 	assert_int_equal(procscan_run(&ps), 0);
 	const struct proc_info *p = find(&ps, 100);
 	assert_non_null(p);
@@ -262,7 +292,7 @@ static void test_fds_not_readable(void **state)
 	inject_link.name = "3";
 	inject_link.err = EACCES;
 
-	struct procscan ps = {.root = root, .verify_passes = 1};
+	struct procscan ps = scanner(1);
 	assert_int_equal(procscan_run(&ps), 0);
 	const struct proc_info *p = find(&ps, 100);
 	assert_non_null(p);
@@ -279,7 +309,7 @@ static void test_pid_reuse_gets_a_new_identity(void **state)
 	add_proc(100, "old", 500, "1024");
 	add_fd(100, 3, "socket:[1000]");
 
-	struct procscan ps = {.root = root, .verify_passes = 1};
+	struct procscan ps = scanner(1);
 	assert_int_equal(procscan_run(&ps), 0);
 	assert_int_equal(find(&ps, 100)->start_time, 500);
 
@@ -296,7 +326,8 @@ static void test_pid_reuse_gets_a_new_identity(void **state)
 	int pids[4];
 	assert_int_equal(holders_of(&ps, 1000, pids), 0);
 	assert_int_equal(holders_of(&ps, 2000, pids), 1);
-	assert_int_equal(ps.holders[0].fd, 7);
+	size_t n;
+	assert_int_equal(procscan_sockets(&ps, 0, &n)[0].fd, 7);
 	procscan_free(&ps);
 }
 
@@ -320,25 +351,26 @@ static void test_containers_from_cgroups(void **state)
 	add_fd(103, 3, "socket:[4]");
 	tu_write("0::/system.slice/ssh.service\n", 29, "%s/103/cgroup", root);
 
-	struct procscan ps = {.root = root, .verify_passes = 1};
+	struct procscan ps = scanner(1);
 	assert_int_equal(procscan_run(&ps), 0);
-	assert_int_equal(ps.ncontainers, 1);
+	assert_int_equal(ps.containers.n, 2); /* [0] is "none" */
 	assert_int_equal(find(&ps, 100)->container, 1);
 	assert_int_equal(find(&ps, 101)->container, 1);
 	assert_int_equal(find(&ps, 102)->container, 0);
 	assert_int_equal(find(&ps, 103)->container, 0);
-	assert_string_equal(ps.containers[1].id, "3f2a1b9c0d1e");
-	assert_string_equal(ps.containers[1].runtime, "docker");
+	assert_string_equal(ps.containers.v[1].id, "3f2a1b9c0d1e");
+	assert_string_equal(ps.containers.v[1].runtime, "docker");
 	/* A second walk starts its table afresh. */
 	assert_int_equal(procscan_run(&ps), 0);
-	assert_int_equal(ps.ncontainers, 1);
+	assert_int_equal(ps.containers.n, 2);
 	procscan_free(&ps);
 }
 
 static void test_missing_root(void **state)
 {
 	(void)state;
-	struct procscan ps = {.root = "/nonexistent/socklife"};
+	struct procscan ps;
+	procscan_init(&ps, "/nonexistent/socklife", 1);
 	assert_int_equal(procscan_run(&ps), -ENOENT);
 	procscan_free(&ps);
 }
@@ -352,13 +384,14 @@ static void test_unchanged_processes_are_not_reread(void **state)
 		add_proc(100 + p, "app", 1, "1024");
 		add_fd(100 + p, 3, p == 0 ? "socket:[10]" : "/dev/null");
 	}
-	struct procscan ps = {.root = root, .verify_passes = 4};
+	struct procscan ps = scanner(4);
 	assert_int_equal(procscan_run(&ps), 0);
 	assert_int_equal(ps.stats.fd_reads, 4); /* the first pass reads everyone */
 	assert_int_equal(procscan_run(&ps), 0);
 	assert_int_equal(ps.stats.fd_reads, 1); /* then a quarter: the rotation */
-	assert_int_equal(ps.nholders, 1);
-	assert_int_equal(ps.holders[0].inode, 10);
+	int ten[4];
+	assert_int_equal(socket_fds(&ps), 1);
+	assert_int_equal(holders_of(&ps, 10, ten), 1);
 
 	/* A process whose fd count changes is read at once. */
 	add_fd(102, 4, "socket:[20]");
@@ -379,7 +412,7 @@ static void test_rotation_reaches_everyone(void **state)
 	add_fd(100, 3, "socket:[10]");
 	add_proc(101, "b", 1, "1024");
 	add_fd(101, 3, "/dev/null");
-	struct procscan ps = {.root = root, .verify_passes = 3};
+	struct procscan ps = scanner(3);
 	assert_int_equal(procscan_run(&ps), 0);
 
 	/* The socket moves from a to b without either fd count changing (a
@@ -400,7 +433,22 @@ static void test_rotation_reaches_everyone(void **state)
 	procscan_free(&ps);
 }
 
-static void test_resolve_finds_new_sockets(void **state)
+/* What the caller of procscan_read_more looks for: one inode. */
+struct want {
+	uint64_t inode;
+	size_t calls;
+};
+
+static bool holds_wanted(void *ctx, size_t proc)
+{
+	struct want *w = ctx;
+	w->calls++;
+	int pids[4];
+	(void)proc;
+	return holders_of_global(w->inode, pids) > 0;
+}
+
+static void test_read_more_finds_new_sockets(void **state)
 {
 	(void)state;
 	char path[256];
@@ -410,7 +458,8 @@ static void test_resolve_finds_new_sockets(void **state)
 	}
 	add_fd(103, 4, "socket:[70]"); /* it holds the most sockets: likeliest */
 	add_fd(103, 5, "socket:[71]");
-	struct procscan ps = {.root = root, .verify_passes = 1000};
+	struct procscan ps = scanner(1000);
+	the_scanner = &ps;
 	assert_int_equal(procscan_run(&ps), 0);
 	/* pid 103 replaces an fd with a new socket: no count changes. */
 	snprintf(path, sizeof(path), "%s/103/fd/3", root);
@@ -420,57 +469,58 @@ static void test_resolve_finds_new_sockets(void **state)
 	int pids[4];
 	assert_int_equal(holders_of(&ps, 77, pids), 0); /* not known yet */
 
-	struct cookieset missing = {0};
+	struct want w = {77, 0};
 	bool exhausted;
-	cookieset_add(&missing, 77);
-	long read = procscan_resolve(&ps, &missing, 100, &exhausted);
+	long read = procscan_read_more(&ps, 100, holds_wanted, &w, &exhausted);
 	assert_int_equal(read, 1); /* the likeliest first, and stop once found */
+	assert_int_equal(w.calls, 1);
 	assert_false(exhausted);
-	assert_int_equal(missing.count, 0);
 	assert_int_equal(holders_of(&ps, 77, pids), 1);
 	assert_int_equal(pids[0], 103);
+	assert_true(procscan_read_now(&ps, (size_t)(find(&ps, 103) - ps.procs.v)));
 
 	/* Something nobody holds: a budget stops the search early... */
-	cookieset_add(&missing, 999);
-	assert_int_equal(procscan_resolve(&ps, &missing, 1, &exhausted), 1);
+	w = (struct want){999, 0};
+	assert_int_equal(procscan_read_more(&ps, 1, holds_wanted, &w, &exhausted), 1);
 	assert_false(exhausted);
 	/* ...and without one, every process not read yet is read, once. */
-	assert_true(procscan_resolve(&ps, &missing, 100, &exhausted) >= 0);
+	assert_true(procscan_read_more(&ps, 100, holds_wanted, &w, &exhausted) >= 0);
 	assert_true(exhausted);
-	assert_int_equal(missing.count, 1);
 	assert_true(ps.stats.fd_reads <= 7);
-	cookieset_free(&missing);
+	the_scanner = NULL;
 	procscan_free(&ps);
 }
 
-static void test_resolve_marks_superseded_holders(void **state)
+/* A process read again mid-pass: what it holds now replaces what it held. */
+static void test_read_more_replaces_what_was_held(void **state)
 {
 	(void)state;
 	char path[256];
 	add_proc(100, "a", 1, "1024");
 	add_fd(100, 3, "socket:[10]");
-	struct procscan ps = {.root = root, .verify_passes = 1000};
+	add_proc(200, "b", 1, "1024");
+	add_fd(200, 3, "/dev/null");
+	struct procscan ps = scanner(1000);
+	the_scanner = &ps;
 	assert_int_equal(procscan_run(&ps), 0);
-	assert_int_equal(procscan_run(&ps), 0); /* now read: nothing due */
 	snprintf(path, sizeof(path), "%s/100/fd/3", root);
 	unlink(path);
 	add_fd(100, 3, "socket:[11]");
+	/* The rotation reads one of the two this pass (1000 passes, 2 processes). */
 	assert_int_equal(procscan_run(&ps), 0);
-	struct cookieset missing = {0};
+	size_t a = (size_t)(find(&ps, 100) - ps.procs.v);
+	struct want w = {11, 0};
 	bool exhausted;
-	cookieset_add(&missing, 11);
-	assert_true(procscan_resolve(&ps, &missing, 100, &exhausted) >= 0);
-	/* The old holder of 10 is dead, the new one of 11 live. */
-	size_t live10 = 0, live11 = 0;
-	for (size_t i = 0; i < ps.nholders; i++) {
-		if (ps.holders[i].proc == PROCSCAN_DEAD)
-			continue;
-		live10 += ps.holders[i].inode == 10;
-		live11 += ps.holders[i].inode == 11;
-	}
-	assert_int_equal(live10, 0);
-	assert_int_equal(live11, 1);
-	cookieset_free(&missing);
+	long read = procscan_read_more(&ps, 100, holds_wanted, &w, &exhausted);
+	assert_int_equal(read, 1); /* the one the rotation left unread */
+	int pids[4];
+	assert_int_equal(holders_of(&ps, 10, pids), 0);
+	assert_int_equal(holders_of(&ps, 11, pids), 1);
+	assert_true(procscan_read_now(&ps, a));
+	/* Still held?  One readlink says. */
+	assert_true(procscan_still_held(&ps, a, 3, 11));
+	assert_false(procscan_still_held(&ps, a, 3, 10));
+	the_scanner = NULL;
 	procscan_free(&ps);
 }
 
@@ -488,8 +538,8 @@ int main(void)
 		cmocka_unit_test(test_missing_root),
 		cmocka_unit_test_setup_teardown(test_unchanged_processes_are_not_reread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_reaches_everyone, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_finds_new_sockets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolve_marks_superseded_holders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_more_finds_new_sockets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_more_replaces_what_was_held, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 /* test_render.c - the exposition: families, zeros, labels, escaping. */
 #include <socklife/render.h>
 
+#include "testworld.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,42 +19,33 @@ static size_t count(const char *hay, const char *needle)
 	return n;
 }
 
-static void build(struct tally *t, struct procscan *ps, struct proc_info *procs,
-		  struct owners *own, enum group_by by)
+/* Two processes: one with a hostile name holding a CLOSE_WAIT socket, one
+ * idle; grouped as asked. */
+static void build(struct test_world *w, enum group_by by)
 {
-	memset(procs, 0, 2 * sizeof(*procs));
-	procs[0] = (struct proc_info){.pid = 10, .nfds = 3, .fd_limit = 4};
-	strcpy(procs[0].comm, "we\"ird\\\n\xff");
-	procs[1] = (struct proc_info){.pid = 11, .nfds = 1};
-	strcpy(procs[1].comm, "idle");
-	static struct sock_holder h[] = {{500, 0, 3}};
-	memset(ps, 0, sizeof(*ps));
-	ps->procs = procs;
-	ps->nprocs = 2;
-	ps->holders = h;
-	ps->nholders = 1;
-	memset(own, 0, sizeof(*own));
-	assert_int_equal(owners_build(own, h, 1), 0);
-	memset(t, 0, sizeof(*t));
-	assert_int_equal(tally_begin(t, ps, own, by), 0);
-	struct netns_id id = {1, 1};
-	assert_int_equal(tally_add_netns(t, &id, "host"), 0);
-	t->ns[0].dumped[PROTO_TCP] = true;
-	struct sl_socket s = {.inode = 500, .state = ST_CLOSE_WAIT, .proto = PROTO_TCP};
-	tally_socket(t, 0, &s, 0);
+	memset(w, 0, sizeof(*w));
+	tw_proc(w, 10, "we\"ird\\\n\xff", 3, 4);
+	tw_proc(w, 11, "idle", 1, 0);
+	tw_begin(w, by);
+	tw_socket(w, ST_CLOSE_WAIT, 0, 0);
+	tw_judge(w, 1);
+}
+
+static struct strbuf render_world(struct test_world *w)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct kernel_figures k = {0};
+	struct render_input in = {&w->t, &w->d, &k, &w->st, NULL, NULL};
+	render_pass(&out, &in);
+	return out;
 }
 
 static void test_sockets_and_groups(void **state)
 {
 	(void)state;
-	struct tally t;
-	struct procscan ps;
-	struct proc_info procs[2];
-	struct owners own;
-	struct strbuf out = STRBUF_INIT;
-
-	build(&t, &ps, procs, &own, GROUP_BY_COMM);
-	render_sockets(&out, &t);
+	struct test_world w;
+	build(&w, GROUP_BY_COMM);
+	struct strbuf out = render_world(&w);
 	const char *s = out.buf;
 
 	assert_non_null(strstr(s, "# TYPE socklife_sockets gauge\n"));
@@ -69,22 +62,21 @@ static void test_sockets_and_groups(void **state)
 	assert_non_null(strstr(s, "socklife_process_fd_usage_ratio{process=\"we"));
 	assert_non_null(strstr(s, "} 0.75\n"));
 	assert_non_null(strstr(s, "socklife_unresolved_sockets{netns=\"host\",proto=\"tcp\"} 0\n"));
+	/* Kernel figures that could not be read are left out, not 0. */
+	assert_null(strstr(s, "socklife_tcp_orphans"));
 	/* No raw newline inside any sample line: each line starts a name or '#'. */
 	for (const char *line = s; *line; line = strchr(line, '\n') + 1)
 		assert_true(*line == '#' || strncmp(line, "socklife_", 9) == 0);
 
 	assert_null(strstr(s, "pid=\""));
-
-	tally_free(&t);
-	owners_free(&own);
-	build(&t, &ps, procs, &own, GROUP_BY_PID);
-	sb_reset(&out);
-	render_sockets(&out, &t);
-	assert_non_null(strstr(out.buf, "process=\"idle\",container=\"\",pid=\"11\"} 1\n"));
-
 	sb_free(&out);
-	tally_free(&t);
-	owners_free(&own);
+	tw_free(&w);
+
+	build(&w, GROUP_BY_PID);
+	out = render_world(&w);
+	assert_non_null(strstr(out.buf, "process=\"idle\",container=\"\",pid=\"11\"} 1\n"));
+	sb_free(&out);
+	tw_free(&w);
 }
 
 static void test_status(void **state)
@@ -97,7 +89,8 @@ static void test_status(void **state)
 				.max_fds = 1024, .start_time = 1690000000};
 	struct strbuf out = STRBUF_INIT;
 	struct caps_state caps = {.held = {true, false, true}};
-	render_status(&out, &st, &self, &caps);
+	struct render_input in = {.stats = &st, .self = &self, .caps = &caps};
+	render_status(&out, &in);
 	const char *s = out.buf;
 	assert_non_null(strstr(s, "# TYPE socklife_scans_total counter\nsocklife_scans_total 7\n"));
 	assert_non_null(strstr(s, "socklife_scan_errors_total{stage=\"dump\"} 2\n"));
@@ -115,11 +108,63 @@ static void test_status(void **state)
 	sb_free(&out);
 }
 
+/* The names of dashboards/metrics.txt, one a line, comments left out. */
+static size_t contract(char names[][64], size_t max)
+{
+	FILE *f = fopen(SOURCE_DIR "/dashboards/metrics.txt", "r");
+	assert_non_null(f);
+	char line[256];
+	size_t n = 0;
+	while (fgets(line, sizeof(line), f) && n < max) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] && line[0] != '#' && strlen(line) < 64)
+			memcpy(names[n++], line, strlen(line) + 1);
+	}
+	fclose(f);
+	return n;
+}
+
+/* The family table, dashboards/metrics.txt and the README's metric table
+ * name the same metrics: the three halves of the contract. */
+static void test_family_table_is_the_contract(void **state)
+{
+	(void)state;
+	static char names[128][64];
+	size_t n = contract(names, 128);
+	assert_int_equal(n, render_family_count());
+	for (size_t i = 0; i < render_family_count(); i++) {
+		const char *name = render_family_name(i), *type = render_family_type(i);
+		bool listed = false;
+		for (size_t j = 0; j < n && !listed; j++)
+			listed = strcmp(names[j], name) == 0;
+		if (!listed)
+			fail_msg("%s is served but not in dashboards/metrics.txt", name);
+		assert_true(strcmp(type, "gauge") == 0 || strcmp(type, "counter") == 0);
+		/* Counters end in _total, gauges do not (Prometheus naming). */
+		size_t len = strlen(name);
+		bool total = len > 6 && strcmp(name + len - 6, "_total") == 0;
+		assert_int_equal(total, strcmp(type, "counter") == 0);
+	}
+	static char readme[1 << 17];
+	FILE *f = fopen(SOURCE_DIR "/README.md", "r");
+	assert_non_null(f);
+	readme[fread(readme, 1, sizeof(readme) - 1, f)] = '\0';
+	fclose(f);
+	for (size_t j = 0; j < n; j++) {
+		char quoted[80] = "`";
+		strcat(quoted, names[j]);
+		strcat(quoted, "`");
+		if (!strstr(readme, quoted))
+			fail_msg("%s is not in the README's metric table", names[j]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sockets_and_groups),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_family_table_is_the_contract),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

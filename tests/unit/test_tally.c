@@ -1,4 +1,5 @@
-/* test_tally.c - grouping and counting, on hand-built process tables. */
+/* test_tally.c - grouping and counting, on hand-built process tables and
+ * sockets attributed by hand. */
 #include <socklife/tally.h>
 
 #include <setjmp.h>
@@ -10,9 +11,7 @@
 #include <cmocka.h>
 
 static struct proc_info procs[4];
-static struct sock_holder holders[8];
-static struct procscan ps;
-static struct owners own;
+static const struct container_ref none[1];
 
 static void proc(int i, int pid, const char *comm, uint32_t nfds, uint64_t limit)
 {
@@ -23,9 +22,7 @@ static void proc(int i, int pid, const char *comm, uint32_t nfds, uint64_t limit
 	procs[i].fd_limit = limit;
 }
 
-/* web(1) and web(2) are one group by comm; db(3) another; 4 is "evil".
- * Socket 100 is shared by web 1 and web 2 (fork), socket 101 by web 1 and
- * db 3 (passed over a UNIX socket), 102 by db only. */
+/* web(1) and web(2) are one group by comm; db(3) another; 4 is "evil". */
 static int setup(void **state)
 {
 	(void)state;
@@ -33,85 +30,51 @@ static int setup(void **state)
 	proc(1, 2, "web", 30, 50);
 	proc(2, 3, "db", 5, 0);
 	proc(3, 4, "evil\"", 1, 10);
-	holders[0] = (struct sock_holder){100, 0, 3};
-	holders[1] = (struct sock_holder){101, 0, 4};
-	holders[2] = (struct sock_holder){100, 1, 3};
-	holders[3] = (struct sock_holder){101, 2, 7};
-	holders[4] = (struct sock_holder){102, 2, 8};
-	memset(&ps, 0, sizeof(ps));
-	ps.procs = procs;
-	ps.nprocs = 4;
-	ps.holders = holders;
-	ps.nholders = 5;
-	memset(&own, 0, sizeof(own));
-	return owners_build(&own, holders, 5);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	owners_free(&own);
 	return 0;
 }
 
 static const struct group *group(const struct tally *t, const char *name, int pid)
 {
-	for (size_t i = 0; i < t->ngroups; i++)
-		if (strcmp(t->groups[i].name, name) == 0 && t->groups[i].pid == pid)
-			return &t->groups[i];
+	for (size_t i = 0; i < t->groups.n; i++)
+		if (strcmp(t->groups.v[i].name, name) == 0 && t->groups.v[i].pid == pid)
+			return &t->groups.v[i];
 	return NULL;
 }
 
-static struct sl_socket sock(uint64_t inode, uint8_t state)
+static void count(struct tally *t, uint64_t inode, uint8_t state, enum owner_kind kind,
+		  const uint32_t *holders, size_t n)
 {
-	return (struct sl_socket){.inode = inode, .state = state, .proto = PROTO_TCP};
+	struct sl_socket s = {.inode = inode, .state = state, .proto = PROTO_TCP};
+	struct attributed a = {&s, 0, 0, kind, holders, n};
+	tally_socket(t, &a);
 }
 
+/* Socket 100 is shared by web 1 and web 2 (fork), 101 by web 1 and db 3
+ * (passed over a UNIX socket), 102 held twice by db (dup). */
 static void feed(struct tally *t)
 {
+	static const uint32_t web_both[] = {0, 1}, web_db[] = {0, 2}, db_twice[] = {2, 2};
 	struct netns_id id = {1, 2};
 	assert_int_equal(tally_add_netns(t, &id, "host"), 0);
-	struct sl_socket s[] = {
-		sock(100, ST_LISTEN),     sock(101, ST_ESTABLISHED), sock(102, ST_CLOSE_WAIT),
-		sock(0, ST_TIME_WAIT),    sock(0, ST_TIME_WAIT),     sock(0, ST_SYN_RECV),
-		sock(999, ST_ESTABLISHED), /* no fd holds it */
-	};
-	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
-		if (tally_socket(t, 0, &s[i], 0) == TALLY_UNOWNED)
-			tally_unresolved(t, 0, &s[i]);
-}
-
-static void test_duplicates_and_unowned(void **state)
-{
-	(void)state;
-	struct tally t = {0};
-	assert_int_equal(tally_begin(&t, &ps, &own, GROUP_BY_COMM), 0);
-	struct netns_id id = {1, 2};
-	tally_add_netns(&t, &id, "host");
-	struct sl_socket shared = sock(100, ST_LISTEN), nobody = sock(999, ST_ESTABLISHED);
-	assert_int_equal(tally_socket(&t, 0, &shared, 0), TALLY_COUNTED);
-	/* The dump showed it again: its holder's mark says so. */
-	assert_int_equal(tally_socket(&t, 0, &shared, 0), TALLY_DUPLICATE);
-	assert_int_equal(t.ns[0].count[PROTO_TCP][ST_LISTEN], 1);
-	assert_int_equal(group(&t, "web", -1)->h.count[PROTO_TCP][ST_LISTEN], 1);
-	/* Nobody holds it: nothing counted until the caller decides. */
-	assert_int_equal(tally_socket(&t, 0, &nobody, 0), TALLY_UNOWNED);
-	assert_int_equal(t.ns[0].count[PROTO_TCP][ST_ESTABLISHED], 0);
-	tally_unresolved(&t, 0, &nobody);
-	assert_int_equal(t.ns[0].count[PROTO_TCP][ST_ESTABLISHED], 1);
-	assert_int_equal(t.ns[0].unresolved[PROTO_TCP], 1);
-	tally_free(&t);
+	count(t, 100, ST_LISTEN, OWNED, web_both, 2);
+	count(t, 101, ST_ESTABLISHED, OWNED, web_db, 2);
+	count(t, 102, ST_CLOSE_WAIT, OWNED, db_twice, 2);
+	count(t, 0, ST_TIME_WAIT, KERNEL, NULL, 0);
+	count(t, 0, ST_TIME_WAIT, KERNEL, NULL, 0);
+	count(t, 0, ST_SYN_RECV, KERNEL, NULL, 0);
+	count(t, 999, ST_ESTABLISHED, UNRESOLVED, NULL, 0);
 }
 
 static void test_group_by_comm(void **state)
 {
 	(void)state;
 	struct tally t = {0};
-	assert_int_equal(tally_begin(&t, &ps, &own, GROUP_BY_COMM), 0);
-	assert_int_equal(t.ngroups, 3);
+	assert_int_equal(tally_begin(&t, procs, 4, none, 1, GROUP_BY_COMM), 0);
+	assert_int_equal(t.groups.n, 3);
 	/* Sorted by container then name: db, evil", web. */
-	assert_string_equal(t.groups[0].name, "db");
-	assert_string_equal(t.groups[2].name, "web");
+	assert_string_equal(t.groups.v[0].name, "db");
+	assert_string_equal(t.groups.v[2].name, "web");
+	assert_string_equal(tally_group_of(&t, 1)->name, "web");
 	feed(&t);
 
 	const struct group *web = group(&t, "web", -1), *db = group(&t, "db", -1);
@@ -122,7 +85,9 @@ static void test_group_by_comm(void **state)
 	/* 101 is held by web and db: once in each. */
 	assert_int_equal(web->h.count[PROTO_TCP][ST_ESTABLISHED], 1);
 	assert_int_equal(db->h.count[PROTO_TCP][ST_ESTABLISHED], 1);
+	/* 102 is held by two fds of one process: once. */
 	assert_int_equal(db->h.count[PROTO_TCP][ST_CLOSE_WAIT], 1);
+	assert_int_equal(t.held.v[2].count[PROTO_TCP][ST_CLOSE_WAIT], 1);
 	assert_int_equal(web->h.count[PROTO_TCP][ST_CLOSE_WAIT], 0);
 	assert_true(web->h.has[PROTO_TCP]);
 	assert_false(group(&t, "evil\"", -1)->h.has[PROTO_TCP]);
@@ -133,7 +98,7 @@ static void test_group_by_comm(void **state)
 	assert_float_equal(db->fd_usage_ratio, 0.0, 1e-9);  /* unlimited */
 
 	/* The namespace counts every socket once, kernel-owned ones included. */
-	const struct ns_tally *ns = &t.ns[0];
+	const struct ns_tally *ns = &t.ns.v[0];
 	assert_int_equal(ns->count[PROTO_TCP][ST_TIME_WAIT], 2);
 	assert_int_equal(ns->count[PROTO_TCP][ST_SYN_RECV], 1);
 	assert_int_equal(ns->count[PROTO_TCP][ST_ESTABLISHED], 2);
@@ -146,8 +111,8 @@ static void test_group_by_pid(void **state)
 {
 	(void)state;
 	struct tally t = {0};
-	assert_int_equal(tally_begin(&t, &ps, &own, GROUP_BY_PID), 0);
-	assert_int_equal(t.ngroups, 4);
+	assert_int_equal(tally_begin(&t, procs, 4, none, 1, GROUP_BY_PID), 0);
+	assert_int_equal(t.groups.n, 4);
 	feed(&t);
 	/* Each holder of the shared socket now counts it. */
 	assert_int_equal(group(&t, "web", 1)->h.count[PROTO_TCP][ST_LISTEN], 1);
@@ -161,13 +126,42 @@ static void test_reuse_resets_counts(void **state)
 {
 	(void)state;
 	struct tally t = {0};
-	assert_int_equal(tally_begin(&t, &ps, &own, GROUP_BY_COMM), 0);
+	assert_int_equal(tally_begin(&t, procs, 4, none, 1, GROUP_BY_COMM), 0);
 	feed(&t);
-	assert_int_equal(tally_begin(&t, &ps, &own, GROUP_BY_COMM), 0);
-	assert_int_equal(t.nns, 0);
+	assert_int_equal(tally_begin(&t, procs, 4, none, 1, GROUP_BY_COMM), 0);
+	assert_int_equal(t.ns.n, 0);
 	feed(&t);
 	assert_int_equal(group(&t, "web", -1)->h.count[PROTO_TCP][ST_LISTEN], 1);
-	assert_int_equal(t.ns[0].count[PROTO_TCP][ST_TIME_WAIT], 2);
+	assert_int_equal(t.ns.v[0].count[PROTO_TCP][ST_TIME_WAIT], 2);
+	tally_free(&t);
+}
+
+static void test_unhashed_counts_once_per_group(void **state)
+{
+	(void)state;
+	struct tally t = {0};
+	static const uint32_t web_both[] = {0, 1, 1};
+	assert_int_equal(tally_begin(&t, procs, 4, none, 1, GROUP_BY_COMM), 0);
+	tally_unhashed(&t, web_both, 3);
+	assert_int_equal(group(&t, "web", -1)->h.unhashed, 1);
+	assert_int_equal(t.held.v[0].unhashed, 1);
+	assert_int_equal(t.held.v[1].unhashed, 1);
+	assert_int_equal(t.held.v[2].unhashed, 0);
+	tally_free(&t);
+}
+
+static void test_containers_and_names_that_look_alike(void **state)
+{
+	(void)state;
+	static const struct container_ref cs[] = {{.id = ""}, {.id = "abc"}};
+	proc(2, 3, "web", 5, 0);
+	procs[2].container = 1; /* the same name in a container: another group */
+	struct tally t = {0};
+	assert_int_equal(tally_begin(&t, procs, 4, cs, 2, GROUP_BY_COMM), 0);
+	assert_int_equal(t.groups.n, 3);
+	assert_string_equal(tally_group_of(&t, 2)->container, "abc");
+	assert_string_equal(tally_group_of(&t, 0)->container, "");
+	assert_ptr_equal(tally_group_of(&t, 0), tally_group_of(&t, 1));
 	tally_free(&t);
 }
 
@@ -180,13 +174,13 @@ static void test_scope_keeps_other_namespaces_out(void **state)
 	procs[1].netns_ino = 200; /* web 2: another namespace */
 	procs[2].netns_ino = 0;   /* db: unreadable, kept in */
 	struct tally t = {.scope = &host};
-	assert_int_equal(tally_begin(&t, &ps, &own, GROUP_BY_COMM), 0);
+	assert_int_equal(tally_begin(&t, procs, 4, none, 1, GROUP_BY_COMM), 0);
 	const struct group *in = NULL, *out = NULL;
-	for (size_t i = 0; i < t.ngroups; i++) {
-		if (strcmp(t.groups[i].name, "web") == 0 && !t.groups[i].outside)
-			in = &t.groups[i];
-		if (strcmp(t.groups[i].name, "web") == 0 && t.groups[i].outside)
-			out = &t.groups[i];
+	for (size_t i = 0; i < t.groups.n; i++) {
+		if (strcmp(t.groups.v[i].name, "web") == 0 && !t.groups.v[i].outside)
+			in = &t.groups.v[i];
+		if (strcmp(t.groups.v[i].name, "web") == 0 && t.groups.v[i].outside)
+			out = &t.groups.v[i];
 	}
 	assert_non_null(in);
 	assert_non_null(out);
@@ -196,39 +190,15 @@ static void test_scope_keeps_other_namespaces_out(void **state)
 	tally_free(&t);
 }
 
-static void test_grow_inherits_marks(void **state)
-{
-	(void)state;
-	struct tally t = {0};
-	assert_int_equal(tally_begin(&t, &ps, &own, GROUP_BY_COMM), 0);
-	struct netns_id id = {1, 2};
-	tally_add_netns(&t, &id, "host");
-	struct sl_socket s102 = sock(102, ST_CLOSE_WAIT);
-	assert_int_equal(tally_socket(&t, 0, &s102, 0), TALLY_COUNTED); /* via holder 4 */
-	/* db is read again: its holders 3 and 4 are superseded by 5 and 6. */
-	holders[3].proc = holders[4].proc = PROCSCAN_DEAD;
-	holders[5] = (struct sock_holder){101, 2, 7};
-	holders[6] = (struct sock_holder){102, 2, 8};
-	ps.nholders = 7;
-	assert_int_equal(owners_build(&own, holders, 7), 0);
-	assert_int_equal(tally_grow(&t, 5), 0);
-	/* 102 was counted through the superseded holder: its fresh one is
-	 * marked, so it is not taken for a socket no dump showed. */
-	assert_int_equal(t.seen[6], 1);
-	assert_int_equal(t.seen[5], 0);
-	assert_int_equal(tally_socket(&t, 0, &s102, 0), TALLY_DUPLICATE);
-	tally_free(&t);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_group_by_comm, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_group_by_pid, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reuse_resets_counts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicates_and_unowned, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scope_keeps_other_namespaces_out, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_grow_inherits_marks, setup, teardown),
+		cmocka_unit_test_setup(test_group_by_comm, setup),
+		cmocka_unit_test_setup(test_group_by_pid, setup),
+		cmocka_unit_test_setup(test_reuse_resets_counts, setup),
+		cmocka_unit_test_setup(test_unhashed_counts_once_per_group, setup),
+		cmocka_unit_test_setup(test_containers_and_names_that_look_alike, setup),
+		cmocka_unit_test_setup(test_scope_keeps_other_namespaces_out, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

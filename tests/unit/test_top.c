@@ -2,6 +2,8 @@
 #include <socklife/leak.h>
 #include <socklife/top.h>
 
+#include "testworld.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,31 +15,14 @@
 static void test_frame(void **state)
 {
 	(void)state;
-	struct proc_info procs[2] = {{.pid = 4242, .nfds = 40, .fd_limit = 1024},
-				     {.pid = 7, .nfds = 3}};
-	strcpy(procs[0].comm, "leaky\x1b[2J");
-	strcpy(procs[1].comm, "fine");
-	struct sock_holder h[] = {{10, 0, 3}, {11, 0, 4}, {12, 1, 3}};
-	struct procscan ps = {.procs = procs, .nprocs = 2, .holders = h, .nholders = 3};
-	struct owners own = {0};
-	struct tally t = {0};
-	assert_int_equal(owners_build(&own, h, 3), 0);
-	assert_int_equal(tally_begin(&t, &ps, &own, GROUP_BY_COMM), 0);
-	struct netns_id id = {1, 1};
-	tally_add_netns(&t, &id, "host");
-	struct sl_socket s1 = {.inode = 10, .state = ST_CLOSE_WAIT, .proto = PROTO_TCP, .rqueue = 1};
-	struct sl_socket s2 = {.inode = 11, .state = ST_CLOSE_WAIT, .proto = PROTO_TCP};
-	struct sl_socket s3 = {.inode = 12, .state = ST_ESTABLISHED, .proto = PROTO_TCP};
-	tally_socket(&t, 0, &s1, 900);
-	tally_socket(&t, 0, &s2, 30);
-	tally_socket(&t, 0, &s3, 0);
-	struct leak_tracker lt = {.params = {.close_wait_age = 300, .fin_wait2_age = 300,
-					     .unhashed_age = 60, .growth_window = 600,
-					     .close_wait_growth = 5, .socket_growth = 50,
-					     .fd_ratio = 0.8, .unix_peer_gone_age = 60}};
-	assert_int_equal(leak_update(&lt, &ps, &t, 1), 0);
-	struct scan_stats st = {.last_success = 1700000000, .procs = 2};
-	struct page_input in = {&ps, &t, &lt, &st};
+	struct test_world w = {0};
+	tw_proc(&w, 4242, "leaky\x1b[2J", 40, 1024);
+	tw_proc(&w, 7, "fine", 3, 0);
+	tw_begin(&w, GROUP_BY_COMM);
+	tw_socket(&w, ST_CLOSE_WAIT, 900, 0);
+	tw_socket(&w, ST_CLOSE_WAIT, 30, 0);
+	tw_socket(&w, ST_ESTABLISHED, 0, 1);
+	struct page_input in = tw_judge(&w, 1);
 
 	struct strbuf out = STRBUF_INIT;
 	top_render(&out, &in, false, 40);
@@ -61,9 +46,7 @@ static void test_frame(void **state)
 	top_render(&out, &in, true, 40);
 	assert_non_null(strstr(out.buf, "\033[1;31m")); /* colour only when asked */
 	sb_free(&out);
-	leak_free(&lt);
-	tally_free(&t);
-	owners_free(&own);
+	tw_free(&w);
 }
 
 int main(void)
