@@ -206,8 +206,3 @@ int netns_enter(const struct netns_entry *e, const char *proc_root, const char *
 	close(fd);
 	return err;
 }
-
-int netns_return(int fd)
-{
-	return setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
-}

@@ -5,7 +5,7 @@
 #include <socklife/kstat.h>
 
 #include <errno.h>
-#include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,7 +14,6 @@ struct netlink_source {
 	struct source base;
 	const char *proc_root, *run_dir;
 	struct sockdiag *own;  /* bound to the namespace socklife runs in */
-	int own_ns_fd;         /* to come back after entering another one */
 	bool tcp_one_walk;     /* the kernel takes one TCP request for both families */
 };
 
@@ -138,33 +137,51 @@ static int read_inside(struct netlink_source *src, struct sockdiag *diag, sockdi
 	return 0;
 }
 
+/* One namespace, read by a thread of its own that enters it and ends
+ * there: the calling thread never leaves its namespace, so nothing can
+ * leave it stranded in another, and the thread group leader, whose
+ * namespace /proc/PID/ns/net shows (`ip netns pids`), never moves. */
+struct visit {
+	struct netlink_source *src;
+	const struct netns_entry *e;
+	sockdiag_cb cb;
+	void *ctx;
+	struct ns_read *out;
+	int err;
+};
+
+static void *visit_thread(void *arg)
+{
+	struct visit *v = arg;
+	struct sockdiag *diag;
+	v->err = netns_enter(v->e, v->src->proc_root, v->src->run_dir);
+	if (!v->err && !(v->err = sockdiag_open(&diag))) {
+		v->err = read_inside(v->src, diag, v->cb, v->ctx, v->out);
+		sockdiag_close(diag);
+	}
+	return NULL;
+}
+
 static int read_netns(struct source *base, const struct netns_entry *e, sockdiag_cb cb, void *ctx,
 		      struct ns_read *out)
 {
 	struct netlink_source *src = (struct netlink_source *)base;
-	struct sockdiag *diag = NULL;
-
 	out->mode = NS_MODE_SOCK_DIAG;
 	if (e->self)
 		return read_inside(src, src->own, cb, ctx, out);
-	int err = netns_enter(e, src->proc_root, src->run_dir);
+	struct visit v = {src, e, cb, ctx, out, 0};
+	pthread_t t;
+	int err = pthread_create(&t, NULL, visit_thread, &v);
 	if (err)
-		return err;
-	if (!(err = sockdiag_open(&diag))) {
-		err = read_inside(src, diag, cb, ctx, out);
-		sockdiag_close(diag);
-	}
-	/* Never stay: every later read of this thread would be of that one. */
-	int back = netns_return(src->own_ns_fd);
-	return err ? err : back;
+		return -err;
+	pthread_join(t, NULL);
+	return v.err;
 }
 
 static void free_source(struct source *base)
 {
 	struct netlink_source *src = (struct netlink_source *)base;
 	sockdiag_close(src->own);
-	if (src->own_ns_fd >= 0)
-		close(src->own_ns_fd);
 	free(src);
 }
 
@@ -179,10 +196,7 @@ int source_netlink_new(struct source **out, const char *proc_root, const char *r
 		.run_dir = run_dir,
 		.tcp_one_walk = true,
 	};
-	/* Our own namespace is read from the real procfs even when the proc
-	 * root is a fake tree or a host's /proc mounted elsewhere. */
-	src->own_ns_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	int err = src->own_ns_fd < 0 ? -errno : sockdiag_open(&src->own);
+	int err = sockdiag_open(&src->own);
 	if (err) {
 		free_source(&src->base);
 		return err;

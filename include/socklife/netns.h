@@ -77,7 +77,4 @@ void netns_set_free(struct netns_set *set);
  * namespace is gone; -EPERM without CAP_SYS_ADMIN. */
 int netns_enter(const struct netns_entry *e, const char *proc_root, const char *run_dir);
 
-/* Go back to the namespace `fd` refers to (opened at start-up). */
-int netns_return(int fd);
-
 #endif

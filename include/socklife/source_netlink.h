@@ -1,10 +1,10 @@
 /* source_netlink.h - sockets from sock_diag, read inside each namespace.
  *
  * sock_diag only answers for the namespace its socket was opened in, so
- * the source enters each namespace with setns() (per thread: the calling
- * thread moves, and comes back before returning), opens a diag socket
- * there and closes it before leaving: holding none between passes means it
- * never keeps a namespace alive.  Every TCP dump walks the kernel's
+ * the source enters each namespace with setns() on a short-lived thread of
+ * its own (setns is per thread; the caller never moves), opens a diag
+ * socket there and closes it before the thread ends: holding none between
+ * passes means it never keeps a namespace alive.  Every TCP dump walks the kernel's
  * host-wide hash whichever namespace asks, so a protocol with no socket in
  * use there (its protocols and sockstat files say) is not dumped; IPv4 and
  * IPv6 TCP come from one request where the kernel takes it.  tcp_info is

@@ -99,7 +99,7 @@ static const struct canned world[] = {
 
 static char root[64];
 static int pass;           /* 1, 2, 3 */
-static int current_ns;     /* the namespace the sampler thread is in */
+static _Thread_local int current_ns; /* the namespace this thread is in (setns is per thread) */
 static struct netns_id ns_b_id;
 
 /* Write a NUL-terminated text to the file named by fmt. */
@@ -231,7 +231,6 @@ int __wrap_netns_names_refresh(struct netns_names *n, const char *proc_root, con
 			       uint64_t nsfs_dev);
 int __real_netns_names_refresh(struct netns_names *n, const char *proc_root, const char *run_dir,
 			       uint64_t nsfs_dev);
-int __wrap_netns_return(int fd);
 int __wrap_kstat_read_protocols(const char *path, struct protocols *out);
 int __wrap_kstat_read_port_range(const char *path, uint16_t *lo, uint16_t *hi);
 int __wrap_kstat_read_u64(const char *path, uint64_t *out);
@@ -308,13 +307,6 @@ int __wrap_netns_names_refresh(struct netns_names *n, const char *proc_root, con
 {
 	(void)run_dir;
 	return __real_netns_names_refresh(n, proc_root, "/nonexistent/netns", nsfs_dev);
-}
-
-int __wrap_netns_return(int fd)
-{
-	(void)fd;
-	current_ns = NS_HOST;
-	return 0;
 }
 
 /* Unknown: every protocol is dumped. */
