@@ -143,3 +143,9 @@ bool lex_u64(struct lex_span s, unsigned base, uint64_t *out)
 	*out = v;
 	return true;
 }
+
+bool lex_word_u64(struct lex_span *rest, unsigned base, uint64_t *out)
+{
+	struct lex_span w;
+	return lex_word(rest, &w) && lex_u64(w, base, out);
+}

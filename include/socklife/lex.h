@@ -69,6 +69,9 @@ bool lex_eq(struct lex_span s, const char *str);
  * byte that is not a digit, or overflow. */
 bool lex_u64(struct lex_span s, unsigned base, uint64_t *out);
 
+/* The next word as a number (rest moves past the word either way). */
+bool lex_word_u64(struct lex_span *rest, unsigned base, uint64_t *out);
+
 /* The number at the start of rest (at least one digit), for files where
  * something may follow it; rest is advanced past the digits. */
 bool lex_lead_u64(struct lex_span *rest, unsigned base, uint64_t *out);

@@ -192,6 +192,25 @@ static void test_numbers(void **state)
 	assert_false(lex_u64(lex_span("1\0", 2), 10, &v));
 }
 
+static void test_word_number(void **state)
+{
+	(void)state;
+	uint64_t a = 0, b = 0;
+	struct lex_span rest = S(" 32768\t60999 x");
+	assert_true(lex_word_u64(&rest, 10, &a));
+	assert_true(lex_word_u64(&rest, 10, &b));
+	assert_int_equal(a, 32768);
+	assert_int_equal(b, 60999);
+	assert_false(lex_word_u64(&rest, 10, &a)); /* "x": moved past all the same */
+	assert_int_equal(rest.n, 0);
+	assert_false(lex_word_u64(&rest, 10, &a)); /* nothing left */
+	assert_int_equal(a, 32768);
+	rest = S("0A ff");
+	assert_true(lex_word_u64(&rest, 16, &a) && lex_word_u64(&rest, 16, &b));
+	assert_int_equal(a, 10);
+	assert_int_equal(b, 255);
+}
+
 static void test_leading_number(void **state)
 {
 	(void)state;
@@ -227,6 +246,7 @@ int main(void)
 		cmocka_unit_test(test_skip_and_words),
 		cmocka_unit_test(test_prefix_suffix_eq),
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_word_number),
 		cmocka_unit_test(test_leading_number),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
