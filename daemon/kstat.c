@@ -2,56 +2,41 @@
 #include <socklife/kstat.h>
 
 #include <socklife/fileio.h>
+#include <socklife/lex.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-/* In one line "KEY: name v name v ...", find the value after `name`. */
-static bool field(const char *line, const char *eol, const char *name, uint64_t *out)
+/* In "name v name v ...", the value after `name`. */
+static bool field(struct lex_span pairs, const char *name, uint64_t *out)
 {
-	size_t nl = strlen(name);
-	for (const char *p = line; p + nl < eol; p++) {
-		if ((p == line || p[-1] == ' ') && memcmp(p, name, nl) == 0 && p[nl] == ' ') {
-			const char *v = p + nl + 1;
-			if (v >= eol || !isdigit((unsigned char)*v))
-				return false;
-			uint64_t n = 0;
-			for (; v < eol && isdigit((unsigned char)*v); v++) {
-				if (n > (UINT64_MAX - 9) / 10)
-					return false;
-				n = n * 10 + (uint64_t)(*v - '0');
-			}
-			*out = n;
-			return true;
-		}
+	struct lex_span key;
+	while (lex_word(&pairs, &key)) {
+		if (lex_eq(key, name))
+			return lex_word_u64(&pairs, 10, out);
+		lex_skip(&pairs, 1);
 	}
 	return false;
 }
 
 int kstat_parse_sockstat(const char *buf, size_t len, struct sockstat *out)
 {
-	const char *p = buf, *end = buf + len;
+	struct lex_span rest = lex_span(buf, len), line;
 	bool tcp = false;
 
 	memset(out, 0, sizeof(*out));
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		if (!eol)
-			eol = end;
-		if ((size_t)(eol - p) > 4 && memcmp(p, "TCP: ", 5) == 0) {
-			tcp = field(p + 5, eol, "inuse", &out->tcp_inuse);
-			field(p + 5, eol, "orphan", &out->tcp_orphan);
-			field(p + 5, eol, "tw", &out->tcp_tw);
-		} else if ((size_t)(eol - p) > 4 && memcmp(p, "UDP: ", 5) == 0) {
-			field(p + 5, eol, "inuse", &out->udp_inuse);
+	/* "TCP: inuse 3 orphan 0 tw 4 alloc 8 mem 1" */
+	while (lex_line(&rest, &line)) {
+		if (lex_prefix(line, "TCP: ", &line)) {
+			tcp = field(line, "inuse", &out->tcp_inuse);
+			field(line, "orphan", &out->tcp_orphan);
+			field(line, "tw", &out->tcp_tw);
+		} else if (lex_prefix(line, "UDP: ", &line)) {
+			field(line, "inuse", &out->udp_inuse);
 		}
-		p = eol + 1;
 	}
 	return tcp ? 0 : -EINVAL;
 }
@@ -71,16 +56,10 @@ int kstat_read_u64(const char *path, uint64_t *out)
 	ssize_t n = read_small_at(AT_FDCWD, path, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
-	if (n == 0 || !isdigit((unsigned char)buf[0]))
-		return -EINVAL;
-	uint64_t v = 0;
-	for (const char *p = buf; isdigit((unsigned char)*p); p++) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(*p - '0');
-	}
-	*out = v;
-	return 0;
+	/* "262144\n"; a negative value (tcp_ehash_entries in a namespace
+	 * sharing the host's table) is no number here. */
+	struct lex_span s = lex_span(buf, (size_t)n);
+	return lex_lead_u64(&s, 10, out) ? 0 : -EINVAL;
 }
 
 int kstat_read_port_range(const char *path, uint16_t *lo, uint16_t *hi)
@@ -89,19 +68,11 @@ int kstat_read_port_range(const char *path, uint16_t *lo, uint16_t *hi)
 	ssize_t n = read_small_at(AT_FDCWD, path, buf, sizeof(buf));
 	if (n < 0)
 		return (int)n;
-	unsigned long v[2];
-	char *p = buf, *end;
-	for (int i = 0; i < 2; i++) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!isdigit((unsigned char)*p))
-			return -EINVAL;
-		v[i] = strtoul(p, &end, 10);
-		if (v[i] > 65535)
-			return -EINVAL;
-		p = end;
-	}
-	if (v[0] > v[1])
+	/* "32768\t60999\n" */
+	struct lex_span rest = lex_span(buf, (size_t)n), line;
+	uint64_t v[2];
+	if (!lex_line(&rest, &line) || !lex_word_u64(&line, 10, &v[0]) ||
+	    !lex_word_u64(&line, 10, &v[1]) || v[1] > 65535 || v[0] > v[1])
 		return -EINVAL;
 	*lo = (uint16_t)v[0];
 	*hi = (uint16_t)v[1];
@@ -119,44 +90,25 @@ int kstat_parse_protocols(const char *buf, size_t len, struct protocols *out)
 		{"UNIX", offsetof(struct protocols, unix_)},
 		{"UNIX-STREAM", offsetof(struct protocols, unix_)},
 	};
-	const char *p = buf, *end = buf + len;
+	struct lex_span rest = lex_span(buf, len), line, name;
 
 	memset(out, 0, sizeof(*out));
-	if (len < 8 || memcmp(buf, "protocol", 8) != 0)
+	if (!lex_prefix(rest, "protocol", NULL))
 		return -EINVAL;
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		if (!eol)
-			eol = end;
-		/* "NAME  size sockets ..." */
-		const char *name_end = p;
-		while (name_end < eol && *name_end != ' ')
-			name_end++;
-		size_t nl = (size_t)(name_end - p);
+	/* "NAME  size sockets ..." */
+	while (lex_line(&rest, &line)) {
+		if (!lex_word(&line, &name))
+			continue;
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-			if (strlen(names[i].name) != nl || memcmp(p, names[i].name, nl) != 0)
+			if (!lex_eq(name, names[i].name))
 				continue;
-			/* Columns after the name: size, then sockets. */
-			char field[32] = "";
-			const char *q = name_end;
-			int col = 0;
-			for (; col < 2; col++) {
-				while (q < eol && *q == ' ')
-					q++;
-				if (q >= eol)
-					break;
-				size_t fl = 0;
-				while (q < eol && *q != ' ' && fl < sizeof(field) - 1)
-					field[fl++] = *q++;
-				field[fl] = '\0';
-			}
 			/* A count that is not a number must not read as "none in
 			 * use": the caller would then skip a dump it needs. */
-			if (col != 2 || !field[0] || strspn(field, "0123456789") != strlen(field))
+			uint64_t n, *sum = (uint64_t *)((char *)out + names[i].offset);
+			if (!lex_skip(&line, 1) || !lex_word_u64(&line, 10, &n) ||
+			    __builtin_add_overflow(*sum, n, sum))
 				return -EINVAL;
-			*(uint64_t *)((char *)out + names[i].offset) += strtoull(field, NULL, 10);
 		}
-		p = eol + 1;
 	}
 	return 0;
 }

@@ -1,11 +1,12 @@
 /* procnet.c - parse /proc/net socket tables; see procnet.h. */
 #include <socklife/procnet.h>
 
-#include <ctype.h>
+#include <socklife/lex.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,54 +15,12 @@
 #define ACCEPTCON 0x10000 /* __SO_ACCEPTCON: a listening UNIX socket */
 #define SS_CONNECTED 3
 
-/* Split a line into whitespace-separated fields. */
-static size_t fields(const char *line, const char *end, const char **f, size_t *flen, size_t max)
+/* "0100007F:0277" -> port 0x277; the address is not needed. */
+static bool port_of(struct lex_span s, uint16_t *port)
 {
-	size_t n = 0;
-	const char *p = line;
-	while (p < end && n < max) {
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		if (p >= end)
-			break;
-		f[n] = p;
-		while (p < end && *p != ' ' && *p != '\t')
-			p++;
-		flen[n] = (size_t)(p - f[n]);
-		n++;
-	}
-	return n;
-}
-
-static bool number(const char *s, size_t n, int base, uint64_t *out)
-{
-	uint64_t v = 0;
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		int d;
-		if (s[i] >= '0' && s[i] <= '9')
-			d = s[i] - '0';
-		else if (base == 16 && s[i] >= 'a' && s[i] <= 'f')
-			d = s[i] - 'a' + 10;
-		else if (base == 16 && s[i] >= 'A' && s[i] <= 'F')
-			d = s[i] - 'A' + 10;
-		else
-			return false;
-		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
-			return false;
-		v = v * (uint64_t)base + (uint64_t)d;
-	}
-	*out = v;
-	return true;
-}
-
-/* "0100007F:0277" -> port 0x277 */
-static bool port_of(const char *s, size_t n, uint16_t *port)
-{
-	const char *colon = memchr(s, ':', n);
+	struct lex_span addr;
 	uint64_t v;
-	if (!colon || !number(colon + 1, (size_t)(s + n - colon - 1), 16, &v) || v > 65535)
+	if (!lex_cut(&s, ':', &addr) || !lex_u64(s, 16, &v) || v > UINT16_MAX)
 		return false;
 	*port = (uint16_t)v;
 	return true;
@@ -75,25 +34,23 @@ static void deliver(struct sockdiag_parser *p, struct sl_socket *s)
 }
 
 /* "  sl  local rem st tx:rx tr:when retr uid timeout inode ..." */
-static void inet_line(struct sockdiag_parser *p, const char *line, const char *end, uint8_t family)
+static void inet_line(struct sockdiag_parser *p, struct lex_span line, uint8_t family)
 {
-	const char *f[12];
-	size_t fl[12];
+	struct lex_span f[10], txs;
 	uint64_t state, inode, uid;
 	struct sl_socket s = {.family = family, .proto = (uint8_t)p->proto};
 
-	if (fields(line, end, f, fl, 12) < 10 || !port_of(f[1], fl[1], &s.sport) ||
-	    !port_of(f[2], fl[2], &s.dport) || !number(f[3], fl[3], 16, &state) ||
-	    !number(f[7], fl[7], 10, &uid) || !number(f[9], fl[9], 10, &inode) ||
+	if (lex_words(line, f, 10) < 10 || !port_of(f[1], &s.sport) || !port_of(f[2], &s.dport) ||
+	    !lex_u64(f[3], 16, &state) || state > UINT8_MAX || !lex_u64(f[7], 10, &uid) ||
+	    uid > UINT32_MAX || !lex_u64(f[9], 10, &inode) ||
 	    !proto_has_state(p->proto, (unsigned)state)) {
 		p->stats.unknown_states++;
 		return;
 	}
-	const char *colon = memchr(f[4], ':', fl[4]);
 	uint64_t tx = 0, rx = 0;
-	if (colon) {
-		number(f[4], (size_t)(colon - f[4]), 16, &tx);
-		number(colon + 1, (size_t)(f[4] + fl[4] - colon - 1), 16, &rx);
+	if (lex_cut(&f[4], ':', &txs)) {
+		lex_u64(txs, 16, &tx);
+		lex_u64(f[4], 16, &rx);
 	}
 	s.state = (uint8_t)state;
 	s.inode = inode;
@@ -104,16 +61,14 @@ static void inet_line(struct sockdiag_parser *p, const char *line, const char *e
 }
 
 /* "Num RefCount Protocol Flags Type St Inode [Path]" */
-static void unix_line(struct sockdiag_parser *p, const char *line, const char *end)
+static void unix_line(struct sockdiag_parser *p, struct lex_span line)
 {
-	const char *f[8];
-	size_t fl[8];
+	struct lex_span f[7];
 	uint64_t flags, type, st, inode;
 	struct sl_socket s = {.family = AF_UNIX, .proto = PROTO_UNIX};
 
-	if (fields(line, end, f, fl, 8) < 7 || !number(f[3], fl[3], 16, &flags) ||
-	    !number(f[4], fl[4], 16, &type) || !number(f[5], fl[5], 16, &st) ||
-	    !number(f[6], fl[6], 10, &inode)) {
+	if (lex_words(line, f, 7) < 7 || !lex_u64(f[3], 16, &flags) || !lex_u64(f[4], 16, &type) ||
+	    type > UINT8_MAX || !lex_u64(f[5], 16, &st) || !lex_u64(f[6], 10, &inode)) {
 		p->stats.unknown_states++;
 		return;
 	}
@@ -123,40 +78,47 @@ static void unix_line(struct sockdiag_parser *p, const char *line, const char *e
 	deliver(p, &s);
 }
 
+static void table_line(struct sockdiag_parser *p, struct lex_span line, uint8_t family)
+{
+	if (p->proto == PROTO_UNIX)
+		unix_line(p, line);
+	else
+		inet_line(p, line, family);
+}
+
+/* Every line of a whole table but its header. */
+static void table(struct sockdiag_parser *p, const char *buf, size_t len, uint8_t family)
+{
+	struct lex_span rest = lex_span(buf, len), line;
+	if (!lex_line(&rest, &line))
+		return;
+	while (lex_line(&rest, &line))
+		table_line(p, line, family);
+}
+
 /* Feed every complete line of buf[0..len) to the parser; returns how many
  * bytes were consumed (a trailing partial line is left). */
 static size_t lines(struct sockdiag_parser *p, const char *buf, size_t len, uint8_t family,
 		    bool *header)
 {
-	const char *q = buf, *end = buf + len;
-	for (;;) {
-		const char *eol = memchr(q, '\n', (size_t)(end - q));
-		if (!eol)
-			return (size_t)(q - buf);
+	struct lex_span rest = lex_span(buf, len), line;
+	while (lex_cut(&rest, '\n', &line)) {
 		if (*header)
 			*header = false;
-		else if (p->proto == PROTO_UNIX)
-			unix_line(p, q, eol);
 		else
-			inet_line(p, q, eol, family);
-		q = eol + 1;
+			table_line(p, line, family);
 	}
+	return len - rest.n;
 }
 
 void procnet_parse_inet(struct sockdiag_parser *p, const char *buf, size_t len, uint8_t family)
 {
-	bool header = true;
-	size_t used = lines(p, buf, len, family, &header);
-	if (used < len && !header)
-		inet_line(p, buf + used, buf + len, family); /* a last line without '\n' */
+	table(p, buf, len, family);
 }
 
 void procnet_parse_unix(struct sockdiag_parser *p, const char *buf, size_t len)
 {
-	bool header = true;
-	size_t used = lines(p, buf, len, AF_UNIX, &header);
-	if (used < len && !header)
-		unix_line(p, buf + used, buf + len);
+	table(p, buf, len, AF_UNIX);
 }
 
 int procnet_read(struct sockdiag_parser *p, const char *path, uint8_t family)
@@ -188,11 +150,7 @@ int procnet_read(struct sockdiag_parser *p, const char *path, uint8_t family)
 		have -= used;
 	}
 	close(fd);
-	if (have && !header) {
-		if (p->proto == PROTO_UNIX)
-			unix_line(p, buf, buf + have);
-		else
-			inet_line(p, buf, buf + have, family);
-	}
+	if (have && !header)
+		table_line(p, lex_span(buf, have), family); /* a last line without '\n' */
 	return p->err;
 }

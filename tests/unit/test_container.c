@@ -83,11 +83,29 @@ static void test_host_processes(void **state)
 	}
 }
 
+/* A component that only starts like a pod ("podcast", below the
+ * container) used to overwrite the start of the pod UID found above it. */
+static void test_pod_uid_not_mixed(void **state)
+{
+	(void)state;
+	const char cg[] = "10:cpu:/kubepods/besteffort/pod4b9c2f6e-1d2a-4c3b-9f8e-7a6b5c4d3e2f/" ID "/podcast\n";
+	struct container_ref c;
+	assert_int_equal(container_parse_cgroup(cg, sizeof(cg) - 1, &c), 1);
+	assert_string_equal(c.id, "3f2a1b9c0d1e4");
+	assert_string_equal(c.pod_uid, "4b9c2f6e-1d2a-4c3b-9f8e-7a6b5c4d3e2f");
+	/* The last line needs no newline; a path may hold ':'. */
+	const char last[] = "1:name=systemd:/init.scope\n0::/odd:dir/docker/" ID;
+	assert_int_equal(container_parse_cgroup(last, sizeof(last) - 1, &c), 1);
+	assert_string_equal(c.id, "3f2a1b9c0d1e");
+	assert_string_equal(c.cgroup, "/odd:dir/docker/" ID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_runtimes),
 		cmocka_unit_test(test_host_processes),
+		cmocka_unit_test(test_pod_uid_not_mixed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -27,6 +28,12 @@ static void test_sockstat(void **state)
 	assert_int_equal(kstat_parse_sockstat(bad, sizeof(bad) - 1, &st), -EINVAL);
 	const char junk[] = "TCP: inuse x orphan";
 	assert_int_equal(kstat_parse_sockstat(junk, sizeof(junk) - 1, &st), -EINVAL);
+	const char last[] = "TCP: inuse 5 orphan 1 tw 2"; /* no final newline */
+	assert_int_equal(kstat_parse_sockstat(last, sizeof(last) - 1, &st), 0);
+	assert_int_equal(st.tcp_inuse, 5);
+	assert_int_equal(st.tcp_tw, 2);
+	const char huge[] = "TCP: inuse 18446744073709551616 orphan 1\n";
+	assert_int_equal(kstat_parse_sockstat(huge, sizeof(huge) - 1, &st), -EINVAL);
 	/* The real one parses. */
 	assert_int_equal(kstat_read_sockstat("/proc/net/sockstat", &st), 0);
 }
@@ -51,6 +58,22 @@ static void test_numbers_and_ranges(void **state)
 	tu_write("70000 80000\n", 12, "%s", path);
 	assert_int_equal(kstat_read_port_range(path, &lo, &hi), -EINVAL);
 	tu_write("600 500\n", 8, "%s", path);
+	assert_int_equal(kstat_read_port_range(path, &lo, &hi), -EINVAL);
+	tu_write("18446744073709551615", 20, "%s", path); /* no newline, the largest */
+	assert_int_equal(kstat_read_u64(path, &v), 0);
+	assert_true(v == UINT64_MAX);
+	tu_write("18446744073709551616\n", 21, "%s", path);
+	assert_int_equal(kstat_read_u64(path, &v), -EINVAL);
+	tu_write("-1\n", 3, "%s", path); /* tcp_ehash_entries sharing the host's table */
+	assert_int_equal(kstat_read_u64(path, &v), -EINVAL);
+	tu_write("", 0, "%s", path);
+	assert_int_equal(kstat_read_u64(path, &v), -EINVAL);
+	tu_write("1024 65535", 10, "%s", path);
+	assert_int_equal(kstat_read_port_range(path, &lo, &hi), 0);
+	assert_int_equal(hi, 65535);
+	tu_write("1024 65536\n", 11, "%s", path);
+	assert_int_equal(kstat_read_port_range(path, &lo, &hi), -EINVAL);
+	tu_write("1024\n", 5, "%s", path);
 	assert_int_equal(kstat_read_port_range(path, &lo, &hi), -EINVAL);
 	assert_int_equal(kstat_read_u64("/nonexistent", &v), -ENOENT);
 	tu_rmtree(dir);
@@ -80,6 +103,18 @@ static void test_protocols(void **state)
 	assert_int_equal(kstat_parse_protocols(bare, sizeof(bare) - 1, &pr), -EINVAL);
 	const char word[] = "protocol  size sockets\nTCP 2304 many\n";
 	assert_int_equal(kstat_parse_protocols(word, sizeof(word) - 1, &pr), -EINVAL);
+	/* Nor may a count too big for 64 bits, alone or summed over IPv4
+	 * and IPv6: it used to read as UINT64_MAX, and a sum wrapped to 0. */
+	const char *huge[] = {
+		"protocol  size sockets\nTCP 2304 18446744073709551616\n",
+		"protocol  size sockets\nTCP 2304 18446744073709551615\nTCPv6 2432 1\n",
+		"protocol  size sockets\nTCP 2304 1234567890123456789012345678901x\n", /* cut at 31 */
+	};
+	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++)
+		assert_int_equal(kstat_parse_protocols(huge[i], strlen(huge[i]), &pr), -EINVAL);
+	const char last[] = "protocol  size sockets\nUDP 1344 6"; /* no final newline */
+	assert_int_equal(kstat_parse_protocols(last, sizeof(last) - 1, &pr), 0);
+	assert_int_equal(pr.udp, 6);
 	assert_int_equal(kstat_read_protocols("/proc/net/protocols", &pr), 0);
 }
 

@@ -100,12 +100,43 @@ static void test_read_streams_big_files(void **state)
 	tu_rmtree(dir);
 }
 
+/* A number too wide for its field is a malformed line, not a truncated
+ * value: state 0x10000000A used to read as 0x0A (LISTEN), uid 2^32 as 0,
+ * UNIX type 0x101 as 1 (SOCK_STREAM). */
+static void test_wide_numbers(void **state)
+{
+	(void)state;
+	const char inet[] =
+		"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+		"   0: 0100007F:0277 00000000:0000 10000000A 00000000:00000000 00:00000000 00000000     0        0 26232 1\n"
+		"   1: 0100007F:0278 00000000:0000 0A 00000000:00000000 00:00000000 00000000     4294967296        0 26233 1\n"
+		"   2: 0100007F:10000 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 26234 1\n"
+		"   3: 0100007F:0279 00000000:0000 0A 00000000:00000000 00:00000000 00000000     4294967295        0 18446744073709551616 1\n"
+		"   4: 0100007F:027A 00000000:0000 0A 00000000:00000000 00:00000000 00000000     4294967295        0 18446744073709551615";
+	struct got g = {0};
+	struct sockdiag_parser p = {.proto = PROTO_TCP, .cb = collect, .ctx = &g};
+	procnet_parse_inet(&p, inet, sizeof(inet) - 1, AF_INET);
+	assert_int_equal(p.stats.unknown_states, 4);
+	assert_int_equal(g.n, 1); /* the largest uid and inode, on a last line without '\n' */
+	assert_int_equal(g.s[0].uid, UINT32_MAX);
+	assert_true(g.s[0].inode == UINT64_MAX);
+
+	const char unix_[] = "Num       RefCount Protocol Flags    Type St Inode Path\n"
+			     "0000000025485e6b: 00000002 00000000 00000000 0101 01 1220\n";
+	struct got u = {0};
+	struct sockdiag_parser q = {.proto = PROTO_UNIX, .cb = collect, .ctx = &u};
+	procnet_parse_unix(&q, unix_, sizeof(unix_) - 1);
+	assert_int_equal(u.n, 0);
+	assert_int_equal(q.stats.unknown_states, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp),
 		cmocka_unit_test(test_unix),
 		cmocka_unit_test(test_read_streams_big_files),
+		cmocka_unit_test(test_wide_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,21 @@ static void test_parse_stat(void **state)
 	const char huge[] = "1 (x) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 99999999999999999999999";
 	assert_int_equal(procparse_stat(huge, strlen(huge), &st), -EINVAL);
 
+	/* A comm with newlines, a ')' and bytes that are not UTF-8, and the
+	 * kernel's final newline right after field 22. */
+	const char odd[] = "9 (a\n) b\xff\xfe) S 1 2 3 4 5 4194560 8 9 10 11 12 13 14 15 16 17 18 19 77\n";
+	assert_int_equal(procparse_stat(odd, sizeof(odd) - 1, &st), 0);
+	assert_string_equal(st.comm, "a\n) b\xff\xfe");
+	assert_int_equal(st.start_time, 77);
+	const char max[] = "1 (x) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 18446744073709551615";
+	assert_int_equal(procparse_stat(max, sizeof(max) - 1, &st), 0);
+	assert_true(st.start_time == UINT64_MAX);
+	const char signed_[] = "1 (x) R 1 2 3 4 5 -6 7 8 9 10 11 12 13 14 15 16 17 18 5";
+	assert_int_equal(procparse_stat(signed_, sizeof(signed_) - 1, &st), -EINVAL);
+	const char none[] = "1 (x)";
+	assert_int_equal(procparse_stat(none, sizeof(none) - 1, &st), -EINVAL);
+	assert_int_equal(procparse_stat("", 0, &st), -EINVAL);
+
 	char longer[300];
 	memset(longer, 0, sizeof(longer));
 	strcpy(longer, "1 (");
@@ -55,6 +70,12 @@ static void test_parse_limits_and_links(void **state)
 	assert_int_equal(procparse_limits(none, strlen(none), &v), -EINVAL);
 	const char junk[] = "Max open files            lots";
 	assert_int_equal(procparse_limits(junk, strlen(junk), &v), -EINVAL);
+	const char last[] = "Max cpu time unlimited unlimited seconds\nMax open files 1024 4096 files";
+	assert_int_equal(procparse_limits(last, strlen(last), &v), 0); /* no final newline */
+	assert_int_equal(v, 1024);
+	const char bare[] = "Max open files\n";
+	assert_int_equal(procparse_limits(bare, strlen(bare), &v), -EINVAL);
+	assert_int_equal(procparse_limits("", 0, &v), -EINVAL);
 
 	uint64_t ino = 0;
 	assert_int_equal(procparse_fd_link("socket:[123]", 12, &ino), 1);
@@ -65,6 +86,12 @@ static void test_parse_limits_and_links(void **state)
 	assert_int_equal(procparse_fd_link("pipe:[5]", 8, &ino), 0);
 	assert_int_equal(procparse_fd_link("anon_inode:[eventfd]", 20, &ino), 0);
 	assert_int_equal(procparse_fd_link("socket:[99999999999999999999999]", 32, &ino), 0);
+	assert_int_equal(procparse_fd_link("socket:[18446744073709551616]", 29, &ino), 0);
+	assert_int_equal(procparse_fd_link("socket:[-1]", 11, &ino), 0);
+	assert_int_equal(procparse_fd_link("socket:[ 1]", 11, &ino), 0);
+	assert_int_equal(procparse_fd_link("socket:[18446744073709551615]", 29, &ino), 1);
+	assert_true(ino == UINT64_MAX);
+	assert_int_equal(procparse_fd_link("", 0, &ino), 0);
 }
 
 int main(void)
