@@ -1,6 +1,7 @@
 /* config.c - the typed option table, and the getopt_long loop it drives. */
 #include <socklife/config.h>
 #include <socklife/duration.h>
+#include <socklife/lex.h>
 #include <socklife/listen.h>
 #include <socklife/log.h>
 
@@ -145,9 +146,8 @@ static const char *set(struct config *cfg, const struct option_spec *o, const ch
 	double v;
 	switch (o->kind) {
 	case COUNT: {
-		errno = 0;
-		unsigned long n = strtoul(arg, &end, 10);
-		if (errno || end == arg || *end || *arg == '-' || *arg == '+' || n < o->min || n > o->max) {
+		uint64_t n;
+		if (!lex_u64(lex_span(arg, strlen(arg)), 10, &n) || n < o->min || n > o->max) {
 			snprintf(why, 160, "must be a whole number from %.0f to %.0f", o->min, o->max);
 			return why;
 		}

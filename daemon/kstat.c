@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 /* In "name v name v ...", the value after `name`. */
@@ -120,4 +121,16 @@ int kstat_read_protocols(const char *path, struct protocols *out)
 	if (n < 0)
 		return (int)n;
 	return kstat_parse_protocols(buf, (size_t)n, out);
+}
+
+void kstat_read_figures(const char *proc_root, struct kernel_figures *k)
+{
+	struct sockstat st;
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/net/sockstat", proc_root);
+	k->orphans_known = kstat_read_sockstat(path, &st) == 0;
+	k->tcp_orphans = k->orphans_known ? st.tcp_orphan : 0;
+	k->max_orphans_known =
+		kstat_read_u64("/proc/sys/net/ipv4/tcp_max_orphans", &k->tcp_max_orphans) == 0;
 }

@@ -1,6 +1,8 @@
 /* listen.c - parse a listen address and open a listening TCP socket. */
 #include <socklife/listen.h>
 
+#include <socklife/lex.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
@@ -33,13 +35,8 @@ int listen_parse(const char *address, char host[LISTEN_HOST_MAX], char port[LIST
 	size_t plen = strlen(p);
 	if (plen == 0 || plen >= LISTEN_PORT_MAX || hlen >= LISTEN_HOST_MAX)
 		return -EINVAL;
-	unsigned long v = 0;
-	for (size_t i = 0; i < plen; i++) {
-		if (!isdigit((unsigned char)p[i]))
-			return -EINVAL;
-		v = v * 10 + (unsigned long)(p[i] - '0');
-	}
-	if (v > 65535)
+	uint64_t v;
+	if (!lex_u64(lex_span(p, plen), 10, &v) || v > 65535)
 		return -EINVAL;
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';

@@ -8,6 +8,7 @@
 #include <socklife/procscan.h>
 
 #include <socklife/fileio.h>
+#include <socklife/lex.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -122,14 +123,15 @@ static int read_fds(struct procscan *ps, int piddir, struct proc_entry *e)
 		} else if (o == FAILED) {
 			err = -errno;
 		} else {
-			uint64_t inode;
+			uint64_t inode, fd;
 			struct sock_fd *h;
-			if (!procparse_fd_link(link, (size_t)len, &inode))
+			if (!procparse_fd_link(link, (size_t)len, &inode) ||
+			    !lex_u64(lex_span(name, strlen(name)), 10, &fd) || fd > UINT32_MAX)
 				continue;
 			if (!(h = vec_push(&e->held)))
 				err = -ENOMEM;
 			else
-				*h = (struct sock_fd){inode, (uint32_t)strtoul(name, NULL, 10)};
+				*h = (struct sock_fd){inode, (uint32_t)fd};
 		}
 	}
 	close(dfd);
@@ -166,13 +168,13 @@ static int list_pids(struct procscan *ps, int rootfd)
 	vec_clear(&ps->pids);
 	dirwalk_start(&w, rootfd, ps->dents, DIRWALK_BUF);
 	while ((name = dirwalk_next(&w, &err))) {
-		size_t len = strlen(name);
-		if (len == 0 || len > 9 || strspn(name, "0123456789") != len)
+		uint64_t n;
+		if (!lex_u64(lex_span(name, strlen(name)), 10, &n) || n == 0 || n > INT32_MAX)
 			continue; /* "self", "net", "sys", ...: not processes */
 		int32_t *pid = vec_push(&ps->pids);
 		if (!pid)
 			return -ENOMEM;
-		*pid = (int32_t)strtol(name, NULL, 10);
+		*pid = (int32_t)n;
 	}
 	return err;
 }

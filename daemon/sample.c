@@ -16,20 +16,6 @@
 #include <string.h>
 #include <time.h>
 
-double now_monotonic(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-double now_realtime(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int sampler_init(struct sampler *s, const struct config *cfg, double start_time)
 {
 	memset(s, 0, sizeof(*s));
@@ -194,19 +180,6 @@ static bool was_read(void *ctx, const struct proc_info *pi, uint8_t proto)
 
 /* --- the pass -------------------------------------------------------------- */
 
-static void read_kernel_figures(struct sampler *s)
-{
-	struct kernel_figures *k = &s->pass.kernel;
-	struct sockstat st;
-	char path[4096];
-
-	snprintf(path, sizeof(path), "%s/net/sockstat", s->cfg->proc_root);
-	k->orphans_known = kstat_read_sockstat(path, &st) == 0;
-	k->tcp_orphans = k->orphans_known ? st.tcp_orphan : 0;
-	k->max_orphans_known =
-		kstat_read_u64("/proc/sys/net/ipv4/tcp_max_orphans", &k->tcp_max_orphans) == 0;
-}
-
 /* Walk /proc and group the processes.  Fails the pass's "proc" stage. */
 static int scan_processes(struct sampler *s, const struct attrib_sink *sink)
 {
@@ -230,7 +203,7 @@ static int count_sockets(struct sampler *s)
 		err = attrib_end(&s->attrib, was_read, &p->tally);
 	if (err)
 		return err;
-	read_kernel_figures(s);
+	kstat_read_figures(s->cfg->proc_root, &p->kernel);
 	err = leak_update(&s->leak, &p->tally, p->now);
 	return err ? err : diag_build(&p->diag, &p->tally, &s->leak);
 }

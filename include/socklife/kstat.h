@@ -8,6 +8,7 @@
 #ifndef SOCKLIFE_KSTAT_H
 #define SOCKLIFE_KSTAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,16 @@ int kstat_read_protocols(const char *path, struct protocols *out);
 
 /* Read one unsigned number from a file such as a sysctl.  0 or -errno. */
 int kstat_read_u64(const char *path, uint64_t *out);
+
+/* The kernel's socket capacity figures, kernel-wide. */
+struct kernel_figures {
+	uint64_t tcp_orphans, tcp_max_orphans;
+	bool orphans_known, max_orphans_known; /* readable from socklife's namespace only */
+};
+
+/* Read them: orphans from <proc_root>/net/sockstat, their limit from the
+ * sysctl.  What cannot be read is marked unknown, never 0. */
+void kstat_read_figures(const char *proc_root, struct kernel_figures *k);
 
 /* Read net.ipv4.ip_local_port_range ("32768\t60999").  0 or -errno. */
 int kstat_read_port_range(const char *path, uint16_t *lo, uint16_t *hi);

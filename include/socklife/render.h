@@ -11,6 +11,7 @@
 
 #include <socklife/caps.h>
 #include <socklife/diag.h>
+#include <socklife/kstat.h>
 #include <socklife/scanstats.h>
 #include <socklife/selfstat.h>
 #include <socklife/strbuf.h>
@@ -21,12 +22,6 @@
 #include <stdint.h>
 
 #define RENDER_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
-
-/* The kernel's socket capacity figures, kernel-wide. */
-struct kernel_figures {
-	uint64_t tcp_orphans, tcp_max_orphans;
-	bool orphans_known, max_orphans_known; /* readable from socklife's namespace */
-};
 
 /* Everything the exposition is made from. */
 struct render_input {

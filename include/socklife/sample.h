@@ -14,6 +14,7 @@
 
 #include <socklife/attrib.h>
 #include <socklife/caps.h>
+#include <socklife/clock.h>
 #include <socklife/config.h>
 #include <socklife/diag.h>
 #include <socklife/leak.h>
@@ -75,9 +76,5 @@ int sampler_pass(struct sampler *s, struct snapshot **out);
 struct page_input sampler_view(const struct sampler *s);
 
 void sampler_free(struct sampler *s);
-
-/* Seconds on the monotonic and the real-time clock. */
-double now_monotonic(void);
-double now_realtime(void);
 
 #endif

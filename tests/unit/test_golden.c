@@ -235,6 +235,8 @@ int __wrap_kstat_read_protocols(const char *path, struct protocols *out);
 int __wrap_kstat_read_port_range(const char *path, uint16_t *lo, uint16_t *hi);
 int __wrap_kstat_read_u64(const char *path, uint64_t *out);
 void __wrap_selfstat_read(struct selfstat *s, double start_time);
+void __wrap_kstat_read_figures(const char *proc_root, struct kernel_figures *k);
+void __real_kstat_read_figures(const char *proc_root, struct kernel_figures *k);
 ssize_t __wrap_getxattr(const char *path, const char *name, void *value, size_t size);
 int __wrap_clock_gettime(clockid_t clock, struct timespec *ts);
 int __real_clock_gettime(clockid_t clock, struct timespec *ts);
@@ -328,6 +330,14 @@ int __wrap_kstat_read_u64(const char *path, uint64_t *out)
 {
 	*out = strstr(path, "tcp_max_orphans") ? 65536 : 262144;
 	return 0;
+}
+
+/* Orphans come from the fake tree's sockstat; their limit is the host's. */
+void __wrap_kstat_read_figures(const char *proc_root, struct kernel_figures *k)
+{
+	__real_kstat_read_figures(proc_root, k);
+	k->tcp_max_orphans = 65536;
+	k->max_orphans_known = true;
 }
 
 void __wrap_selfstat_read(struct selfstat *s, double start_time)
