@@ -30,30 +30,11 @@ ssize_t __wrap_getxattr(const char *path, const char *name, void *value, size_t 
 	return 3;
 }
 
-static void add_proc(int pid, const char *comm)
-{
-	char stat[256];
-	tu_mkdirs("%s/%d/fd", root, pid);
-	int n = snprintf(stat, sizeof(stat), "%d (%s) S 1 %d %d 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 %d 1 2 3\n",
-			 pid, comm, pid, pid, pid);
-	tu_write(stat, (size_t)n, "%s/%d/stat", root, pid);
-	tu_write("Max open files 1024 1024 files\n", 31, "%s/%d/limits", root, pid);
-}
+static void add_proc(int pid, const char *comm) { tu_proc(root, pid, comm, (unsigned)pid, "1024"); }
 
-static void add_fd(int pid, int fd, unsigned inode)
-{
-	char target[32];
-	snprintf(target, sizeof(target), "socket:[%u]", inode);
-	tu_symlink(target, "%s/%d/fd/%d", root, pid, fd);
-}
+static void add_fd(int pid, int fd, unsigned inode) { tu_socket_fd(root, pid, fd, inode); }
 
-static void replace_fd(int pid, int fd, unsigned inode)
-{
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%d/fd/%d", root, pid, fd);
-	unlink(path);
-	add_fd(pid, fd, inode);
-}
+static void replace_fd(int pid, int fd, unsigned inode) { tu_socket_fd(root, pid, fd, inode); }
 
 /* --- a sink that writes down what it is given ------------------------------ */
 

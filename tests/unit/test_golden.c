@@ -115,19 +115,7 @@ static void put(const char *text, const char *fmt, ...)
 
 static void add_proc(int pid, const char *comm, unsigned long long start, const char *limit, int ns)
 {
-	char buf[512];
-	tu_mkdirs("%s/%d/fd", root, pid);
-	tu_mkdirs("%s/%d/ns", root, pid);
-	int n = snprintf(buf, sizeof(buf),
-			 "%d (%s) S 1 %d %d 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 %llu "
-			 "1000000 200 18446744073709551615\n",
-			 pid, comm, pid, pid, start);
-	tu_write(buf, (size_t)n, "%s/%d/stat", root, pid);
-	n = snprintf(buf, sizeof(buf),
-		     "Limit                     Soft Limit           Hard Limit           Units     \n"
-		     "Max open files            %-20s 524288               files     \n",
-		     limit);
-	tu_write(buf, (size_t)n, "%s/%d/limits", root, pid);
+	tu_proc(root, pid, comm, start, limit);
 	put("0::/user.slice\n", "%s/%d/cgroup", root, pid);
 	if (ns == NS_HOST)
 		tu_symlink("/proc/self/ns/net", "%s/%d/ns/net", root, pid);
@@ -135,17 +123,9 @@ static void add_proc(int pid, const char *comm, unsigned long long start, const 
 		tu_symlink("../../netns-b", "%s/%d/ns/net", root, pid);
 }
 
-static void add_fd(int pid, int fd, const char *target)
-{
-	tu_symlink(target, "%s/%d/fd/%d", root, pid, fd);
-}
+static void add_fd(int pid, int fd, const char *target) { tu_fd(root, pid, fd, target); }
 
-static void add_socket_fd(int pid, int fd, unsigned inode)
-{
-	char target[32];
-	snprintf(target, sizeof(target), "socket:[%u]", inode);
-	add_fd(pid, fd, target);
-}
+static void add_socket_fd(int pid, int fd, unsigned inode) { tu_socket_fd(root, pid, fd, inode); }
 
 static void remove_proc(int pid)
 {
@@ -205,9 +185,6 @@ static void change_world(int next)
 		remove_proc(101);            /* the worker exits */
 	} else if (next == 3) {
 		/* redis's /dev/null fd becomes a socket handed to it (dup2). */
-		char path[128];
-		snprintf(path, sizeof(path), "%s/500/fd/4", root);
-		unlink(path);
 		add_socket_fd(500, 4, 6001);
 		/* pid 300 exits and a new process takes its pid. */
 		remove_proc(300);

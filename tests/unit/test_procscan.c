@@ -70,28 +70,10 @@ static char root[64];
 
 static void add_proc(int pid, const char *comm, unsigned long long start, const char *limit)
 {
-	char stat[512], limits[512];
-	tu_mkdirs("%s/%d/fd", root, pid);
-	int n = snprintf(stat, sizeof(stat),
-			 "%d (%s) S 1 %d %d 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 %llu "
-			 "1000000 200 18446744073709551615\n",
-			 pid, comm, pid, pid, start);
-	tu_write(stat, (size_t)n, "%s/%d/stat", root, pid);
-	n = snprintf(limits, sizeof(limits),
-		     "Limit                     Soft Limit           Hard Limit           Units     \n"
-		     "Max cpu time              unlimited            unlimited            seconds   \n"
-		     "Max open files            %-20s 524288               files     \n"
-		     "Max locked memory         8388608              8388608              bytes     \n",
-		     limit);
-	tu_write(limits, (size_t)n, "%s/%d/limits", root, pid);
+	tu_proc(root, pid, comm, start, limit);
 }
 
-static void add_fd(int pid, int fd, const char *target)
-{
-	char name[32];
-	snprintf(name, sizeof(name), "%d", fd);
-	tu_symlink(target, "%s/%d/fd/%s", root, pid, name);
-}
+static void add_fd(int pid, int fd, const char *target) { tu_fd(root, pid, fd, target); }
 
 static int setup(void **state)
 {

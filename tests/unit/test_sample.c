@@ -106,24 +106,11 @@ int __wrap_netns_names_refresh(struct netns_names *n, const char *proc_root, con
 
 static void add_proc(int pid, const char *comm, unsigned long long start, int ns)
 {
-	char buf[256];
-	tu_mkdirs("%s/%d/fd", root, pid);
-	tu_mkdirs("%s/%d/ns", root, pid);
-	int n = snprintf(buf, sizeof(buf), "%d (%s) S 1 %d %d 0 -1 4194560 1 0 0 0 5 3 0 0 20 0 1 0 %llu 1 2 3\n",
-			 pid, comm, pid, pid, start);
-	tu_write(buf, (size_t)n, "%s/%d/stat", root, pid);
-	tu_write("Max open files 1024 1024 files\n", 31, "%s/%d/limits", root, pid);
+	tu_proc(root, pid, comm, start, "1024");
 	tu_symlink(ns == NS_SELF ? "/proc/self/ns/net" : "../../netns-b", "%s/%d/ns/net", root, pid);
 }
 
-static void set_fd(int pid, int fd, unsigned inode)
-{
-	char target[32], path[256];
-	snprintf(path, sizeof(path), "%s/%d/fd/%d", root, pid, fd);
-	unlink(path);
-	snprintf(target, sizeof(target), inode ? "socket:[%u]" : "/dev/null", inode);
-	tu_symlink(target, "%s/%d/fd/%d", root, pid, fd);
-}
+static void set_fd(int pid, int fd, unsigned inode) { tu_socket_fd(root, pid, fd, inode); }
 
 static void remove_proc(int pid)
 {
