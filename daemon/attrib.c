@@ -19,7 +19,10 @@ struct holder {
 struct owner {
 	uint32_t key;  /* inode */
 	uint32_t head; /* first holder */
-	uint32_t seen; /* a dump listed it this pass */
+	uint32_t proc; /* its process: most sockets have one holder, and then the
+			* index alone answers, one cache line per socket */
+	uint16_t seen;   /* a dump listed it this pass */
+	uint16_t shared; /* it has further holders (fork, SCM_RIGHTS) */
 };
 
 struct cookie_key {
@@ -50,10 +53,8 @@ void attrib_init(struct attrib *a, const char *proc_root, unsigned verify_passes
 
 /* --- the owner index ----------------------------------------------------- */
 
-/* Index every socket fd of every process, each chain in walk order.  The
- * marks of inodes already seen this pass carry over from `old` (the index
- * is rebuilt when processes are read again mid-pass). */
-static int build_index(struct attrib *a, const struct hashmap *old)
+/* Index every socket fd of every process, each chain in walk order. */
+static int build_index(struct attrib *a)
 {
 	hashmap_clear(&a->owners);
 	vec_clear(&a->holders);
@@ -71,10 +72,8 @@ static int build_index(struct attrib *a, const struct hashmap *old)
 				return -ENOMEM;
 			*h = (struct holder){(uint32_t)p, fds[i].fd, added ? NO_HOLDER : o->head};
 			o->head = (uint32_t)(a->holders.n - 1);
-			if (added && old) {
-				const struct owner *was = hashmap_get(old, &inode);
-				o->seen = was && was->seen;
-			}
+			o->proc = (uint32_t)p;
+			o->shared = !added;
 		}
 	}
 	return 0;
@@ -83,8 +82,13 @@ static int build_index(struct attrib *a, const struct hashmap *old)
 /* The processes holding owner `o`, in a scratch list. */
 static int holders_of(struct attrib *a, const struct owner *o)
 {
-	vec_clear(&a->scratch);
-	for (uint32_t h = o->head; h != NO_HOLDER; h = a->holders.v[h].next) {
+	if (vec_reserve(&a->scratch, 1))
+		return -ENOMEM;
+	a->scratch.v[0] = o->proc;
+	a->scratch.n = 1;
+	if (!o->shared)
+		return 0;
+	for (uint32_t h = a->holders.v[o->head].next; h != NO_HOLDER; h = a->holders.v[h].next) {
 		uint32_t *p = vec_push(&a->scratch);
 		if (!p)
 			return -ENOMEM;
@@ -123,7 +127,7 @@ int attrib_begin(struct attrib *a, const struct attrib_sink *sink)
 	hashmap_clear(unresolvable_now(a));
 	vec_clear(&a->pending);
 	int err = procscan_run(&a->ps);
-	return err ? err : build_index(a, NULL);
+	return err ? err : build_index(a);
 }
 
 /* Has this socket been handed on already this pass? */
@@ -206,12 +210,24 @@ static int search(struct attrib *a, bool *exhausted)
 	if (read <= 0)
 		return (int)read;
 	a->stats.resolve_reads += (uint64_t)read;
-	/* What those processes hold replaced what they held: index afresh,
-	 * keeping the marks of sockets already handed on. */
-	struct hashmap old = a->owners;
-	a->owners = (struct hashmap)HASHMAP_INIT(struct owner);
-	int err = build_index(a, &old);
-	hashmap_free(&old);
+	/* What those processes hold replaced what they held: index afresh, in
+	 * place (a second index would double the peak memory), keeping the
+	 * marks of the sockets already handed on. */
+	vec_clear(&a->seen);
+	size_t pos = 0;
+	for (const struct owner *o; (o = hashmap_next(&a->owners, &pos));) {
+		uint32_t *inode = o->seen ? vec_push(&a->seen) : NULL;
+		if (o->seen && !inode)
+			return -ENOMEM;
+		if (inode)
+			*inode = o->key;
+	}
+	int err = build_index(a);
+	for (size_t i = 0; i < a->seen.n && !err; i++) {
+		struct owner *o = hashmap_get(&a->owners, &a->seen.v[i]);
+		if (o)
+			o->seen = 1;
+	}
 	return err;
 }
 
@@ -289,6 +305,7 @@ void attrib_free(struct attrib *a)
 	hashmap_free(&a->unresolvable[0]);
 	hashmap_free(&a->unresolvable[1]);
 	vec_free(&a->scratch);
+	vec_free(&a->seen);
 	sockproto_free(&a->protos);
 	attrib_init(a, a->ps.root, a->ps.verify_passes);
 }

@@ -57,13 +57,38 @@ static bool empty(const struct hashmap *m, size_t i)
 		memcpy(&v, k, 8);
 		return v == 0;
 	}
+	if (m->key_size == 4) {
+		uint32_t v;
+		memcpy(&v, k, 4);
+		return v == 0;
+	}
 	return key_is_zero(k, m->key_size);
 }
 
-/* The slot holding `key`, or the empty slot ending its probe run. */
+/* The slot holding `key`, or the empty slot ending its probe run.  The
+ * owner index is looked up once per socket of the host, so the common key
+ * sizes compare as integers, without a call. */
 static size_t find(const struct hashmap *m, const void *key)
 {
 	size_t mask = m->cap - 1, i = home(m, key);
+	if (m->key_size == 4) {
+		uint32_t want, have;
+		memcpy(&want, key, 4);
+		for (;; i = (i + 1) & mask) {
+			memcpy(&have, slot(m, i), 4);
+			if (have == want || have == 0)
+				return i;
+		}
+	}
+	if (m->key_size == 8) {
+		uint64_t want, have;
+		memcpy(&want, key, 8);
+		for (;; i = (i + 1) & mask) {
+			memcpy(&have, slot(m, i), 8);
+			if (have == want || have == 0)
+				return i;
+		}
+	}
 	while (!empty(m, i) && memcmp(slot(m, i), key, m->key_size) != 0)
 		i = (i + 1) & mask;
 	return i;

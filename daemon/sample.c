@@ -63,14 +63,26 @@ struct ns_ctx {
 	uint32_t ns; /* its index in the tally */
 };
 
+static bool timed(const struct sl_socket *sk)
+{
+	return sk->proto == PROTO_TCP && sk->inode && (TIMED_STATES & (1u << sk->state));
+}
+
 /* How long a held CLOSE_WAIT or FIN_WAIT2 socket has been so: from the
  * kernel's tcp_info the first time it is seen, from its history after. */
 static double age_of(struct sampler *s, const struct sl_socket *sk)
 {
-	if (sk->proto != PROTO_TCP || !sk->inode || !(TIMED_STATES & (1u << sk->state)))
+	if (!timed(sk))
 		return 0;
 	double hint = sk->has_info ? sk->last_ack_recv_ms / 1000.0 : 0;
 	return sockhist_observe(&s->sockhist, sk->cookie, sk->state, s->pass.now, hint);
+}
+
+/* The kernel's times are needed to date a socket seen for the first time. */
+static bool wants_times(const struct sl_socket *sk, void *arg)
+{
+	const struct ns_ctx *c = arg;
+	return timed(sk) && !sockhist_find(&c->s->sockhist, sk->cookie);
 }
 
 /* Every socket a source reads comes through here. */
@@ -96,9 +108,10 @@ static struct source *source_for(struct sampler *s, const struct netns_entry *e)
 static int read_with(struct sampler *s, struct source *src, const struct netns_entry *e,
 		     struct ns_ctx *c, struct ns_read *r)
 {
+	struct source_sink sink = {on_socket, wants_times, c};
 	memset(r, 0, sizeof(*r));
 	twports_begin(&s->pass.twports);
-	return src->read_netns(src, e, on_socket, c, r);
+	return src->read_netns(src, e, &sink, r);
 }
 
 /* Read one namespace into the tally.  A namespace gone meanwhile is

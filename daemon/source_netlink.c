@@ -17,25 +17,41 @@ struct netlink_source {
 	bool tcp_one_walk;     /* the kernel takes one TCP request for both families */
 };
 
-/* The first TCP dump holds back the sockets in TIMED_STATES and notes
- * which of those states it saw; a second dump, filtered in the kernel to
- * them, brings them with tcp_info (~230 bytes a socket, so only for these
- * few).  A socket that changes state between the two dumps comes twice;
- * attribution counts it once. */
-struct first_dump {
-	sockdiag_cb cb;
-	void *ctx;
-	uint32_t timed_seen; /* bit (1 << state) */
+/* The first TCP dump holds back the sockets in TIMED_STATES whose times
+ * the sink wants, and notes their states; a second dump, filtered in the
+ * kernel to those states, brings them with tcp_info (~230 bytes a socket,
+ * so only for these few).  Each socket is handed on once: the second dump
+ * passes on only the ones held back (it also lists the others, and those
+ * that changed state in between). */
+struct held_back {
+	uint64_t key; /* cookie */
 };
 
-static int hold_back_timed(const struct sl_socket *s, void *arg)
+struct timed_dump {
+	const struct source_sink *sink;
+	struct hashmap held;  /* of struct held_back */
+	uint32_t states;      /* bit (1 << state) of those held back */
+	int err;
+};
+
+static int first_dump_socket(const struct sl_socket *s, void *arg)
 {
-	struct first_dump *f = arg;
-	if (TIMED_STATES & (1u << s->state)) {
-		f->timed_seen |= 1u << s->state;
-		return 0;
-	}
-	return f->cb(s, f->ctx);
+	struct timed_dump *t = arg;
+	bool added;
+	if (!(TIMED_STATES & (1u << s->state)) || !s->cookie || !t->sink->wants_times(s, t->sink->ctx))
+		return t->sink->socket(s, t->sink->ctx);
+	if (!hashmap_put(&t->held, &s->cookie, &added))
+		return -ENOMEM;
+	t->states |= 1u << s->state;
+	return 0;
+}
+
+static int second_dump_socket(const struct sl_socket *s, void *arg)
+{
+	struct timed_dump *t = arg;
+	if (!hashmap_del(&t->held, &s->cookie))
+		return 0; /* handed on by the first dump already, or new since */
+	return t->sink->socket(s, t->sink->ctx);
 }
 
 /* One TCP dump for `states`: one walk of the kernel's hash for both
@@ -65,21 +81,24 @@ static int dump_tcp(struct netlink_source *src, struct sockdiag *diag, struct so
 	return 0;
 }
 
-static int read_tcp(struct netlink_source *src, struct sockdiag *diag, struct sockdiag_parser *p)
+static int read_tcp(struct netlink_source *src, struct sockdiag *diag, struct sockdiag_parser *p,
+		    const struct source_sink *sink)
 {
-	struct first_dump f = {p->cb, p->ctx, 0};
-	struct sockdiag_parser first = *p;
-	first.cb = hold_back_timed;
-	first.ctx = &f;
-	int err = dump_tcp(src, diag, &first, SOCKDIAG_ALL_STATES, false);
-	p->stats.unknown_states += first.stats.unknown_states;
-	if (err || !f.timed_seen)
-		return err;
-	return dump_tcp(src, diag, p, f.timed_seen, true);
+	struct timed_dump t = {sink, HASHMAP_INIT(struct held_back), 0, 0};
+	p->cb = first_dump_socket;
+	p->ctx = &t;
+	int err = dump_tcp(src, diag, p, SOCKDIAG_ALL_STATES, false);
+	if (!err && t.states) {
+		p->cb = second_dump_socket;
+		err = dump_tcp(src, diag, p, t.states, true);
+	}
+	hashmap_free(&t.held);
+	return err;
 }
 
 /* Dump one protocol of a namespace through a sock_diag socket opened in it. */
-static int dump_proto(struct netlink_source *src, struct sockdiag *diag, struct sockdiag_parser *p)
+static int dump_proto(struct netlink_source *src, struct sockdiag *diag, struct sockdiag_parser *p,
+		      const struct source_sink *sink)
 {
 	static const uint8_t families[] = {AF_INET, AF_INET6};
 	struct sockdiag_request req = {.proto = p->proto, .states = SOCKDIAG_ALL_STATES};
@@ -87,7 +106,7 @@ static int dump_proto(struct netlink_source *src, struct sockdiag *diag, struct 
 
 	switch (p->proto) {
 	case PROTO_TCP:
-		return read_tcp(src, diag, p);
+		return read_tcp(src, diag, p, sink);
 	case PROTO_UDP: /* no single request covers both families */
 		for (size_t i = 0; i < sizeof(families) && !err; i++) {
 			req.family = families[i];
@@ -116,8 +135,8 @@ static void protocols_in_use(bool in_use[PROTO_COUNT])
 }
 
 /* Read the namespace the calling thread is in through `diag`. */
-static int read_inside(struct netlink_source *src, struct sockdiag *diag, sockdiag_cb cb,
-		       void *ctx, struct ns_read *out)
+static int read_inside(struct netlink_source *src, struct sockdiag *diag,
+		       const struct source_sink *sink, struct ns_read *out)
 {
 	bool in_use[PROTO_COUNT];
 	protocols_in_use(in_use);
@@ -125,8 +144,8 @@ static int read_inside(struct netlink_source *src, struct sockdiag *diag, sockdi
 				  &out->port_hi) < 0)
 		out->port_lo = out->port_hi = 0;
 	for (int proto = 0; proto < PROTO_COUNT; proto++) {
-		struct sockdiag_parser p = {.proto = proto, .cb = cb, .ctx = ctx};
-		int err = in_use[proto] ? dump_proto(src, diag, &p) : 0;
+		struct sockdiag_parser p = {.proto = proto, .cb = sink->socket, .ctx = sink->ctx};
+		int err = in_use[proto] ? dump_proto(src, diag, &p, sink) : 0;
 		out->unknown_states += p.stats.unknown_states;
 		if (err)
 			return err;
@@ -144,8 +163,7 @@ static int read_inside(struct netlink_source *src, struct sockdiag *diag, sockdi
 struct visit {
 	struct netlink_source *src;
 	const struct netns_entry *e;
-	sockdiag_cb cb;
-	void *ctx;
+	const struct source_sink *sink;
 	struct ns_read *out;
 	int err;
 };
@@ -156,20 +174,20 @@ static void *visit_thread(void *arg)
 	struct sockdiag *diag;
 	v->err = netns_enter(v->e, v->src->proc_root, v->src->run_dir);
 	if (!v->err && !(v->err = sockdiag_open(&diag))) {
-		v->err = read_inside(v->src, diag, v->cb, v->ctx, v->out);
+		v->err = read_inside(v->src, diag, v->sink, v->out);
 		sockdiag_close(diag);
 	}
 	return NULL;
 }
 
-static int read_netns(struct source *base, const struct netns_entry *e, sockdiag_cb cb, void *ctx,
-		      struct ns_read *out)
+static int read_netns(struct source *base, const struct netns_entry *e,
+		      const struct source_sink *sink, struct ns_read *out)
 {
 	struct netlink_source *src = (struct netlink_source *)base;
 	out->mode = NS_MODE_SOCK_DIAG;
 	if (e->self)
-		return read_inside(src, src->own, cb, ctx, out);
-	struct visit v = {src, e, cb, ctx, out, 0};
+		return read_inside(src, src->own, sink, out);
+	struct visit v = {src, e, sink, out, 0};
 	pthread_t t;
 	int err = pthread_create(&t, NULL, visit_thread, &v);
 	if (err)

@@ -22,8 +22,8 @@ static const struct {
 	{PROTO_UNIX, AF_UNIX, "unix"},
 };
 
-static int read_netns(struct source *base, const struct netns_entry *e, sockdiag_cb cb, void *ctx,
-		      struct ns_read *out)
+static int read_netns(struct source *base, const struct netns_entry *e,
+		      const struct source_sink *sink, struct ns_read *out)
 {
 	struct procfs_source *src = (struct procfs_source *)base;
 	char path[4096];
@@ -34,7 +34,7 @@ static int read_netns(struct source *base, const struct netns_entry *e, sockdiag
 		return 0;
 	}
 	for (int proto = 0; proto < PROTO_COUNT; proto++) {
-		struct sockdiag_parser p = {.proto = proto, .cb = cb, .ctx = ctx};
+		struct sockdiag_parser p = {.proto = proto, .cb = sink->socket, .ctx = sink->ctx};
 		for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 			if (tables[i].proto != proto)
 				continue;

@@ -77,6 +77,7 @@ struct attrib {
 	struct hashmap missing;          /* inodes of the pending sockets */
 	struct hashmap unresolvable[2];  /* searched in vain: [pass % 2] now, the other last pass */
 	struct proc_list VEC(uint32_t) scratch;
+	struct proc_list seen;           /* inodes handed on, while the index is rebuilt */
 	struct sockproto_cache protos;
 	uint32_t pass;
 };

@@ -8,13 +8,16 @@
  * sl_socket), repeats included (attribution de-duplicates).
  *
  * Sockets in the TIMED_STATES come with the kernel's activity times
- * (tcp_info) where a source can read them: their age is a leak signal.
+ * (tcp_info) where a source can read them and the sink wants them: their
+ * age is a leak signal, and a source that must ask for them separately
+ * (sock_diag: a second dump) asks only for those.
  *
  *   netlink (source_netlink.h)  setns() into the namespace, sock_diag dumps
  *   procfs  (source_procfs.h)   /proc/PID/net tables, no privilege needed */
 #ifndef SOCKLIFE_SOURCE_H
 #define SOCKLIFE_SOURCE_H
 
+#include <socklife/hashmap.h>
 #include <socklife/netns.h>
 #include <socklife/proto.h>
 #include <socklife/sockdiag.h>
@@ -41,13 +44,22 @@ struct ns_read {
 	uint64_t unknown_states;   /* sockets left out: a state socklife does not know */
 };
 
+/* Where a source hands its sockets. */
+struct source_sink {
+	sockdiag_cb socket; /* each socket, once */
+	/* Does the consumer need the activity times of this socket in one of
+	 * the TIMED_STATES?  Asked before it is handed on. */
+	bool (*wants_times)(const struct sl_socket *s, void *ctx);
+	void *ctx;
+};
+
 struct source {
 	const char *name;
-	/* Hand every socket of namespace `e` to cb(s, ctx).  Returns 0, -ENOENT
+	/* Hand every socket of namespace `e` to the sink.  Returns 0, -ENOENT
 	 * when the namespace is gone, -EPERM when this source may not read it,
-	 * or another -errno (the callback's included). */
-	int (*read_netns)(struct source *src, const struct netns_entry *e, sockdiag_cb cb, void *ctx,
-			  struct ns_read *out);
+	 * or another -errno (the sink's included). */
+	int (*read_netns)(struct source *src, const struct netns_entry *e,
+			  const struct source_sink *sink, struct ns_read *out);
 	void (*free)(struct source *src);
 };
 

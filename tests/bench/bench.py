@@ -199,6 +199,11 @@ def main():
     ap.add_argument("--passes", type=int, default=12, help="steady passes to time")
     ap.add_argument("--soak", type=int, default=1000, help="passes to watch RSS over")
     ap.add_argument("--namespaces", default="1,10,50")
+    ap.add_argument("--baseline", metavar="BUILD",
+                    help="also time the socklife of another build (e.g. the last release) "
+                         "on the same population, to compare")
+    ap.add_argument("--quick", action="store_true",
+                    help="skip ss, node_exporter, latency and the RSS soak")
     args = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("bench: needs root (network namespaces)")
@@ -234,17 +239,39 @@ def main():
         proc_phase = h.value(s, "socklife_scan_duration_seconds", phase="proc")
         dump_phase = h.value(s, "socklife_scan_duration_seconds", phase="dump")
 
-        log("/metrics with 20 concurrent clients")
-        lat = latency(d.port, sp.name)
+        lat = None
+        if not args.quick:
+            log("/metrics with 20 concurrent clients")
+            lat = latency(d.port, sp.name)
 
-        log(f"RSS over {args.soak} passes")
+        soak = 0 if args.quick else args.soak
+        log(f"RSS over {soak} passes")
         rss_start = status_kib(d.pid, "VmRSS")
         soak_start = h.value(d.scrape(), "socklife_scans_total")
-        d.passes(args.soak, timeout=3600)
+        d.passes(soak, timeout=3600)
         rss_end = status_kib(d.pid, "VmRSS")
         hwm = status_kib(d.pid, "VmHWM")
         soaked = h.value(d.scrape(), "socklife_scans_total") - soak_start
         d.stop()
+
+        if args.baseline:
+            log(f"baseline: {args.baseline}")
+            b = Daemon(os.path.join(args.baseline, "socklife"), sp.name, "--netns=host",
+                       "--interval=200ms")
+            rows.append(("baseline first pass", h.value(b.scrape(),
+                                                        "socklife_scan_duration_seconds",
+                                                        phase="total"), ""))
+            bd, bcpu = b.passes(args.passes)
+            rows.append((f"baseline steady pass (median of {len(bd)})",
+                         statistics.median(bd), ""))
+            rows.append(("baseline CPU per steady pass", bcpu / len(bd), "cpu"))
+            rows.append(("baseline peak RSS (KiB)", status_kib(b.pid, "VmHWM"), "cpu"))
+            b.stop()
+        population = sp.total
+        if args.quick:
+            print_table(args, population, total, owned, bare, rows, proc_phase, dump_phase,
+                        lat, rss_start, rss_end, hwm, soaked, [])
+            return
 
         log("ss -tanp")
         def ss_time():

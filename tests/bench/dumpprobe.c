@@ -33,7 +33,8 @@ static double now(void)
 
 static int walk(const char *root)
 {
-	struct procscan ps = {.root = root, .verify_passes = 1};
+	struct procscan ps;
+	procscan_init(&ps, root, 1);
 	double t0 = now();
 	if (procscan_run(&ps) < 0)
 		return 1;

@@ -53,8 +53,8 @@ static void forget(int ns, uint64_t inode)
 			fake.socks[ns][i] = fake.socks[ns][--fake.n[ns]];
 }
 
-static int fake_read(struct source *src, const struct netns_entry *e, sockdiag_cb cb, void *ctx,
-		     struct ns_read *out)
+static int fake_read(struct source *src, const struct netns_entry *e,
+		     const struct source_sink *sink, struct ns_read *out)
 {
 	(void)src;
 	int ns = e->self ? NS_SELF : e->id.ino == fake.b.ino && e->id.dev == fake.b.dev ? NS_B : -1;
@@ -66,7 +66,7 @@ static int fake_read(struct source *src, const struct netns_entry *e, sockdiag_c
 		/* A failure mid-dump: some sockets are already handed on. */
 		if (fake.fail[ns] && i == fake.n[ns] / 2)
 			return fake.fail[ns];
-		int err = cb(&fake.socks[ns][i], ctx);
+		int err = sink->socket(&fake.socks[ns][i], sink->ctx);
 		if (err)
 			return err;
 	}
