@@ -37,6 +37,7 @@ struct pending {
 	struct sl_socket s;
 	uint32_t ns;
 	double age;
+	enum side side;
 };
 
 void attrib_init(struct attrib *a, const char *proc_root, unsigned verify_passes)
@@ -98,9 +99,9 @@ static int holders_of(struct attrib *a, const struct owner *o)
 }
 
 static void deliver(struct attrib *a, const struct sl_socket *s, uint32_t ns, double age,
-		    enum owner_kind kind)
+		    enum side side, enum owner_kind kind)
 {
-	struct attributed out = {s, ns, age, kind, NULL, 0};
+	struct attributed out = {s, ns, age, side, kind, NULL, 0};
 	if (kind == OWNED) {
 		out.procs = a->scratch.v;
 		out.nprocs = a->scratch.n;
@@ -147,17 +148,19 @@ static int repeated(struct attrib *a, struct owner *o, uint64_t cookie)
 	return !added;
 }
 
-static int defer(struct attrib *a, const struct sl_socket *s, uint32_t ns, double age)
+static int defer(struct attrib *a, const struct sl_socket *s, uint32_t ns, double age,
+		 enum side side)
 {
 	struct pending *p = vec_push(&a->pending);
 	bool added;
 	if (!p || !hashmap_put(&a->missing, &s->inode, &added))
 		return -ENOMEM;
-	*p = (struct pending){*s, ns, age};
+	*p = (struct pending){*s, ns, age, side};
 	return 0;
 }
 
-int attrib_socket(struct attrib *a, const struct sl_socket *s, uint32_t ns, double age)
+int attrib_socket(struct attrib *a, const struct sl_socket *s, uint32_t ns, double age,
+		  enum side side)
 {
 	uint32_t inode = (uint32_t)s->inode;
 	struct owner *o = s->inode && s->inode <= UINT32_MAX ? hashmap_get(&a->owners, &inode) : NULL;
@@ -173,16 +176,16 @@ int attrib_socket(struct attrib *a, const struct sl_socket *s, uint32_t ns, doub
 	if (o) {
 		if (holders_of(a, o))
 			return -ENOMEM;
-		deliver(a, s, ns, age, OWNED);
+		deliver(a, s, ns, age, side, OWNED);
 	} else if (!s->inode) {
-		deliver(a, s, ns, age, KERNEL); /* the kernel's: no fd holds it */
+		deliver(a, s, ns, age, side, KERNEL); /* the kernel's: no fd holds it */
 	} else if (hashmap_get(unresolvable_before(a), &s->inode)) {
 		/* Searched for in vain last pass: do not search again. */
-		deliver(a, s, ns, age, UNRESOLVED);
+		deliver(a, s, ns, age, side, UNRESOLVED);
 		if (!hashmap_put(unresolvable_now(a), &s->inode, &added))
 			return -ENOMEM;
 	} else {
-		return defer(a, s, ns, age);
+		return defer(a, s, ns, age, side);
 	}
 	return 0;
 }
@@ -247,9 +250,9 @@ static int settle_pending(struct attrib *a)
 			o->seen = 1;
 			if (holders_of(a, o))
 				return -ENOMEM;
-			deliver(a, &p->s, p->ns, p->age, OWNED);
+			deliver(a, &p->s, p->ns, p->age, p->side, OWNED);
 		} else {
-			deliver(a, &p->s, p->ns, p->age, UNRESOLVED);
+			deliver(a, &p->s, p->ns, p->age, p->side, UNRESOLVED);
 			if (exhausted && !hashmap_put(unresolvable_now(a), &p->s.inode, &added))
 				return -ENOMEM;
 		}

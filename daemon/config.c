@@ -91,9 +91,12 @@ static const struct option_spec options[] = {
 	 .help = "TIME_WAIT is reported for this many busiest ports per side, the rest" MORE
 		 "summed as \"other\""},
 	{"leak.close-wait-age", 0, DURATION, F(leak.close_wait_age), "5m", .arg = "DURATION",
-	 .help = "flag a process holding a CLOSE_WAIT socket this old"},
+	 .help = "a CLOSE_WAIT socket with nothing sent or received this long" MORE "is stale"},
+	{"leak.close-wait-idle", 0, COUNT, F(leak.close_wait_idle), "3", 0, 100000, .arg = "N",
+	 .help = "stale CLOSE_WAIT sockets a process may hold unflagged: what an" MORE
+		 "idle connection pool keeps until its next request"},
 	{"leak.fin-wait2-age", 0, DURATION, F(leak.fin_wait2_age), "5m", .arg = "DURATION",
-	 .help = "flag a process holding a FIN_WAIT2 socket this old"},
+	 .help = "flag a process holding a FIN_WAIT2 socket silent this long"},
 	{"leak.unhashed-age", 0, DURATION, F(leak.unhashed_age), "2m", .arg = "DURATION",
 	 .help = "flag socket fds that no dump lists (reset, never connected)" MORE "held this long"},
 	{"leak.unix-peer-gone-age", 0, DURATION, F(leak.unix_peer_gone_age), "2m",

@@ -17,17 +17,17 @@
 /* --- history ------------------------------------------------------------
  *
  * Each process keeps HIST_SLOTS slots spanning a little more than the growth
- * window; a slot covers window / HIST_PER_WINDOW seconds and remembers its
- * first and last value and whether the value ever fell inside it, so a dip
- * between two slots cannot hide. */
+ * window; a slot covers window / HIST_PER_WINDOW seconds and remembers the
+ * lowest value seen in it and the last.  The lowest values are what a
+ * leak raises: what leaked stays, while healthy connections come and go
+ * above it, so a count may dip and still be a leak. */
 
 #define HIST_PER_WINDOW 32
 #define HIST_SLOTS 40
 
 struct slot {
 	double t;       /* when the slot started */
-	uint32_t first, last;
-	bool fell;      /* the value went down within the slot */
+	uint32_t low, last;
 };
 
 struct series {
@@ -123,15 +123,15 @@ static void series_add(struct series *sr, double now, uint32_t v, double slot_le
 {
 	struct slot *cur = sr->len ? &sr->s[sr->head] : NULL;
 	if (cur && now - cur->t < slot_len) {
-		if (v < cur->last)
-			cur->fell = true;
+		if (v < cur->low)
+			cur->low = v;
 		cur->last = v;
 		return;
 	}
 	sr->head = (uint8_t)((sr->head + 1) % HIST_SLOTS);
 	if (sr->len < HIST_SLOTS)
 		sr->len++;
-	sr->s[sr->head] = (struct slot){now, v, v, false};
+	sr->s[sr->head] = (struct slot){now, v, v};
 }
 
 /* The slot k steps back from the newest. */
@@ -140,12 +140,16 @@ static const struct slot *back(const struct series *sr, int k)
 	return &sr->s[(sr->head - k + HIST_SLOTS) % HIST_SLOTS];
 }
 
-/* Did the series rise by at least `min_rise` over the last `window`
- * seconds, never falling, and rising in each third of the window?  The last
- * condition tells a leak, which keeps going, from a one-off ramp (a server
- * accepting its clients' pool at start-up), which happens once.  Needs
- * history reaching back a full window.  On success *from is the value a
- * window ago and *span the time covered. */
+/* Did the series grow over the last `window` seconds?  Its floor (the
+ * lowest value) in each third of the window must rise from one third to
+ * the next, by at least `min_rise` in all.  Dips above the floor, such as
+ * healthy connections closing amid a leak, do not matter; a pool that
+ * warmed up in the first two thirds and then stayed flat has the same
+ * floor in the last two and is not growth.  A longer warm-up looks like
+ * a leak until it has been flat for two thirds of the window: no rule can
+ * tell a ramp that just stopped from a leak that slowed down.
+ * Needs history reaching back a whole window.  On success *from is the
+ * floor of the first third and *span the time covered. */
 static bool series_grew(const struct series *sr, double now, double window, uint32_t min_rise,
 			uint32_t *from, double *span)
 {
@@ -159,28 +163,20 @@ static bool series_grew(const struct series *sr, double now, double window, uint
 	if (base < 0)
 		return false; /* not watched for a whole window yet */
 
-	const struct slot *b = back(sr, base);
-	/* The base slot may have fallen before the window began; measure from
-	 * its last value, inside the window. */
-	uint32_t mark[4] = {b->last, b->last, b->last, back(sr, 0)->last};
-	double third = (now - b->t) / 3;
-	const struct slot *prev = NULL;
-	for (int k = base; k >= 0; k--) { /* oldest to newest */
+	double start = back(sr, base)->t, third = (now - start) / 3;
+	uint32_t floor[3] = {UINT32_MAX, UINT32_MAX, UINT32_MAX};
+	for (int k = base; k >= 0; k--) {
 		const struct slot *s = back(sr, k);
-		if ((s->fell && k != base) || (prev && s->first < prev->last))
-			return false;
-		for (int m = 1; m <= 2; m++)
-			if (s->t <= b->t + m * third)
-				mark[m] = s->last;
-		prev = s;
+		int part = s->t < start + third ? 0 : s->t < start + 2 * third ? 1 : 2;
+		if (s->low < floor[part])
+			floor[part] = s->low;
 	}
-	for (int m = 1; m <= 3; m++)
-		if (mark[m] <= mark[m - 1])
-			return false; /* flat for a third of the window: not a steady leak */
-	if (mark[3] < b->last + min_rise)
+	if (floor[1] == UINT32_MAX || floor[2] == UINT32_MAX)
+		return false; /* a third without a sample: too sparse to tell */
+	if (!(floor[0] < floor[1] && floor[1] < floor[2]) || floor[2] - floor[0] < min_rise)
 		return false;
-	*from = b->last;
-	*span = now - b->t;
+	*from = floor[0];
+	*span = now - start;
 	return true;
 }
 
@@ -194,10 +190,14 @@ struct rule_ctx {
 	double now;
 };
 
+/* More stale CLOSE_WAIT than an idle pool keeps.  A pool (urllib3,
+ * Go's http.Transport, HikariCP) keeps a few idle connections per host and
+ * learns that the server closed one only when it next uses it; until then
+ * the socket sits in CLOSE_WAIT, silent.  That number stays small and
+ * constant; a leak keeps adding. */
 static bool close_wait_stale(struct rule_ctx *c)
 {
-	return c->lp->h->count[PROTO_TCP][ST_CLOSE_WAIT] > 0 &&
-	       c->lp->h->cw_oldest >= c->p->close_wait_age;
+	return c->lp->h->cw_stale > c->p->close_wait_idle;
 }
 
 static bool close_wait_growth(struct rule_ctx *c)
@@ -209,11 +209,7 @@ static bool close_wait_growth(struct rule_ctx *c)
 	return true;
 }
 
-static bool fin_wait2_stale(struct rule_ctx *c)
-{
-	return c->lp->h->count[PROTO_TCP][ST_FIN_WAIT2] > 0 &&
-	       c->lp->h->fw2_oldest >= c->p->fin_wait2_age;
-}
+static bool fin_wait2_stale(struct rule_ctx *c) { return c->lp->h->fw2_stale > 0; }
 
 static bool unhashed(struct rule_ctx *c)
 {
@@ -226,12 +222,20 @@ static bool fd_limit(struct rule_ctx *c)
 	       (double)c->pi->nfds >= c->p->fd_ratio * (double)c->pi->fd_limit;
 }
 
+/* The socket fds a process opened itself: a server's accepted connections
+ * rise with its clients, which is their doing, not its. */
+static uint32_t own_sockets(const struct proc_info *pi, const struct holdings *h)
+{
+	uint32_t in = tally_inbound(h);
+	return pi->nsockets > in ? pi->nsockets - in : 0;
+}
+
 static bool socket_growth(struct rule_ctx *c)
 {
 	if (!series_grew(&c->hist->sockets, c->now, c->p->growth_window, c->p->socket_growth,
 			 &c->lp->sock_from, &c->lp->growth_span))
 		return false;
-	c->lp->sock_to = c->pi->nsockets;
+	c->lp->sock_to = own_sockets(c->pi, c->lp->h);
 	return true;
 }
 
@@ -254,25 +258,31 @@ static void say_close_wait_stale(struct strbuf *out, const struct leak_proc *lp,
 				 const struct proc_info *pi)
 {
 	const struct holdings *h = lp->h;
-	uint32_t cw = h->count[PROTO_TCP][ST_CLOSE_WAIT], unread = h->cw_unread, read = cw - unread;
+	uint32_t stale = h->cw_stale, in = h->cw_stale_inbound, unread = h->cw_unread;
 	char age[24];
 	(void)pi;
 	leak_format_age(h->cw_oldest, age);
-	sb_printf(out, "The peer closed %" PRIu32 " %s (the oldest %s ago) and the process "
-		       "never called close()",
-		  cw, plural(cw, "connection", "connections"), age);
-	if (read && unread)
-		sb_printf(out, "; it read the EOF on %" PRIu32 " and never read %" PRIu32
-			       " at all: look for a missing close() or `with` block on "
-			       "the EOF path, and for connections dropped without being read.",
-			  read, unread);
-	else if (read)
-		sb_printf(out, "; it read the EOF on %s: look for a missing close() or "
-			       "`with` block on the EOF path (recv() returned 0).",
-			  plural(read, "it", "all of them"));
+	sb_printf(out, "%" PRIu32 " %s silent in CLOSE_WAIT (the oldest for %s): ", stale,
+		  plural(stale, "connection", "connections"), age);
+	if (in == stale)
+		sb_puts(out, "its clients closed them and it never called close() on the accepted "
+			     "sockets");
+	else if (in == 0)
+		sb_puts(out, "the servers it connected to closed them and it never called close()");
 	else
-		sb_puts(out, "; it never even read the EOF: look for connections that are "
-			     "set aside or dropped without being read or closed.");
+		sb_printf(out, "%" PRIu32 " accepted from clients and %" PRIu32 " it opened, closed by "
+			       "the other end, never by it",
+			  in, stale - in);
+	if (unread == 0)
+		sb_puts(out, "; it read each EOF: look for a missing close() or `with` block on "
+			     "the EOF path (recv() returned 0).");
+	else if (unread >= h->count[PROTO_TCP][ST_CLOSE_WAIT])
+		sb_puts(out, "; it never even read the EOF: look for connections set aside or "
+			     "dropped without being read or closed.");
+	else
+		sb_printf(out, "; %" PRIu32 " with the EOF never read: look for a missing close() "
+			       "on the EOF path, and for connections dropped without being read.",
+			  unread);
 }
 
 static void say_close_wait_growth(struct strbuf *out, const struct leak_proc *lp,
@@ -414,7 +424,7 @@ int leak_update(struct leak_tracker *lt, const struct tally *t, double now)
 		lp->proc = i;
 		lp->h = &t->held.v[i];
 		series_add(&ph->close_wait, now, lp->h->count[PROTO_TCP][ST_CLOSE_WAIT], slot_len);
-		series_add(&ph->sockets, now, pi->nsockets, slot_len);
+		series_add(&ph->sockets, now, own_sockets(pi, lp->h), slot_len);
 		lp->unhashed_for = persisted(&ph->unhashed, lp->h->unhashed > 0, now);
 		lp->unix_gone_for = persisted(&ph->unix_gone, lp->h->unix_peer_gone > 0, now);
 

@@ -15,14 +15,24 @@
 #define ACCEPTCON 0x10000 /* __SO_ACCEPTCON: a listening UNIX socket */
 #define SS_CONNECTED 3
 
-/* "0100007F:0277" -> port 0x277; the address is not needed. */
-static bool port_of(struct lex_span s, uint16_t *port)
+/* "0100007F:0277" -> 127.0.0.1, port 0x277.  The kernel prints each
+ * 32-bit word of the address as a host-order number ("%08X" of a __be32),
+ * so a word parsed back and stored in host order is the network bytes. */
+static bool endpoint_of(struct lex_span s, uint8_t addr[16], uint16_t *port)
 {
-	struct lex_span addr;
+	struct lex_span hex;
 	uint64_t v;
-	if (!lex_cut(&s, ':', &addr) || !lex_u64(s, 16, &v) || v > UINT16_MAX)
+	if (!lex_cut(&s, ':', &hex) || !lex_u64(s, 16, &v) || v > UINT16_MAX ||
+	    (hex.n != 8 && hex.n != 32))
 		return false;
 	*port = (uint16_t)v;
+	for (size_t w = 0; w < hex.n / 8; w++) {
+		uint64_t word;
+		if (!lex_u64(lex_span(hex.p + 8 * w, 8), 16, &word))
+			return false;
+		uint32_t host = (uint32_t)word;
+		memcpy(addr + 4 * w, &host, 4);
+	}
 	return true;
 }
 
@@ -40,7 +50,8 @@ static void inet_line(struct sockdiag_parser *p, struct lex_span line, uint8_t f
 	uint64_t state, inode, uid;
 	struct sl_socket s = {.family = family, .proto = (uint8_t)p->proto};
 
-	if (lex_words(line, f, 10) < 10 || !port_of(f[1], &s.sport) || !port_of(f[2], &s.dport) ||
+	if (lex_words(line, f, 10) < 10 || !endpoint_of(f[1], s.saddr, &s.sport) ||
+	    !endpoint_of(f[2], s.daddr, &s.dport) ||
 	    !lex_u64(f[3], 16, &state) || state > UINT8_MAX || !lex_u64(f[7], 10, &uid) ||
 	    uid > UINT32_MAX || !lex_u64(f[9], 10, &inode) ||
 	    !proto_has_state(p->proto, (unsigned)state)) {

@@ -68,21 +68,47 @@ static bool timed(const struct sl_socket *sk)
 	return sk->proto == PROTO_TCP && sk->inode && (TIMED_STATES & (1u << sk->state));
 }
 
-/* How long a held CLOSE_WAIT or FIN_WAIT2 socket has been so: from the
- * kernel's tcp_info the first time it is seen, from its history after. */
-static double age_of(struct sampler *s, const struct sl_socket *sk)
+/* The shortest silence that makes a CLOSE_WAIT or FIN_WAIT2 socket stale. */
+static double stale_min(const struct leak_params *p)
+{
+	return p->close_wait_age < p->fin_wait2_age ? p->close_wait_age : p->fin_wait2_age;
+}
+
+/* How long a held CLOSE_WAIT or FIN_WAIT2 socket has been silent: nothing
+ * sent or received on it, by the kernel's tcp_info when the source gave
+ * it; else how long it has been in its state, which bounds the silence
+ * (entering the state took a packet).  A half-closed stream that still
+ * moves data is never silent for long. */
+static double silence_of(struct sampler *s, const struct sl_socket *sk)
 {
 	if (!timed(sk))
 		return 0;
-	double hint = sk->has_info ? sk->last_ack_recv_ms / 1000.0 : 0;
-	return sockhist_observe(&s->sockhist, sk->cookie, sk->state, s->pass.now, hint);
+	double silent = sk->has_info ? sockdiag_silent_ms(sk) / 1000.0 : 0;
+	double in_state = sockhist_observe(&s->sockhist, sk->cookie, sk->state, s->pass.now, silent);
+	return sk->has_info && silent < in_state ? silent : in_state;
 }
 
-/* The kernel's times are needed to date a socket seen for the first time. */
+/* The kernel's times are needed for a socket seen for the first time (to
+ * date it), and for one in its state long enough to be stale (to see
+ * whether anything still moves on it). */
 static bool wants_times(const struct sl_socket *sk, void *arg)
 {
 	const struct ns_ctx *c = arg;
-	return timed(sk) && !sockhist_find(&c->s->sockhist, sk->cookie);
+	if (!timed(sk))
+		return false;
+	const struct sockhist_entry *e = sockhist_find(&c->s->sockhist, sk->cookie);
+	return !e || e->state != sk->state ||
+	       c->s->pass.now - e->state_since >= stale_min(&c->s->cfg->leak);
+}
+
+/* A connection accepted on a port listening in its namespace is inbound.
+ * Sources hand on a namespace's listeners before its connections (the
+ * kernel's dumps and tables list the listening hash first). */
+static enum side side_of(const struct twports *tw, const struct sl_socket *sk)
+{
+	if (sk->proto != PROTO_TCP || sk->state == ST_LISTEN)
+		return SIDE_NONE;
+	return twports_listening(tw, sk->sport) ? SIDE_INBOUND : SIDE_OUTBOUND;
 }
 
 /* Every socket a source reads comes through here. */
@@ -95,7 +121,7 @@ static int on_socket(const struct sl_socket *sk, void *arg)
 	else if (sk->proto == PROTO_TCP && sk->state == ST_TIME_WAIT &&
 		 twports_time_wait(tw, sk->sport, sk->dport))
 		return -ENOMEM;
-	return attrib_socket(&c->s->attrib, sk, c->ns, age_of(c->s, sk));
+	return attrib_socket(&c->s->attrib, sk, c->ns, silence_of(c->s, sk), side_of(tw, sk));
 }
 
 /* The source for a namespace: sock_diag from inside it, unless setns() has
@@ -202,6 +228,8 @@ static int scan_processes(struct sampler *s, const struct attrib_sink *sink)
 	if (err)
 		return err;
 	t->scope = s->cfg->netns == NETNS_ALL ? NULL : &s->self_ns;
+	t->stale_after[ST_CLOSE_WAIT] = s->cfg->leak.close_wait_age;
+	t->stale_after[ST_FIN_WAIT2] = s->cfg->leak.fin_wait2_age;
 	return tally_begin(t, ps->procs.v, ps->procs.n, ps->containers.v, ps->containers.n,
 			   s->cfg->group_by);
 }

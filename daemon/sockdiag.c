@@ -122,6 +122,8 @@ static void parse_attrs(const struct nlmsghdr *nlh, struct sl_socket *s)
 		memcpy(&ti, mnl_attr_get_payload(attr), len < sizeof(ti) ? len : sizeof(ti));
 		s->has_info = true;
 		s->last_ack_recv_ms = ti.tcpi_last_ack_recv;
+		s->last_data_recv_ms = ti.tcpi_last_data_recv;
+		s->last_data_sent_ms = ti.tcpi_last_data_sent;
 	}
 }
 
@@ -173,6 +175,8 @@ static int inet_msg_cb(const struct nlmsghdr *nlh, void *data)
 		.state = (uint8_t)state,
 		.timer = m->idiag_timer,
 	};
+	memcpy(s.saddr, m->id.idiag_src, sizeof(s.saddr));
+	memcpy(s.daddr, m->id.idiag_dst, sizeof(s.daddr));
 	parse_attrs(nlh, &s);
 
 	return deliver(p, &s);
@@ -218,6 +222,14 @@ static int unix_msg_cb(const struct nlmsghdr *nlh, void *data)
 		}
 	}
 	return deliver(p, &s);
+}
+
+uint32_t sockdiag_silent_ms(const struct sl_socket *s)
+{
+	uint32_t ms = s->last_ack_recv_ms;
+	if (s->last_data_recv_ms < ms)
+		ms = s->last_data_recv_ms;
+	return s->last_data_sent_ms < ms ? s->last_data_sent_ms : ms;
 }
 
 bool sockdiag_unix_peer_gone(const struct sl_socket *s)

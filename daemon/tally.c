@@ -144,10 +144,12 @@ int tally_add_netns(struct tally *t, const struct netns_id *id, const char *labe
 	return (int)(t->ns.n - 1);
 }
 
-/* Count socket `s` once in `h`, unless this socket was already counted
+/* Count socket `a` once in `h`, unless this socket was already counted
  * there (`stamp` names the socket being counted). */
-static void hold(struct holdings *h, const struct sl_socket *s, double age, uint64_t stamp)
+static void hold(const struct tally *t, struct holdings *h, const struct attributed *a,
+		 uint64_t stamp)
 {
+	const struct sl_socket *s = a->s;
 	if (h->stamp == stamp)
 		return;
 	h->stamp = stamp;
@@ -157,31 +159,43 @@ static void hold(struct holdings *h, const struct sl_socket *s, double age, uint
 		h->unix_peer_gone++;
 	if (s->proto != PROTO_TCP)
 		return;
+	h->inbound[s->state] += a->side == SIDE_INBOUND;
+	bool stale = t->stale_after[s->state] > 0 && a->age >= t->stale_after[s->state];
 	if (s->state == ST_CLOSE_WAIT) {
-		if (s->rqueue > 0)
-			h->cw_unread++;
-		if (age > h->cw_oldest)
-			h->cw_oldest = age;
-	} else if (s->state == ST_FIN_WAIT2 && age > h->fw2_oldest) {
-		h->fw2_oldest = age;
+		h->cw_unread += s->rqueue > 0;
+		h->cw_stale += stale;
+		h->cw_stale_inbound += stale && a->side == SIDE_INBOUND;
+		if (a->age > h->cw_oldest)
+			h->cw_oldest = a->age;
+	} else if (s->state == ST_FIN_WAIT2) {
+		h->fw2_stale += stale;
+		if (a->age > h->fw2_oldest)
+			h->fw2_oldest = a->age;
 	}
+}
+
+uint32_t tally_inbound(const struct holdings *h)
+{
+	uint32_t n = 0;
+	for (int st = 0; st < ST_COUNT; st++)
+		n += h->inbound[st];
+	return n;
 }
 
 void tally_socket(struct tally *t, const struct attributed *a)
 {
-	const struct sl_socket *s = a->s;
 	struct ns_tally *ns = &t->ns.v[a->ns];
 
-	ns->count[s->proto][s->state]++;
+	ns->count[a->s->proto][a->s->state]++;
 	if (a->kind == UNRESOLVED)
-		ns->unresolved[s->proto]++;
+		ns->unresolved[a->s->proto]++;
 	if (a->kind != OWNED)
 		return;
 	uint64_t stamp = ++t->stamp;
 	for (size_t i = 0; i < a->nprocs; i++) {
 		uint32_t p = a->procs[i];
-		hold(&t->held.v[p], s, a->age, stamp);
-		hold(&t->groups.v[t->proc_group.v[p]].h, s, a->age, stamp);
+		hold(t, &t->held.v[p], a, stamp);
+		hold(t, &t->groups.v[t->proc_group.v[p]].h, a, stamp);
 	}
 }
 

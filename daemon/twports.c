@@ -17,7 +17,7 @@ void twports_listen(struct twports *t, uint16_t port)
 	t->listening[port / 64] |= 1ULL << (port % 64);
 }
 
-static bool is_listening(const struct twports *t, uint16_t port)
+bool twports_listening(const struct twports *t, uint16_t port)
 {
 	return t->listening[port / 64] & (1ULL << (port % 64));
 }
@@ -35,7 +35,7 @@ static bool is_ephemeral(struct port_range r, uint16_t port)
 static bool served_locally(const struct twports *t, struct port_range r, uint16_t sport,
 			   uint16_t dport)
 {
-	return is_listening(t, sport) || (is_ephemeral(r, dport) && !is_ephemeral(r, sport));
+	return twports_listening(t, sport) || (is_ephemeral(r, dport) && !is_ephemeral(r, sport));
 }
 
 int twports_time_wait(struct twports *t, uint16_t sport, uint16_t dport)

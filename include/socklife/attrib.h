@@ -33,6 +33,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Which end of a TCP connection a socket is. */
+enum side {
+	SIDE_NONE,     /* not a connection: a listener, UDP, UNIX */
+	SIDE_INBOUND,  /* accepted on a port listening in its namespace */
+	SIDE_OUTBOUND, /* opened by its process (connect) */
+};
+
 enum owner_kind {
 	OWNED,      /* held by the processes listed */
 	KERNEL,     /* inode 0: TIME_WAIT, request sockets, orphans */
@@ -44,6 +51,7 @@ struct attributed {
 	const struct sl_socket *s;
 	uint32_t ns;           /* the namespace index the caller gave with it */
 	double age;            /* seconds in its state, as the caller gave it */
+	enum side side;        /* as the caller gave it */
 	enum owner_kind kind;
 	const uint32_t *procs; /* OWNED: indices into procs of its holders (may repeat) */
 	size_t nprocs;
@@ -89,10 +97,11 @@ void attrib_init(struct attrib *a, const char *proc_root, unsigned verify_passes
 /* Start a pass: walk /proc and index who holds what.  0 or -errno. */
 int attrib_begin(struct attrib *a, const struct attrib_sink *sink);
 
-/* One socket of namespace `ns` from a source, `age` seconds in its state:
- * handed to the sink now, deferred, or left out as a duplicate.  0 or
- * -ENOMEM. */
-int attrib_socket(struct attrib *a, const struct sl_socket *s, uint32_t ns, double age);
+/* One socket of namespace `ns` from a source, `age` seconds in its state,
+ * on `side`: handed to the sink now, deferred, or left out as a duplicate.
+ * 0 or -ENOMEM. */
+int attrib_socket(struct attrib *a, const struct sl_socket *s, uint32_t ns, double age,
+		  enum side side);
 
 /* End the pass: search for the deferred sockets' holders and hand them
  * on, then report the socket fds no dump listed where `dumped` says one

@@ -28,8 +28,9 @@ enum command {
 
 /* The thresholds of the leak rules (see leak.h). */
 struct leak_params {
-	double close_wait_age;      /* seconds */
-	double fin_wait2_age;       /* seconds */
+	double close_wait_age;      /* seconds of silence */
+	unsigned close_wait_idle;   /* stale CLOSE_WAIT a process may hold: an idle pool */
+	double fin_wait2_age;       /* seconds of silence */
 	double unhashed_age;        /* seconds */
 	double growth_window;       /* seconds */
 	unsigned close_wait_growth; /* least rise over the window that counts */

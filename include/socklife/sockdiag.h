@@ -26,18 +26,26 @@ struct sl_socket {
 	uint32_t expires_ms;
 	uint16_t sport;   /* host byte order */
 	uint16_t dport;
+	uint8_t saddr[16]; /* local and remote address, network byte order; */
+	uint8_t daddr[16]; /* an IPv4 address in the first 4 bytes */
 	uint8_t family;   /* AF_INET, AF_INET6 or AF_UNIX */
 	uint8_t proto;    /* enum sl_proto */
 	uint8_t state;    /* enum sl_state; NEW_SYN_RECV is folded into SYN_RECV */
 	uint8_t timer;
 	bool has_info;    /* the dump asked for tcp_info and the kernel gave it */
-	uint32_t last_ack_recv_ms; /* tcp_info: time since the peer last ACKed */
+	uint32_t last_ack_recv_ms;  /* tcp_info: time since the peer last ACKed */
+	uint32_t last_data_recv_ms; /* tcp_info: time since data last came in */
+	uint32_t last_data_sent_ms; /* tcp_info: time since data last went out */
 	/* UNIX only */
 	uint8_t type;      /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
 	uint8_t shutdown;  /* bit 1: no more receives, bit 2: no more sends */
 	bool has_peer;     /* the kernel reported a peer (connected sockets) */
 	uint64_t peer_inode; /* 0 with has_peer: the peer has been closed */
 };
+
+/* Milliseconds since anything was heard or sent on a TCP socket (data
+ * either way, or the peer's ACK), from tcp_info; needs has_info. */
+uint32_t sockdiag_silent_ms(const struct sl_socket *s);
 
 /* A UNIX stream socket whose peer has closed: still "established", shut
  * down both ways, its peer gone.  Only its holder can end it by close():

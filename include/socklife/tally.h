@@ -31,9 +31,13 @@
  * (dup'ed fds, forked members) counts once. */
 struct holdings {
 	uint32_t count[PROTO_COUNT][ST_COUNT];
+	uint32_t inbound[ST_COUNT]; /* TCP: accepted on a port listening in its namespace */
 	bool has[PROTO_COUNT];  /* holds a dumped socket of this protocol */
 	uint32_t cw_unread;     /* CLOSE_WAIT with the peer's EOF still unread (rqueue >= 1) */
-	double cw_oldest;       /* seconds the oldest CLOSE_WAIT has been so; 0 if none */
+	uint32_t cw_stale;      /* CLOSE_WAIT silent for tally.stale_after[] or longer */
+	uint32_t cw_stale_inbound;
+	uint32_t fw2_stale;     /* the same for FIN_WAIT2 */
+	double cw_oldest;       /* seconds the longest-silent CLOSE_WAIT has been; 0 if none */
 	double fw2_oldest;      /* the same for FIN_WAIT2 held by a process */
 	uint32_t unhashed;      /* socket fds whose socket is in no dump */
 	uint32_t unix_peer_gone; /* UNIX stream sockets whose peer has closed */
@@ -69,6 +73,9 @@ struct tally {
 	 * host): processes of other namespaces are grouped apart, marked
 	 * `outside`, and left out of every metric and diagnosis.  NULL: all. */
 	const struct netns_id *scope;
+	/* Set before tally_begin: a CLOSE_WAIT or FIN_WAIT2 socket silent this
+	 * many seconds is stale (index ST_CLOSE_WAIT, ST_FIN_WAIT2). */
+	double stale_after[ST_COUNT];
 	const struct proc_info *procs;           /* this pass's processes */
 	size_t nprocs;
 	const struct container_ref *containers;  /* [0] is "none" */
@@ -97,6 +104,9 @@ void tally_socket(struct tally *t, const struct attributed *a);
 
 /* Count a socket fd no dump listed, held by `procs`. */
 void tally_unhashed(struct tally *t, const uint32_t *procs, size_t nprocs);
+
+/* TCP sockets a process (or group) opened itself: not accepted ones. */
+uint32_t tally_inbound(const struct holdings *h);
 
 /* The group of process `proc`. */
 static inline const struct group *tally_group_of(const struct tally *t, size_t proc)

@@ -12,6 +12,7 @@
 
 #include <socklife/vec.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,8 @@ struct twports {
 /* Forget the previous namespace's sockets. */
 void twports_begin(struct twports *t);
 void twports_listen(struct twports *t, uint16_t port);
+/* Is `port` a listening port of the namespace (of the listeners seen so far)? */
+bool twports_listening(const struct twports *t, uint16_t port);
 /* Returns 0 or -ENOMEM. */
 int twports_time_wait(struct twports *t, uint16_t sport, uint16_t dport);
 

@@ -118,12 +118,12 @@ static void test_each_socket_once_with_its_holders(void **state)
 
 	struct sl_socket listener = sock(1, 500, ST_LISTEN), conn = sock(2, 501, ST_ESTABLISHED);
 	struct sl_socket tw = sock(3, 0, ST_TIME_WAIT);
-	assert_int_equal(attrib_socket(&a, &listener, 0, 0), 0);
-	assert_int_equal(attrib_socket(&a, &conn, 0, 0), 0);
-	assert_int_equal(attrib_socket(&a, &tw, 0, 0), 0);
+	assert_int_equal(attrib_socket(&a, &listener, 0, 0, SIDE_NONE), 0);
+	assert_int_equal(attrib_socket(&a, &conn, 0, 0, SIDE_NONE), 0);
+	assert_int_equal(attrib_socket(&a, &tw, 0, 0, SIDE_NONE), 0);
 	/* A dump walks a changing hash: the same sockets again. */
-	assert_int_equal(attrib_socket(&a, &listener, 0, 0), 0);
-	assert_int_equal(attrib_socket(&a, &tw, 0, 0), 0);
+	assert_int_equal(attrib_socket(&a, &listener, 0, 0, SIDE_NONE), 0);
+	assert_int_equal(attrib_socket(&a, &tw, 0, 0, SIDE_NONE), 0);
 	assert_int_equal(attrib_end(&a, every_namespace_read, NULL), 0);
 
 	assert_int_equal(g.n, 3);
@@ -160,11 +160,11 @@ static void test_deferred_socket_is_found_by_a_search(void **state)
 	for (int pid = 100; pid < 106; pid++) {
 		struct sl_socket old = sock((uint64_t)pid, (uint64_t)(600 + pid), ST_ESTABLISHED);
 		if (pid != 104)
-			assert_int_equal(attrib_socket(&a, &old, 0, 0), 0);
+			assert_int_equal(attrib_socket(&a, &old, 0, 0, SIDE_NONE), 0);
 	}
 	size_t before = g.n;
 	struct sl_socket fresh = sock(7, 900, ST_CLOSE_WAIT);
-	assert_int_equal(attrib_socket(&a, &fresh, 0, 12.5), 0);
+	assert_int_equal(attrib_socket(&a, &fresh, 0, 12.5, SIDE_OUTBOUND), 0);
 	assert_int_equal(g.n, before); /* deferred: nobody known holds it yet */
 	assert_int_equal(attrib_end(&a, every_namespace_read, NULL), 0);
 	assert_int_equal(g.n, before + 1);
@@ -192,7 +192,7 @@ static void test_unresolvable_is_not_searched_again(void **state)
 	struct sl_socket ghost = sock(9, 4242, ST_ESTABLISHED);
 
 	assert_int_equal(attrib_begin(&a, &sk), 0);
-	assert_int_equal(attrib_socket(&a, &ghost, 0, 0), 0);
+	assert_int_equal(attrib_socket(&a, &ghost, 0, 0, SIDE_NONE), 0);
 	assert_int_equal(attrib_end(&a, nothing_read, NULL), 0);
 	assert_int_equal(g.n, 1);
 	assert_int_equal(g.s[0].kind, UNRESOLVED);
@@ -200,7 +200,7 @@ static void test_unresolvable_is_not_searched_again(void **state)
 	/* Next pass: the first search read everyone and missed it; no search. */
 	g.n = 0;
 	assert_int_equal(attrib_begin(&a, &sk), 0);
-	assert_int_equal(attrib_socket(&a, &ghost, 0, 0), 0);
+	assert_int_equal(attrib_socket(&a, &ghost, 0, 0, SIDE_NONE), 0);
 	assert_int_equal(g.n, 1); /* at once */
 	assert_int_equal(g.s[0].kind, UNRESOLVED);
 	assert_int_equal(attrib_end(&a, nothing_read, NULL), 0);
@@ -210,7 +210,7 @@ static void test_unresolvable_is_not_searched_again(void **state)
 	add_fd(101, 4, 4242);
 	g.n = 0;
 	assert_int_equal(attrib_begin(&a, &sk), 0); /* 101's fd count changed: read */
-	assert_int_equal(attrib_socket(&a, &ghost, 0, 0), 0);
+	assert_int_equal(attrib_socket(&a, &ghost, 0, 0, SIDE_NONE), 0);
 	assert_int_equal(g.s[0].kind, OWNED);
 	assert_int_equal(g.s[0].pids[0], 101);
 	assert_int_equal(attrib_end(&a, nothing_read, NULL), 0);
@@ -231,7 +231,7 @@ static void test_socket_fds_no_dump_listed(void **state)
 	struct sl_socket listed = sock(1, 700, ST_ESTABLISHED);
 
 	assert_int_equal(attrib_begin(&a, &sk), 0);
-	assert_int_equal(attrib_socket(&a, &listed, 0, 0), 0);
+	assert_int_equal(attrib_socket(&a, &listed, 0, 0, SIDE_NONE), 0);
 	assert_int_equal(attrib_end(&a, every_namespace_read, NULL), 0);
 	assert_int_equal(g.unhashed, 1);
 	assert_int_equal(g.unhashed_pid, 100);
@@ -239,7 +239,7 @@ static void test_socket_fds_no_dump_listed(void **state)
 	/* Its namespace was not read this pass: no dump could have listed it. */
 	g.unhashed = 0;
 	assert_int_equal(attrib_begin(&a, &sk), 0);
-	assert_int_equal(attrib_socket(&a, &listed, 0, 0), 0);
+	assert_int_equal(attrib_socket(&a, &listed, 0, 0, SIDE_NONE), 0);
 	assert_int_equal(attrib_end(&a, nothing_read, NULL), 0);
 	assert_int_equal(g.unhashed, 0);
 	attrib_free(&a);

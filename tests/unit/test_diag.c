@@ -50,7 +50,7 @@ static void test_order_and_sentences(void **state)
 {
 	(void)state;
 	struct holdings *h = t.held.v;
-	h[2].count[PROTO_TCP][ST_CLOSE_WAIT] = 5;
+	h[2].count[PROTO_TCP][ST_CLOSE_WAIT] = h[2].cw_stale = 5;
 	h[2].cw_oldest = 1000;       /* suspect */
 	procs[2].nfds = 1000;        /* and near its limit: two reasons */
 	h[3].count[PROTO_TCP][ST_CLOSE_WAIT] = 9; /* more CLOSE_WAIT, young */
@@ -70,12 +70,13 @@ static void test_order_and_sentences(void **state)
 	assert_int_equal(first->nfds, 1000);
 	assert_int_equal(first->reasons, (1u << LEAK_CLOSE_WAIT_STALE) | (1u << LEAK_FD_LIMIT));
 	assert_non_null(strstr(diag_sentence(&d, first, LEAK_CLOSE_WAIT_STALE),
-			       "The peer closed 5 connections (the oldest 16m ago)"));
+			       "5 connections silent in CLOSE_WAIT (the oldest for 16m)"));
 	assert_non_null(strstr(diag_sentence(&d, first, LEAK_FD_LIMIT), "1000 of its 1024"));
 	assert_int_equal(second->reasons, 0);
 
 	/* Rebuilt each pass: a healthy pass shows no suspect. */
 	h[2].cw_oldest = 2;
+	h[2].cw_stale = 0;
 	procs[2].nfds = 10;
 	assert_int_equal(leak_update(&lt, &t, 2), 0);
 	assert_int_equal(diag_build(&d, &t, &lt), 0);

@@ -69,6 +69,11 @@ static const struct canned world[] = {
 	{NS_HOST, 1, 0, {.cookie = 23, .inode = 2003, TCP(ST_FIN_WAIT2), .sport = 40102, .dport = 443}, 400000},
 	{NS_HOST, 1, 0, {.cookie = 25, .inode = 2005, .proto = PROTO_UDP, .state = ST_CLOSE, .family = AF_INET, .sport = 53}, 0},
 	{NS_HOST, 2, 0, {.cookie = 26, .inode = 2006, TCP(ST_CLOSE_WAIT), .sport = 40103, .dport = 8080}, 1000},
+	/* A client that leaks: more peer-closed connections than a pool keeps. */
+	{NS_HOST, 1, 0, {.cookie = 81, .inode = 8001, TCP(ST_CLOSE_WAIT), .sport = 40200, .dport = 5432}, 400000},
+	{NS_HOST, 1, 0, {.cookie = 82, .inode = 8002, TCP(ST_CLOSE_WAIT), .sport = 40201, .dport = 5432}, 500000},
+	{NS_HOST, 1, 0, {.cookie = 83, .inode = 8003, TCP(ST_CLOSE_WAIT), .sport = 40202, .dport = 5432, .rqueue = 1}, 600000},
+	{NS_HOST, 1, 0, {.cookie = 84, .inode = 8004, TCP(ST_CLOSE_WAIT), .sport = 40203, .dport = 5432}, 700000},
 	/* Kernel sockets: TIME_WAIT on both sides, a request socket. */
 	{NS_HOST, 1, 0, {.cookie = 31, .inode = 0, TCP(ST_TIME_WAIT), .sport = 80, .dport = 40010}, 0},
 	{NS_HOST, 1, 0, {.cookie = 32, .inode = 0, TCP(ST_TIME_WAIT), .sport = 80, .dport = 40011}, 0},
@@ -168,6 +173,9 @@ static void build_world(void)
 	for (int fd = 0; fd < 8; fd++)
 		add_fd(400, fd, "/dev/null");
 	add_socket_fd(400, 8, 4001);
+	add_proc(600, "worker", 650, "1024", NS_HOST);
+	for (int fd = 3; fd < 7; fd++)
+		add_socket_fd(600, fd, (unsigned)(8001 + fd - 3));
 	add_proc(500, "redis", 800, "4096", NS_HOST);
 	add_socket_fd(500, 3, 6002);
 	add_fd(500, 4, "/dev/null");
@@ -257,9 +265,11 @@ int __wrap_sockdiag_dump(struct sockdiag *d, const struct sockdiag_request *req,
 		    !(req->states & (1u << c->s.state)))
 			continue;
 		struct sl_socket s = c->s;
-		if (req->tcp_info) {
+		if (req->tcp_info) { /* silent since info_ms before pass 1: nothing sent,
+				      * received or acked */
+			uint32_t silent = c->info_ms ? c->info_ms + 90000u * (uint32_t)(pass - 1) : 0;
 			s.has_info = true;
-			s.last_ack_recv_ms = c->info_ms;
+			s.last_ack_recv_ms = s.last_data_recv_ms = s.last_data_sent_ms = silent;
 		}
 		int err = sockdiag_deliver(p, &s);
 		if (err)

@@ -20,8 +20,9 @@ static struct tally t;
 static struct leak_tracker lt;
 
 static const struct leak_params params = {
-	.close_wait_age = 300, .fin_wait2_age = 300, .unhashed_age = 60, .growth_window = 60,
-	.close_wait_growth = 5, .socket_growth = 10, .fd_ratio = 0.8, .unix_peer_gone_age = 60,
+	.close_wait_age = 300, .close_wait_idle = 3, .fin_wait2_age = 300, .unhashed_age = 60,
+	.growth_window = 60, .close_wait_growth = 5, .socket_growth = 10, .fd_ratio = 0.8,
+	.unix_peer_gone_age = 60,
 };
 
 static int setup(void **state)
@@ -59,76 +60,145 @@ static uint32_t reasons_of(int proc) { return lt.procs.v[proc].reasons; }
 
 #define FLAG(r) (1u << (r))
 
-static void test_close_wait_and_fin_wait2_age(void **state)
+/* Stale means silent past the age (tally counts those), and more of them
+ * than an idle pool keeps. */
+static void test_stale_close_wait_beyond_an_idle_pool(void **state)
 {
 	(void)state;
-	hold[0].count[PROTO_TCP][ST_CLOSE_WAIT] = 3;
-	hold[0].cw_oldest = 301;
-	hold[1].count[PROTO_TCP][ST_CLOSE_WAIT] = 50; /* many, but all young: a busy server */
-	hold[1].cw_oldest = 2;
-	hold[2].count[PROTO_TCP][ST_FIN_WAIT2] = 1;
-	hold[2].fw2_oldest = 1000;
+	hold[0].count[PROTO_TCP][ST_CLOSE_WAIT] = 5;
+	hold[0].cw_stale = 4; /* more than the 3 a pool may keep */
+	hold[0].cw_oldest = 901;
+	hold[1].count[PROTO_TCP][ST_CLOSE_WAIT] = 1;
+	hold[1].cw_stale = 1; /* an idle pool's one connection the server closed */
+	hold[1].cw_oldest = 4000;
+	hold[2].count[PROTO_TCP][ST_CLOSE_WAIT] = 50; /* many, none silent: a busy server */
+	hold[2].cw_oldest = 2;
 	hold[3].count[PROTO_TCP][ST_FIN_WAIT2] = 1;
-	hold[3].fw2_oldest = 0.3; /* a legitimate half-close in flight */
+	hold[3].fw2_stale = 1;
+	hold[3].fw2_oldest = 1000;
 	assert_int_equal(leak_update(&lt, &t, 10), 0);
 	assert_int_equal(reasons_of(0), FLAG(LEAK_CLOSE_WAIT_STALE));
 	assert_int_equal(reasons_of(1), 0);
-	assert_int_equal(reasons_of(2), FLAG(LEAK_FIN_WAIT2_STALE));
-	assert_int_equal(reasons_of(3), 0);
+	assert_int_equal(reasons_of(2), 0);
+	assert_int_equal(reasons_of(3), FLAG(LEAK_FIN_WAIT2_STALE));
 }
 
 static double clock_now;
 
-/* Feed `values` of CLOSE_WAIT for process 0, one pass every 10 s. */
-static void feed_close_wait(const uint32_t *values, size_t n)
+/* Feed `values` of CLOSE_WAIT for process 0, one pass every `step` s. */
+static void feed_close_wait(const uint32_t *values, size_t n, double step)
 {
 	for (size_t i = 0; i < n; i++) {
 		hold[0].count[PROTO_TCP][ST_CLOSE_WAIT] = values[i];
-		hold[0].cw_oldest = 1;
 		assert_int_equal(leak_update(&lt, &t, clock_now), 0);
-		clock_now += 10;
+		clock_now += step;
 	}
 }
 
 static void test_close_wait_growth(void **state)
 {
 	(void)state;
-	const uint32_t rising[] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+	const uint32_t rising[] = {0, 2, 4, 6, 8, 10, 12, 14, 16};
 	clock_now = 0;
-	feed_close_wait(rising, 6); /* 50 s of history: less than the window */
+	feed_close_wait(rising, 6, 10); /* 50 s of history: less than the window */
 	assert_false(reasons_of(0) & FLAG(LEAK_CLOSE_WAIT_GROWTH));
-	feed_close_wait(rising + 6, 3);
+	feed_close_wait(rising + 6, 3, 10);
 	assert_true(reasons_of(0) & FLAG(LEAK_CLOSE_WAIT_GROWTH));
-	assert_int_equal(lt.procs.v[0].cw_to, 8);
+	assert_int_equal(lt.procs.v[0].cw_to, 16);
 
 	struct strbuf sb = STRBUF_INIT;
 	leak_explain(&sb, &lt.procs.v[0], &procs[0], LEAK_CLOSE_WAIT_GROWTH);
-	assert_non_null(strstr(sb.buf, "to 8 over 1m"));
+	assert_non_null(strstr(sb.buf, "to 16 over 1m"));
 	sb_free(&sb);
 }
 
+/* What a leak amid healthy churn looks like: `leaked` per hour that never
+ * go away, under up to 8 healthy connections that come and go (a dip to
+ * none now and then), sampled every `step` seconds. */
+static uint32_t leak_amid_churn(double when, double per_hour)
+{
+	uint32_t leaked = (uint32_t)(when * per_hour / 3600);
+	uint32_t healthy = (uint32_t)((uint64_t)(when * 7919) % 9); /* 0..8, scattered */
+	return leaked + healthy;
+}
+
+static void reset(void)
+{
+	leak_free(&lt);
+	lt = (struct leak_tracker){.params = params};
+	lt.params.growth_window = 600;
+	clock_now = 0;
+}
+
+/* Flagged within a window and a third, at any interval from 1 s to 60 s;
+ * never while the history is shorter than the window. */
+static void test_growth_survives_dips_at_any_interval(void **state)
+{
+	(void)state;
+	static const double steps[] = {1, 5, 15, 30, 60};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		reset();
+		double flagged_at = -1;
+		for (; clock_now <= 1800; clock_now += steps[i]) {
+			hold[0].count[PROTO_TCP][ST_CLOSE_WAIT] = leak_amid_churn(clock_now, 360);
+			assert_int_equal(leak_update(&lt, &t, clock_now), 0);
+			if ((reasons_of(0) & FLAG(LEAK_CLOSE_WAIT_GROWTH)) && flagged_at < 0)
+				flagged_at = clock_now;
+		}
+		if (flagged_at < 600 || flagged_at > 800)
+			fail_msg("every %.0f s: flagged at %.0f s (want 600..800)", steps[i], flagged_at);
+	}
+}
+
+/* Healthy churn around a constant level is no growth, however it dips. */
 static void test_churn_is_not_growth(void **state)
 {
 	(void)state;
-	/* A busy server: CLOSE_WAIT comes and goes, with an upward drift. */
-	const uint32_t churn[] = {3, 9, 2, 11, 4, 15, 6, 20, 12, 25};
-	clock_now = 0;
-	feed_close_wait(churn, 10);
-	assert_false(reasons_of(0) & FLAG(LEAK_CLOSE_WAIT_GROWTH));
-	/* A one-off ramp (a pool connecting at start-up), then flat. */
-	leak_free(&lt);
-	lt = (struct leak_tracker){.params = params};
-	const uint32_t ramp[] = {0, 0, 0, 10, 10, 10, 10, 10, 10, 10};
-	clock_now = 0;
-	feed_close_wait(ramp, 10);
-	assert_int_equal(reasons_of(0), 0);
+	static const double steps[] = {1, 15, 60};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		reset();
+		for (; clock_now <= 1800; clock_now += steps[i]) {
+			hold[0].count[PROTO_TCP][ST_CLOSE_WAIT] = leak_amid_churn(clock_now, 0) + 20;
+			assert_int_equal(leak_update(&lt, &t, clock_now), 0);
+			assert_false(reasons_of(0) & FLAG(LEAK_CLOSE_WAIT_GROWTH));
+		}
+	}
 	/* Flat, and rising less than the minimum. */
-	leak_free(&lt);
-	lt = (struct leak_tracker){.params = params};
+	reset();
+	lt.params.growth_window = 60;
 	const uint32_t flat[] = {7, 7, 7, 7, 7, 8, 8, 9, 9, 10};
-	clock_now = 0;
-	feed_close_wait(flat, 10);
+	feed_close_wait(flat, 10, 10);
 	assert_int_equal(reasons_of(0), 0);
+}
+
+/* A pool that warms up within the first third of a window and then stays
+ * flat is never flagged, at any interval.  One that warms up for longer
+ * looks like a leak until it has been flat for two thirds of the window
+ * (no rule can tell a ramp that just stopped from a leak that slowed
+ * down): flagged no longer than that, which the alert's `for:` outlasts. */
+static void test_warm_up_then_flat_is_not_growth(void **state)
+{
+	(void)state;
+	static const double steps[] = {1, 15, 60};
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		for (int slow = 0; slow <= 1; slow++) {
+			double ramp = slow ? 540 : 180, last_flag = -1; /* 9 or 3 minutes */
+			reset();
+			for (; clock_now <= 2400; clock_now += steps[i]) {
+				double warm = clock_now < ramp ? clock_now / ramp : 1;
+				procs[0].nsockets = (uint32_t)(200 * warm) + leak_amid_churn(clock_now, 0);
+				assert_int_equal(leak_update(&lt, &t, clock_now), 0);
+				if (reasons_of(0) & FLAG(LEAK_SOCKET_GROWTH))
+					last_flag = clock_now;
+			}
+			if (!slow && last_flag >= 0)
+				fail_msg("every %.0f s: a 3-minute warm-up flagged at %.0f s", steps[i],
+					 last_flag);
+			if (slow && last_flag > ramp + 400 + 40)
+				fail_msg("every %.0f s: a 9-minute warm-up still flagged at %.0f s", steps[i],
+					 last_flag);
+		}
+	}
 }
 
 static void test_unhashed_must_persist(void **state)
@@ -175,6 +245,14 @@ static void test_socket_growth_and_pid_reuse(void **state)
 	}
 	assert_true(reasons_of(1) & FLAG(LEAK_SOCKET_GROWTH));
 
+	/* A server whose accepted connections grow: its clients' doing. */
+	for (int i = 0; i <= 7; i++) {
+		procs[2].nsockets = (uint32_t)(1 + 5 * i);
+		hold[2].inbound[ST_ESTABLISHED] = (uint32_t)(5 * i);
+		assert_int_equal(leak_update(&lt, &t, 10.0 * i), 0);
+	}
+	assert_false(reasons_of(2) & FLAG(LEAK_SOCKET_GROWTH));
+
 	/* The process exits and its pid is reused by a new one with as many
 	 * sockets: the newcomer has no history, so no trend. */
 	procs[1].start_time = 99999;
@@ -202,14 +280,21 @@ static void test_explain_close_wait_causes(void **state)
 {
 	(void)state;
 	hold[0].count[PROTO_TCP][ST_CLOSE_WAIT] = 37;
+	hold[0].cw_stale = 30;
 	hold[0].cw_unread = 7;
 	hold[0].cw_oldest = 720;
+	hold[1].count[PROTO_TCP][ST_CLOSE_WAIT] = 9;
+	hold[1].cw_stale = hold[1].cw_stale_inbound = 9; /* a server */
 	assert_int_equal(leak_update(&lt, &t, 1), 0);
 	struct strbuf sb = STRBUF_INIT;
 	leak_explain(&sb, &lt.procs.v[0], &procs[0], LEAK_CLOSE_WAIT_STALE);
-	assert_non_null(strstr(sb.buf, "closed 37 connections (the oldest 12m ago)"));
-	assert_non_null(strstr(sb.buf, "read the EOF on 30 and never read 7"));
-	assert_non_null(strstr(sb.buf, "close()"));
+	assert_non_null(strstr(sb.buf, "30 connections silent in CLOSE_WAIT (the oldest for 12m)"));
+	assert_non_null(strstr(sb.buf, "the servers it connected to closed them"));
+	assert_non_null(strstr(sb.buf, "7 with the EOF never read"));
+	sb_reset(&sb);
+	leak_explain(&sb, &lt.procs.v[1], &procs[1], LEAK_CLOSE_WAIT_STALE);
+	assert_non_null(strstr(sb.buf, "its clients closed them"));
+	assert_non_null(strstr(sb.buf, "it read each EOF"));
 	sb_free(&sb);
 
 	char age[24];
@@ -225,9 +310,11 @@ static void test_explain_close_wait_causes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_close_wait_and_fin_wait2_age, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_close_wait_beyond_an_idle_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_wait_growth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_growth_survives_dips_at_any_interval, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_churn_is_not_growth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_warm_up_then_flat_is_not_growth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unhashed_must_persist, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fd_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_socket_growth_and_pid_reuse, setup, teardown),

@@ -48,6 +48,9 @@ static void test_tcp(void **state)
 	assert_int_equal(g.s[1].rqueue, 1); /* the unread EOF */
 	assert_int_equal(g.s[1].uid, 1000);
 	assert_int_equal(g.s[1].dport, 0xC350);
+	static const uint8_t loopback[4] = {127, 0, 0, 1};
+	assert_memory_equal(g.s[1].saddr, loopback, 4);
+	assert_memory_equal(g.s[1].daddr, loopback, 4);
 	assert_int_equal(g.s[2].state, ST_TIME_WAIT);
 	assert_int_equal(g.s[2].inode, 0);
 	assert_int_equal(g.s[2].cookie, 0);
@@ -57,6 +60,25 @@ static void test_tcp(void **state)
 	procnet_parse_inet(&p, tcp, sizeof(tcp) - 1, AF_INET);
 	assert_int_equal(g.n, 6);
 	assert_true(g.s[3].cookie == g.s[0].cookie);
+}
+
+/* IPv6: four words, each printed as a host-order number. */
+static void test_tcp6_addresses(void **state)
+{
+	(void)state;
+	static const char tcp6[] =
+		"  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+		"   0: 000080FE00000000FF005452120000FE:1F90 B80D0120000000000000000001000000:C350 01 00000000:00000000 00:00000000 00000000     0        0 777 1 0\n";
+	struct got g = {0};
+	struct sockdiag_parser p = {.proto = PROTO_TCP, .cb = collect, .ctx = &g};
+	procnet_parse_inet(&p, tcp6, sizeof(tcp6) - 1, AF_INET6);
+	assert_int_equal(g.n, 1);
+	/* fe80::5254:ff:fe00:12 and 2001:db8::1 */
+	static const uint8_t local[16] = {0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0x52, 0x54, 0, 0xff, 0xfe, 0, 0, 0x12};
+	static const uint8_t remote[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	assert_memory_equal(g.s[0].saddr, local, 16);
+	assert_memory_equal(g.s[0].daddr, remote, 16);
+	assert_int_equal(g.s[0].sport, 8080);
 }
 
 static void test_unix(void **state)
@@ -134,6 +156,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_tcp6_addresses),
 		cmocka_unit_test(test_unix),
 		cmocka_unit_test(test_read_streams_big_files),
 		cmocka_unit_test(test_wide_numbers),

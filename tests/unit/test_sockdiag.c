@@ -65,6 +65,8 @@ static void put_sock(struct msgbuf *b, uint8_t family, uint8_t state, uint64_t c
 	m->idiag_uid = 1000;
 	m->id.idiag_sport = htons(8080);
 	m->id.idiag_dport = htons(51000);
+	m->id.idiag_src[0] = htonl(0x0a000001); /* 10.0.0.1 */
+	m->id.idiag_dst[0] = htonl(0xc0a80105); /* 192.168.1.5 */
 	m->id.idiag_cookie[0] = (uint32_t)cookie;
 	m->id.idiag_cookie[1] = (uint32_t)(cookie >> 32);
 	finish(b, nlh);
@@ -114,6 +116,9 @@ static void test_normal_dump(void **state)
 	assert_int_equal(c.socks[0].sport, 8080);
 	assert_int_equal(c.socks[0].dport, 51000);
 	assert_int_equal(c.socks[0].uid, 1000);
+	static const uint8_t local[4] = {10, 0, 0, 1}, remote[4] = {192, 168, 1, 5};
+	assert_memory_equal(c.socks[0].saddr, local, 4);
+	assert_memory_equal(c.socks[0].daddr, remote, 4);
 	assert_int_equal(c.socks[0].proto, PROTO_TCP);
 	assert_int_equal(c.socks[1].family, AF_INET6);
 	assert_int_equal(c.socks[1].state, ST_CLOSE_WAIT);

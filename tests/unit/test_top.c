@@ -28,7 +28,7 @@ static void test_frame(void **state)
 	top_render(&out, &in, false, 40);
 	const char *f = out.buf;
 	assert_non_null(strstr(f, "1 process is suspected of leaking sockets"));
-	assert_non_null(strstr(f, "close_wait_stale: The peer closed 2 connections"));
+	assert_non_null(strstr(f, "close_wait_stale: 1 connection silent in CLOSE_WAIT"));
 	assert_non_null(strstr(f, "40/1024"));
 	assert_non_null(strstr(f, "15m")); /* the oldest CLOSE_WAIT */
 	assert_true(strstr(f, "leaky") < strstr(f, "fine"));

@@ -34,9 +34,11 @@ static inline void tw_proc(struct test_world *w, int32_t pid, const char *comm, 
 static inline void tw_begin(struct test_world *w, enum group_by by)
 {
 	struct netns_id id = {1, 1};
+	w->t.stale_after[ST_CLOSE_WAIT] = w->t.stale_after[ST_FIN_WAIT2] = 300;
 	tally_begin(&w->t, w->procs, w->nprocs, w->containers, 2, by);
 	tally_add_netns(&w->t, &id, "host");
 	w->t.ns.v[0].read.read[PROTO_TCP] = true;
+	/* No idle pool allowance: one stale CLOSE_WAIT is a suspect here. */
 	w->lt.params = (struct leak_params){.close_wait_age = 300, .fin_wait2_age = 300,
 					    .unhashed_age = 60, .growth_window = 600,
 					    .close_wait_growth = 5, .socket_growth = 50,
@@ -49,7 +51,7 @@ static inline void tw_socket(struct test_world *w, uint8_t state, double age, ui
 {
 	static uint64_t inode = 1000;
 	struct sl_socket s = {.inode = ++inode, .state = state, .proto = PROTO_TCP};
-	struct attributed a = {&s, 0, age, OWNED, &proc, 1};
+	struct attributed a = {&s, 0, age, SIDE_OUTBOUND, OWNED, &proc, 1};
 	tally_socket(&w->t, &a);
 }
 
