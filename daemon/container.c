@@ -121,3 +121,31 @@ int container_parse_cgroup(const char *buf, size_t len, struct container_ref *ou
 	memset(out, 0, sizeof(*out));
 	return 0;
 }
+
+/* The innermost systemd unit (service or scope) of one cgroup path. */
+static bool unit_of_path(struct lex_span path, char out[CONTAINER_UNIT_MAX])
+{
+	struct lex_span comp, unit = {0};
+	while (lex_token(&path, '/', &comp))
+		if (lex_suffix(comp, ".service", NULL) || lex_suffix(comp, ".scope", NULL))
+			unit = comp;
+	if (!unit.n || unit.n >= CONTAINER_UNIT_MAX)
+		return false;
+	memcpy(out, unit.p, unit.n);
+	out[unit.n] = '\0';
+	return true;
+}
+
+int container_parse_unit(const char *buf, size_t len, char out[CONTAINER_UNIT_MAX])
+{
+	struct lex_span rest = lex_span(buf, len), line, hierarchy, controllers;
+
+	out[0] = '\0';
+	/* The unified hierarchy ("0::") or systemd's own ("name=systemd"). */
+	while (lex_line(&rest, &line))
+		if (lex_cut(&line, ':', &hierarchy) && lex_cut(&line, ':', &controllers) &&
+		    (controllers.n == 0 || lex_eq(controllers, "name=systemd")) &&
+		    unit_of_path(line, out))
+			return 1;
+	return 0;
+}

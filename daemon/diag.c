@@ -17,6 +17,15 @@ static bool worth_showing(const struct leak_proc *lp)
 	return lp->reasons || lp->h->has[PROTO_TCP] || lp->h->unhashed;
 }
 
+/* The label of the namespace a process lives in. */
+static const char *netns_of(const struct tally *t, const struct proc_info *pi)
+{
+	for (const struct ns_tally *ns = t->ns.v; ns < t->ns.v + t->ns.n; ns++)
+		if (ns->id.ino == pi->netns_ino && ns->id.dev == pi->netns_dev)
+			return ns->label;
+	return "";
+}
+
 static void fill(struct diag *d, struct diag_row *r, const struct tally *t,
 		 const struct leak_proc *lp)
 {
@@ -24,7 +33,10 @@ static void fill(struct diag *d, struct diag_row *r, const struct tally *t,
 	*r = (struct diag_row){
 		.pid = pi->pid,
 		.name = pi->comm,
+		.program = pi->program,
+		.unit = pi->unit,
 		.container = tally_group_of(t, lp->proc)->container,
+		.netns = netns_of(t, pi),
 		.nfds = pi->nfds,
 		.fd_limit = pi->fd_limit,
 		.cw_oldest = lp->h->cw_oldest,

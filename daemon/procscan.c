@@ -55,6 +55,37 @@ static enum outcome outcome_of(int err)
 	return FAILED; /* out of fds or memory: nothing is known about it */
 }
 
+/* --- what tells a process apart ------------------------------------------ */
+
+/* Its container and systemd unit, from its cgroup (world-readable). */
+static int read_cgroup(int piddir, struct proc_entry *e)
+{
+	char buf[4096];
+	ssize_t len = read_small_at(piddir, "cgroup", buf, sizeof(buf));
+	if (outcome_of((int)len) == FAILED)
+		return (int)len;
+	if (len > 0) {
+		container_parse_cgroup(buf, (size_t)len, &e->container);
+		container_parse_unit(buf, (size_t)len, e->info.unit);
+	}
+	return 0;
+}
+
+/* An interpreter's program, from its command line (world-readable). */
+static int read_program(int piddir, struct proc_info *pi)
+{
+	char buf[4096];
+	pi->program[0] = '\0';
+	if (!cmdline_is_interpreter(pi->comm))
+		return 0;
+	ssize_t len = read_small_at(piddir, "cmdline", buf, sizeof(buf));
+	if (outcome_of((int)len) == FAILED)
+		return (int)len;
+	if (len > 0)
+		cmdline_program(pi->comm, buf, (size_t)len, pi->program);
+	return 0;
+}
+
 /* --- reading one process's fds ------------------------------------------- */
 
 /* Count a process's fds without reading them: on Linux 6.2+ the size of
@@ -88,7 +119,6 @@ static int count_fds(struct procscan *ps, int piddir, uint32_t *count)
  * -errno (the read failed). */
 static int read_fds(struct procscan *ps, int piddir, struct proc_entry *e)
 {
-	char buf[4096];
 	int dfd = openat(piddir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return errno == EPERM ? -EACCES : -errno;
@@ -150,12 +180,7 @@ static int read_fds(struct procscan *ps, int piddir, struct proc_entry *e)
 	e->info.nfds = nfds;
 	e->info.nsockets = (uint32_t)e->held.n;
 
-	ssize_t len = read_small_at(piddir, "cgroup", buf, sizeof(buf));
-	if (outcome_of((int)len) == FAILED)
-		return (int)len;
-	if (len > 0)
-		container_parse_cgroup(buf, (size_t)len, &e->container);
-	return 0;
+	return read_cgroup(piddir, e);
 }
 
 /* --- listing processes --------------------------------------------------- */
@@ -205,19 +230,14 @@ static int read_netns(int piddir, struct proc_info *pi)
 	return 0;
 }
 
-/* What a new process (maybe on a reused pid) starts from. */
+/* What a new process (maybe on a reused pid) starts from: its container,
+ * even if its fds turn out unreadable; refreshed whenever its fds are read. */
 static int fresh_entry(int piddir, int32_t pid, const struct proc_stat *st, struct proc_entry *e)
 {
-	char buf[4096];
 	memset(e, 0, sizeof(*e));
 	e->info.pid = pid;
 	e->info.start_time = st->start_time;
-	/* Its container, even if its fds turn out unreadable (the cgroup file
-	 * is world-readable); refreshed whenever its fds are read. */
-	ssize_t len = read_small_at(piddir, "cgroup", buf, sizeof(buf));
-	if (len > 0)
-		container_parse_cgroup(buf, (size_t)len, &e->container);
-	return outcome_of((int)len) == FAILED ? (int)len : 0;
+	return read_cgroup(piddir, e);
 }
 
 /* Refresh one process into `e` (new, or moved from the last pass).
@@ -247,7 +267,13 @@ static int refresh(struct procscan *ps, int piddir, int32_t pid, struct proc_ent
 	} else if ((err = fresh_entry(piddir, pid, &st, e)) < 0) {
 		return err;
 	}
-	memcpy(e->info.comm, st.comm, sizeof(e->info.comm)); /* comm can change */
+	/* comm changes with exec (and prctl): the program is read again then. */
+	bool renamed = !old || strcmp(e->info.comm, st.comm) != 0;
+	memcpy(e->info.comm, st.comm, sizeof(e->info.comm));
+	if (renamed && (err = read_program(piddir, &e->info)) < 0) {
+		drop_entry(e);
+		return err;
+	}
 
 	len = read_small_at(piddir, "limits", buf, sizeof(buf));
 	if (outcome_of((int)len) == FAILED)

@@ -60,6 +60,11 @@ static void group_labels(struct strbuf *out, const struct family *f, const struc
 	sb_puts(out, "\",container=\"");
 	label_str(out, g->container);
 	sb_putc(out, '"');
+	if (g->program[0]) { /* an interpreter: which program it runs */
+		sb_puts(out, ",program=\"");
+		label_str(out, g->program);
+		sb_putc(out, '"');
+	}
 	if (g->pid >= 0) /* grouped by pid */
 		sb_printf(out, ",pid=\"%" PRId32 "\"", g->pid);
 }
@@ -228,6 +233,12 @@ static void emit_suspects(struct strbuf *out, const struct family *f, const stru
 			label_str(out, r->name);
 			sb_puts(out, "\",container=\"");
 			label_str(out, r->container);
+			if (r->program[0]) {
+				sb_puts(out, "\",program=\"");
+				label_str(out, r->program);
+			}
+			sb_puts(out, "\",netns=\"");
+			label_str(out, r->netns);
 			sb_printf(out, "\",pid=\"%" PRId32 "\",reason=\"%s\"} 1\n", r->pid,
 				  leak_reason_name(reason));
 		}

@@ -11,6 +11,7 @@
 struct group_key {
 	char container[CONTAINER_MAX];
 	char name[PROC_COMM_MAX];
+	char program[CMDLINE_PROGRAM_MAX];
 	int32_t pid;
 	uint32_t outside;
 };
@@ -27,6 +28,8 @@ static int group_cmp(const void *a, const void *b, void *arg)
 	int c = strcmp(x->container, y->container);
 	if (!c)
 		c = strcmp(x->name, y->name);
+	if (!c)
+		c = strcmp(x->program, y->program);
 	if (!c)
 		c = (x->pid > y->pid) - (x->pid < y->pid);
 	return c;
@@ -48,6 +51,7 @@ static long group_of(struct tally *t, const struct proc_info *pi)
 	snprintf(key.container, sizeof(key.container), "%s",
 		 pi->container ? t->containers[pi->container].id : "");
 	snprintf(key.name, sizeof(key.name), "%s", pi->comm);
+	memcpy(key.program, pi->program, sizeof(key.program));
 	key.pid = t->by == GROUP_BY_PID ? pi->pid : -1;
 	key.outside = outside_scope(t, pi);
 
@@ -60,6 +64,7 @@ static long group_of(struct tally *t, const struct proc_info *pi)
 		memset(g, 0, sizeof(*g));
 		memcpy(g->name, key.name, sizeof(g->name));
 		memcpy(g->container, key.container, sizeof(g->container));
+		memcpy(g->program, key.program, sizeof(g->program));
 		g->pid = key.pid;
 		g->outside = key.outside;
 		s->group = (uint32_t)(t->groups.n - 1);

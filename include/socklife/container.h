@@ -20,6 +20,7 @@
 
 #define CONTAINER_ID_MAX 16
 #define CONTAINER_CGROUP_MAX 256
+#define CONTAINER_UNIT_MAX 64
 
 struct container_ref {
 	char id[CONTAINER_ID_MAX];   /* short id; "" for host processes */
@@ -31,5 +32,11 @@ struct container_ref {
 /* Parse the text of /proc/PID/cgroup (v1 or v2).  Returns 1 and fills
  * `out` when the process is in a container, 0 when not (out->id is ""). */
 int container_parse_cgroup(const char *buf, size_t len, struct container_ref *out);
+
+/* The systemd unit of a process from the same text: the innermost
+ * "*.service" or "*.scope" of its path in the unified hierarchy (or
+ * systemd's named one on cgroup v1), e.g. "nginx.service".  Returns 1 and
+ * fills `out`, or 0 with out "" (no unit, or a name too long). */
+int container_parse_unit(const char *buf, size_t len, char out[CONTAINER_UNIT_MAX]);
 
 #endif

@@ -23,7 +23,10 @@ enum diag_state { DIAG_ESTABLISHED, DIAG_CLOSE_WAIT, DIAG_FIN_WAIT2, DIAG_LISTEN
 struct diag_row {
 	int32_t pid;
 	const char *name;      /* comm, raw bytes: escape it for the medium */
+	const char *program;   /* an interpreter's script or module, or "" */
+	const char *unit;      /* its systemd unit, or "" */
 	const char *container; /* "" for host processes */
+	const char *netns;     /* its network namespace's label, "" if unknown */
 	uint32_t tcp[DIAG_STATES];
 	uint32_t nfds;
 	uint64_t fd_limit;     /* 0: unlimited or unknown */

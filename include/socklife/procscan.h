@@ -29,6 +29,7 @@
 #ifndef SOCKLIFE_PROCSCAN_H
 #define SOCKLIFE_PROCSCAN_H
 
+#include <socklife/cmdline.h>
 #include <socklife/container.h>
 #include <socklife/hashmap.h>
 #include <socklife/procparse.h>
@@ -42,6 +43,8 @@ struct proc_info {
 	int32_t pid;
 	uint64_t start_time; /* clock ticks after boot: (pid, start_time) is unique */
 	char comm[PROC_COMM_MAX]; /* raw bytes, untrusted: may hold quotes, newlines, bad UTF-8 */
+	char program[CMDLINE_PROGRAM_MAX]; /* an interpreter's script or module; untrusted */
+	char unit[CONTAINER_UNIT_MAX];     /* its systemd unit; untrusted */
 	uint32_t nfds;     /* open fds, counted this pass */
 	uint32_t nsockets; /* socket fds among them, at the last read of its fds */
 	uint64_t fd_limit; /* soft RLIMIT_NOFILE; 0 = unlimited or unknown */

@@ -46,6 +46,7 @@ struct holdings {
 
 struct group {
 	char name[PROC_COMM_MAX];       /* comm, raw bytes */
+	char program[CMDLINE_PROGRAM_MAX]; /* an interpreter's script or module, or "" */
 	char container[CONTAINER_MAX];  /* "" for host processes */
 	int32_t pid;                    /* -1 unless grouping by pid */
 	struct holdings h;

@@ -100,12 +100,39 @@ static void test_pod_uid_not_mixed(void **state)
 	assert_string_equal(c.cgroup, "/odd:dir/docker/" ID);
 }
 
+static void unit_is(const char *cgroup, const char *want)
+{
+	char out[CONTAINER_UNIT_MAX];
+	assert_int_equal(container_parse_unit(cgroup, strlen(cgroup), out), want[0] != '\0');
+	assert_string_equal(out, want);
+}
+
+/* A host process's systemd unit tells services running one binary apart. */
+static void test_systemd_units(void **state)
+{
+	(void)state;
+	unit_is("0::/system.slice/nginx.service\n", "nginx.service");
+	unit_is("0::/user.slice/user-1000.slice/user@1000.service/app.slice/foo.service\n",
+		"foo.service");
+	unit_is("0::/user.slice/user-1000.slice/session-3.scope\n", "session-3.scope");
+	unit_is("12:pids:/system.slice/x.service\n1:name=systemd:/system.slice/cron.service\n",
+		"cron.service");
+	unit_is("0::/\n", "");
+	unit_is("0::/kubepods.slice/kubepods-pod1.slice\n", "");
+	/* A name longer than a unit may be is left out, not cut. */
+	char long_path[200] = "0::/system.slice/";
+	memset(long_path + 17, 'a', 100);
+	strcpy(long_path + 117, ".service\n");
+	unit_is(long_path, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_runtimes),
 		cmocka_unit_test(test_host_processes),
 		cmocka_unit_test(test_pod_uid_not_mixed),
+		cmocka_unit_test(test_systemd_units),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -163,7 +163,9 @@ static void build_world(void)
 	add_proc(101, "nginx", 510, "1024", NS_HOST); /* forked worker */
 	add_socket_fd(101, 3, 1001);
 	add_socket_fd(101, 4, 1005);
+	put("0::/system.slice/nginx.service\n", "%s/100/cgroup", root);
 	add_proc(200, "python3", 600, "unlimited", NS_HOST);
+	tu_write("python3\0-u\0/srv/app/worker.py\0--port\0" "8080", 41, "%s/200/cmdline", root);
 	add_socket_fd(200, 3, 2001);
 	add_socket_fd(200, 4, 2002);
 	add_socket_fd(200, 5, 2003);
