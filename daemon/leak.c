@@ -45,6 +45,7 @@ struct proc_hist {
 	int32_t pid;
 	uint64_t start_time;
 	uint32_t pass;         /* last pass that saw it; 0 = free */
+	uint32_t reasons;      /* what the rules concluded that pass */
 	struct series close_wait, sockets;
 	struct since unhashed, unix_gone; /* how long these have held */
 };
@@ -434,8 +435,18 @@ int leak_update(struct leak_tracker *lt, const struct tally *t, double now)
 		for (int r = 0; r < LEAK_REASON_COUNT; r++)
 			if (rules[r].check(&c))
 				lp->reasons |= 1u << r;
+		ph->reasons = lp->reasons;
 	}
 	return 0;
+}
+
+bool leak_was_suspected(const struct leak_tracker *lt, int32_t pid, uint64_t start_time)
+{
+	if (!lt->hist)
+		return false;
+	struct hist_key k = hist_key(pid, start_time);
+	const struct hist_slot *s = hashmap_get(&lt->hist->index, &k);
+	return s && lt->hist->pool.v[s->entry].pass == lt->pass && lt->hist->pool.v[s->entry].reasons;
 }
 
 void leak_free(struct leak_tracker *lt)

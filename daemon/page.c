@@ -31,6 +31,7 @@ static void render_processes(struct strbuf *out, const struct diag *d)
 	for (size_t k = 0; k < DIAG_STATES; k++)
 		sb_printf(out, "<th>%s</th>", state_name(diag_states[k]));
 	sb_puts(out, "<th>fds / limit</th><th>oldest CLOSE_WAIT</th><th>diagnosis</th></tr>\n");
+	struct strbuf text = STRBUF_INIT;
 
 	for (size_t i = 0; i < shown; i++) {
 		const struct diag_row *r = &d->rows.v[d->order.v[i]];
@@ -51,6 +52,13 @@ static void render_processes(struct strbuf *out, const struct diag *d)
 		else
 			sb_printf(out, "<td>%" PRIu32 " / unlimited</td>", r->nfds);
 		sb_printf(out, "<td>%s</td><td>", age);
+		sb_reset(&text);
+		diag_who(&text, r);
+		if (text.len) {
+			sb_puts(out, "<p class=\"who\">");
+			escape_str(out, text.buf);
+			sb_puts(out, "</p>");
+		}
 		for (int reason = 0; reason < LEAK_REASON_COUNT; reason++) {
 			if (!(r->reasons & (1u << reason)))
 				continue;
@@ -58,9 +66,19 @@ static void render_processes(struct strbuf *out, const struct diag *d)
 			escape_str(out, diag_sentence(d, r, reason));
 			sb_puts(out, "</p>");
 		}
+		sb_reset(&text);
+		diag_where(&text, r);
+		if (text.len) {
+			sb_puts(out, "<p class=\"where\">Where: ");
+			escape_str(out, text.buf);
+			sb_puts(out, "</p>");
+		}
 		sb_puts(out, "</td></tr>\n");
 	}
 	sb_puts(out, "</table>\n");
+	if (text.failed)
+		out->failed = true;
+	sb_free(&text);
 }
 
 static void render_ns_table(struct strbuf *out, const struct tally *t)

@@ -245,6 +245,28 @@ static void emit_suspects(struct strbuf *out, const struct family *f, const stru
 	}
 }
 
+static void emit_peers(struct strbuf *out, const struct family *f, const struct render_input *in)
+{
+	static const char *const sides[] = {[SIDE_INBOUND] = "inbound", [SIDE_OUTBOUND] = "outbound"};
+	const struct diag *d = in->diag;
+	for (const struct diag_group *dg = d->groups.v; dg < d->groups.v + d->groups.n; dg++) {
+		const struct group *g = &in->tally->groups.v[dg->group];
+		char addr[INET6_ADDRSTRLEN];
+		for (size_t i = 0; i < dg->npeers; i++) {
+			const struct peer *p = &dg->peers[i].peer;
+			peers_format_addr(p, addr);
+			group_labels(out, f, g);
+			sb_printf(out, ",side=\"%s\",peer=\"%s\",port=\"%u\"} %" PRIu32 "\n",
+				  sides[p->side], addr, p->port, dg->peers[i].count);
+		}
+		if (dg->other) {
+			group_labels(out, f, g);
+			sb_printf(out, ",side=\"other\",peer=\"other\",port=\"other\"} %" PRIu32 "\n",
+				  dg->other);
+		}
+	}
+}
+
 static void emit_max_tw(struct strbuf *out, const struct family *f, const struct render_input *in)
 {
 	FOR_NAMESPACES(ns, in->tally) {
@@ -411,6 +433,11 @@ static const struct family families[] = {
 	 GROUP_VALUE(unhashed, PROTO_COUNT, "%.0f")},
 	{"socklife_leak_suspected", "gauge",
 	 "1 while a process is suspected of leaking sockets, per reason.", EMITTER(emit_suspects)},
+	{"socklife_leak_peer_sockets", "gauge",
+	 "Sockets of a process group's suspected members that its leak reasons are about, by "
+	 "peer: outbound, the remote address and port; inbound, the client's address and the "
+	 "local port it came in on; the busiest five, the rest as other.",
+	 EMITTER(emit_peers)},
 	{"socklife_tcp_orphans", "gauge",
 	 "TCP sockets no process holds any more that are still closing, kernel-wide.",
 	 SCALAR_VALUE(orphans, "%.0f")},
@@ -424,7 +451,7 @@ static const struct family families[] = {
 	 "TIME_WAIT sockets by the local listening port they came from (side=local) or the "
 	 "remote service port they went to (side=remote); the rest as port=\"other\".",
 	 EMITTER(emit_tw_ports)},
-#define FIRST_STATUS 16
+#define FIRST_STATUS 17
 	{"socklife_scan_duration_seconds", "gauge",
 	 "Duration of the last sampling pass, by phase; phase=\"netns\" series give the time "
 	 "spent in each namespace.",

@@ -52,6 +52,7 @@ void sampler_free(struct sampler *s)
 	tally_free(&s->pass.tally);
 	twports_free(&s->pass.twports);
 	diag_free(&s->pass.diag);
+	vec_free(&s->pass.watch);
 	sb_free(&s->pass.out);
 	memset(s, 0, sizeof(*s));
 }
@@ -230,6 +231,13 @@ static int scan_processes(struct sampler *s, const struct attrib_sink *sink)
 	t->scope = s->cfg->netns == NETNS_ALL ? NULL : &s->self_ns;
 	t->stale_after[ST_CLOSE_WAIT] = s->cfg->leak.close_wait_age;
 	t->stale_after[ST_FIN_WAIT2] = s->cfg->leak.fin_wait2_age;
+	/* Where last pass's suspects' connections lead is written down. */
+	if (vec_reserve(&s->pass.watch, ps->procs.n + 1))
+		return -ENOMEM;
+	for (size_t i = 0; i < ps->procs.n; i++)
+		s->pass.watch.v[i] = leak_was_suspected(&s->leak, ps->procs.v[i].pid,
+							ps->procs.v[i].start_time);
+	t->watch = s->pass.watch.v;
 	return tally_begin(t, ps->procs.v, ps->procs.n, ps->containers.v, ps->containers.n,
 			   s->cfg->group_by);
 }

@@ -108,6 +108,7 @@ int tally_begin(struct tally *t, const struct proc_info *procs, size_t nprocs,
 	t->ncontainers = ncontainers;
 	vec_clear(&t->groups);
 	vec_clear(&t->ns);
+	vec_clear(&t->peers);
 	hashmap_clear(&t->index);
 	if (vec_reserve(&t->proc_group, nprocs + 1) || vec_reserve(&t->held, nprocs + 1))
 		return -ENOMEM;
@@ -151,19 +152,19 @@ int tally_add_netns(struct tally *t, const struct netns_id *id, const char *labe
 
 /* Count socket `a` once in `h`, unless this socket was already counted
  * there (`stamp` names the socket being counted). */
-static void hold(const struct tally *t, struct holdings *h, const struct attributed *a,
+static bool hold(const struct tally *t, struct holdings *h, const struct attributed *a,
 		 uint64_t stamp)
 {
 	const struct sl_socket *s = a->s;
 	if (h->stamp == stamp)
-		return;
+		return false;
 	h->stamp = stamp;
 	h->count[s->proto][s->state]++;
 	h->has[s->proto] = true;
 	if (s->proto == PROTO_UNIX && sockdiag_unix_peer_gone(s))
 		h->unix_peer_gone++;
 	if (s->proto != PROTO_TCP)
-		return;
+		return true;
 	h->inbound[s->state] += a->side == SIDE_INBOUND;
 	bool stale = t->stale_after[s->state] > 0 && a->age >= t->stale_after[s->state];
 	if (s->state == ST_CLOSE_WAIT) {
@@ -177,6 +178,21 @@ static void hold(const struct tally *t, struct holdings *h, const struct attribu
 		if (a->age > h->fw2_oldest)
 			h->fw2_oldest = a->age;
 	}
+	return true;
+}
+
+/* Write down where a connection of process `p` leads, when that is worth
+ * knowing (see peers.h).  Out of memory: it is not written down. */
+static void note_peer(struct tally *t, const struct attributed *a, uint32_t p)
+{
+	const struct sl_socket *s = a->s;
+	if (s->proto != PROTO_TCP || a->side == SIDE_NONE)
+		return;
+	if (!(TIMED_STATES & (1u << s->state)) && !(t->watch && t->watch[p]))
+		return;
+	struct peer_rec *r = vec_push(&t->peers);
+	if (r)
+		*r = (struct peer_rec){p, s->state, peer_of(s, a->side)};
 }
 
 uint32_t tally_inbound(const struct holdings *h)
@@ -199,7 +215,8 @@ void tally_socket(struct tally *t, const struct attributed *a)
 	uint64_t stamp = ++t->stamp;
 	for (size_t i = 0; i < a->nprocs; i++) {
 		uint32_t p = a->procs[i];
-		hold(t, &t->held.v[p], a, stamp);
+		if (hold(t, &t->held.v[p], a, stamp))
+			note_peer(t, a, p);
 		hold(t, &t->groups.v[t->proc_group.v[p]].h, a, stamp);
 	}
 }
@@ -226,5 +243,6 @@ void tally_free(struct tally *t)
 	vec_free(&t->proc_group);
 	vec_free(&t->held);
 	vec_free(&t->ns);
+	vec_free(&t->peers);
 	hashmap_free(&t->index);
 }

@@ -123,12 +123,24 @@ void top_render(struct strbuf *out, const struct page_input *in, bool color, uns
 		if (color && r->reasons)
 			sb_puts(out, RESET);
 		sb_putc(out, '\n');
+		if (r->reasons) {
+			sb_reset(&sentence);
+			diag_who(&sentence, r);
+			if (sentence.len)
+				wrapped(out, sentence.buf);
+		}
 		for (int reason = 0; reason < LEAK_REASON_COUNT; reason++) {
 			if (!(r->reasons & (1u << reason)))
 				continue;
 			sb_reset(&sentence);
 			sb_printf(&sentence, "%s: %s", leak_reason_name(reason),
 				  diag_sentence(d, r, reason));
+			wrapped(out, sentence.failed ? "(out of memory)" : sentence.buf);
+		}
+		if (r->npeers || r->peers_other) {
+			sb_reset(&sentence);
+			sb_puts(&sentence, "where: ");
+			diag_where(&sentence, r);
 			wrapped(out, sentence.failed ? "(out of memory)" : sentence.buf);
 		}
 	}

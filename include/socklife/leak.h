@@ -54,6 +54,9 @@ struct leak_tracker {
 int leak_update(struct leak_tracker *lt, const struct tally *t, double now);
 void leak_free(struct leak_tracker *lt);
 
+/* Was this process (pid and start time) suspected by the last update? */
+bool leak_was_suspected(const struct leak_tracker *lt, int32_t pid, uint64_t start_time);
+
 /* "close_wait_stale", ... */
 const char *leak_reason_name(enum leak_reason r);
 

@@ -36,6 +36,7 @@ struct pass {
 	double now;                  /* monotonic time the pass started */
 	struct netns_set namespaces;
 	struct tally tally;
+	struct watch_list VEC(bool) watch; /* per process: last pass's suspects */
 	struct twports twports;      /* TIME_WAIT ports of the namespace being read */
 	struct kernel_figures kernel;
 	struct diag diag;

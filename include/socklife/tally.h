@@ -15,6 +15,7 @@
 #include <socklife/container.h>
 #include <socklife/hashmap.h>
 #include <socklife/netns.h>
+#include <socklife/peers.h>
 #include <socklife/procscan.h>
 #include <socklife/proto.h>
 #include <socklife/source.h>
@@ -77,6 +78,10 @@ struct tally {
 	/* Set before tally_begin: a CLOSE_WAIT or FIN_WAIT2 socket silent this
 	 * many seconds is stale (index ST_CLOSE_WAIT, ST_FIN_WAIT2). */
 	double stale_after[ST_COUNT];
+	/* Set before counting: processes whose every TCP connection's peer is
+	 * written down (suspects of the last pass); NULL: none.  Held
+	 * CLOSE_WAIT and FIN_WAIT2 sockets always are. */
+	const bool *watch;
 	const struct proc_info *procs;           /* this pass's processes */
 	size_t nprocs;
 	const struct container_ref *containers;  /* [0] is "none" */
@@ -85,6 +90,7 @@ struct tally {
 	struct group_index VEC(uint32_t) proc_group; /* group index of each process */
 	struct holdings_list VEC(struct holdings) held; /* per process, parallel to procs */
 	struct ns_list VEC(struct ns_tally) ns;
+	struct peer_list VEC(struct peer_rec) peers; /* see peers.h */
 	/* internal */
 	struct hashmap index;                    /* group key -> group, while grouping */
 	struct group_index order, rank;

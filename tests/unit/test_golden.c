@@ -267,6 +267,10 @@ int __wrap_sockdiag_dump(struct sockdiag *d, const struct sockdiag_request *req,
 		    !(req->states & (1u << c->s.state)))
 			continue;
 		struct sl_socket s = c->s;
+		if (s.family == AF_INET) { /* this host is 10.0.0.1; peers 10.1.0.x */
+			memcpy(s.saddr, (const uint8_t[]){10, 0, 0, 1}, 4);
+			memcpy(s.daddr, (const uint8_t[]){10, 1, 0, (uint8_t)(s.dport % 7)}, 4);
+		}
 		if (req->tcp_info) { /* silent since info_ms before pass 1: nothing sent,
 				      * received or acked */
 			uint32_t silent = c->info_ms ? c->info_ms + 90000u * (uint32_t)(pass - 1) : 0;
