@@ -80,20 +80,19 @@ static int build_index(struct attrib *a)
 	return 0;
 }
 
-/* The processes holding owner `o`, in a scratch list. */
+/* The processes holding owner `o`, and their fds, in scratch lists. */
 static int holders_of(struct attrib *a, const struct owner *o)
 {
-	if (vec_reserve(&a->scratch, 1))
-		return -ENOMEM;
-	a->scratch.v[0] = o->proc;
-	a->scratch.n = 1;
-	if (!o->shared)
-		return 0;
-	for (uint32_t h = a->holders.v[o->head].next; h != NO_HOLDER; h = a->holders.v[h].next) {
-		uint32_t *p = vec_push(&a->scratch);
-		if (!p)
+	vec_clear(&a->scratch);
+	vec_clear(&a->scratch_fds);
+	for (uint32_t h = o->head; h != NO_HOLDER; h = a->holders.v[h].next) {
+		uint32_t *p = vec_push(&a->scratch), *fd = vec_push(&a->scratch_fds);
+		if (!p || !fd)
 			return -ENOMEM;
 		*p = a->holders.v[h].proc;
+		*fd = a->holders.v[h].fd;
+		if (!o->shared)
+			break;
 	}
 	return 0;
 }
@@ -101,9 +100,10 @@ static int holders_of(struct attrib *a, const struct owner *o)
 static void deliver(struct attrib *a, const struct sl_socket *s, uint32_t ns, double age,
 		    enum side side, enum owner_kind kind)
 {
-	struct attributed out = {s, ns, age, side, kind, NULL, 0};
+	struct attributed out = {s, ns, age, side, kind, NULL, NULL, 0};
 	if (kind == OWNED) {
 		out.procs = a->scratch.v;
+		out.fds = a->scratch_fds.v;
 		out.nprocs = a->scratch.n;
 	}
 	a->sink->socket(a->sink->ctx, &out);
@@ -267,11 +267,11 @@ static int settle_pending(struct attrib *a)
  * UDP dumps leave out sockets never bound, which is normal, not a leak;
  * TCP and UNIX dumps list every socket still in use. */
 static bool should_list(struct attrib *a, const struct holder *h, uint32_t inode,
-			attrib_dumped_fn dumped, void *ctx)
+			attrib_dumped_fn dumped, void *ctx, uint8_t *proto)
 {
 	const struct proc_info *pi = &a->ps.procs.v[h->proc];
-	uint8_t proto = sockproto_of(&a->protos, a->ps.root, pi->pid, h->fd, inode);
-	if (proto == PROTO_UDP || proto >= PROTO_COUNT || !dumped(ctx, pi, proto))
+	*proto = sockproto_of(&a->protos, a->ps.root, pi->pid, h->fd, inode);
+	if (*proto == PROTO_UDP || *proto >= PROTO_COUNT || !dumped(ctx, pi, *proto))
 		return false;
 	return procscan_still_held(&a->ps, h->proc, h->fd, inode);
 }
@@ -281,11 +281,13 @@ static int report_unhashed(struct attrib *a, attrib_dumped_fn dumped, void *ctx)
 	size_t pos = 0;
 	sockproto_begin(&a->protos);
 	for (struct owner *o; (o = hashmap_next(&a->owners, &pos));) {
-		if (o->seen || !should_list(a, &a->holders.v[o->head], o->key, dumped, ctx))
+		uint8_t proto;
+		if (o->seen || !should_list(a, &a->holders.v[o->head], o->key, dumped, ctx, &proto))
 			continue;
 		if (holders_of(a, o))
 			return -ENOMEM;
-		a->sink->unhashed(a->sink->ctx, a->scratch.v, a->scratch.n);
+		a->sink->unhashed(a->sink->ctx, o->key, proto, a->scratch.v, a->scratch_fds.v,
+				  a->scratch.n);
 	}
 	return 0;
 }
@@ -308,6 +310,7 @@ void attrib_free(struct attrib *a)
 	hashmap_free(&a->unresolvable[0]);
 	hashmap_free(&a->unresolvable[1]);
 	vec_free(&a->scratch);
+	vec_free(&a->scratch_fds);
 	vec_free(&a->seen);
 	sockproto_free(&a->protos);
 	attrib_init(a, a->ps.root, a->ps.verify_passes);

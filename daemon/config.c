@@ -111,6 +111,8 @@ static const struct option_spec options[] = {
 	 .help = "flag a process using this share of its soft fd limit"},
 	{"watch", 'w', DURATION, F(watch), NULL, .arg = "DURATION",
 	 .help = "top: refresh every DURATION instead of once"},
+	{"pid", 'p', COUNT, F(pid), NULL, 1, 4194304, .arg = "PID",
+	 .help = "top: every socket of process PID, with its state, peer and rule"},
 	{"version", 'V', VERSION, 0, NULL, .help = "print the version and exit"},
 	{"help", 'h', HELP, 0, NULL, .help = "print this help and exit"},
 };

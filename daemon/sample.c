@@ -25,6 +25,7 @@ int sampler_init(struct sampler *s, const struct config *cfg, double start_time)
 	attrib_init(&s->attrib, cfg->proc_root, cfg->verify_passes);
 	s->sockhist = (struct sockhist)SOCKHIST_INIT;
 	s->leak.params = cfg->leak;
+	s->focus.pid = cfg->pid;
 	/* Our own namespace, from the real procfs even when --proc-root points
 	 * at a fake tree or a host's /proc mounted elsewhere. */
 	int err = netns_id_of("/proc/thread-self/ns/net", &s->self_ns);
@@ -53,6 +54,7 @@ void sampler_free(struct sampler *s)
 	twports_free(&s->pass.twports);
 	diag_free(&s->pass.diag);
 	vec_free(&s->pass.watch);
+	focus_free(&s->focus);
 	sb_free(&s->pass.out);
 	memset(s, 0, sizeof(*s));
 }
@@ -201,11 +203,21 @@ static int read_namespaces(struct sampler *s)
 
 /* --- attribution's output goes to the tally ------------------------------- */
 
-static void count_socket(void *ctx, const struct attributed *a) { tally_socket(ctx, a); }
-
-static void count_unhashed(void *ctx, const uint32_t *procs, size_t n)
+static void count_socket(void *ctx, const struct attributed *a)
 {
-	tally_unhashed(ctx, procs, n);
+	struct sampler *s = ctx;
+	tally_socket(&s->pass.tally, a);
+	if (s->focus.pid && focus_socket(&s->focus, s->pass.tally.procs, a))
+		s->pass.focus_err = -ENOMEM;
+}
+
+static void count_unhashed(void *ctx, uint64_t inode, uint8_t proto, const uint32_t *procs,
+			   const uint32_t *fds, size_t n)
+{
+	struct sampler *s = ctx;
+	tally_unhashed(&s->pass.tally, procs, n);
+	if (s->focus.pid && focus_unhashed(&s->focus, s->pass.tally.procs, inode, proto, procs, fds, n))
+		s->pass.focus_err = -ENOMEM;
 }
 
 /* Would a dump have listed a socket of `proto` held by `pi`? */
@@ -254,7 +266,10 @@ static int count_sockets(struct sampler *s)
 		return err;
 	kstat_read_figures(s->cfg->proc_root, &p->kernel);
 	err = leak_update(&s->leak, &p->tally, p->now);
-	return err ? err : diag_build(&p->diag, &p->tally, &s->leak);
+	if (!err)
+		err = diag_build(&p->diag, &p->tally, &s->leak);
+	focus_end(&s->focus);
+	return err ? err : p->focus_err;
 }
 
 /* Remember each namespace's time for the status part of the exposition. */
@@ -321,11 +336,13 @@ static int publish(struct sampler *s, struct snapshot **out)
 int sampler_pass(struct sampler *s, struct snapshot **out)
 {
 	struct pass *p = &s->pass;
-	struct attrib_sink sink = {count_socket, count_unhashed, &p->tally};
+	struct attrib_sink sink = {count_socket, count_unhashed, s};
 	double t0 = now_monotonic(), taken = now_realtime();
 
 	*out = NULL;
 	p->now = t0;
+	p->focus_err = 0;
+	focus_begin(&s->focus);
 	s->have_good = false;
 	int err = scan_processes(s, &sink);
 	double t1 = now_monotonic();

@@ -54,13 +54,16 @@ struct attributed {
 	enum side side;        /* as the caller gave it */
 	enum owner_kind kind;
 	const uint32_t *procs; /* OWNED: indices into procs of its holders (may repeat) */
+	const uint32_t *fds;   /* OWNED: the fd of each of them */
 	size_t nprocs;
 };
 
 struct attrib_sink {
 	void (*socket)(void *ctx, const struct attributed *a);
-	/* A socket fd whose socket no dump listed, and every process holding it. */
-	void (*unhashed)(void *ctx, const uint32_t *procs, size_t nprocs);
+	/* A socket fd whose socket (inode, of protocol `proto`) no dump listed,
+	 * and every process holding it, with its fd. */
+	void (*unhashed)(void *ctx, uint64_t inode, uint8_t proto, const uint32_t *procs,
+			 const uint32_t *fds, size_t nprocs);
 	void *ctx;
 };
 
@@ -84,7 +87,7 @@ struct attrib {
 	struct pending_list VEC(struct pending) pending;
 	struct hashmap missing;          /* inodes of the pending sockets */
 	struct hashmap unresolvable[2];  /* searched in vain: [pass % 2] now, the other last pass */
-	struct proc_list VEC(uint32_t) scratch;
+	struct proc_list VEC(uint32_t) scratch, scratch_fds;
 	struct proc_list seen;           /* inodes handed on, while the index is rebuilt */
 	struct sockproto_cache protos;
 	uint32_t pass;

@@ -54,6 +54,7 @@ struct config {
 	enum netns_scope netns;
 	int log_level;       /* enum log_level */
 	double watch;        /* top: refresh every this many seconds; 0 = once */
+	int32_t pid;         /* top: every socket of this process; 0 = none */
 	unsigned verify_passes; /* every process's fds are read at least this often */
 	unsigned time_wait_top_ports; /* TIME_WAIT ports listed per side */
 	struct leak_params leak;

@@ -17,6 +17,7 @@
 #include <socklife/clock.h>
 #include <socklife/config.h>
 #include <socklife/diag.h>
+#include <socklife/focus.h>
 #include <socklife/leak.h>
 #include <socklife/netns.h>
 #include <socklife/page.h>
@@ -37,6 +38,7 @@ struct pass {
 	struct netns_set namespaces;
 	struct tally tally;
 	struct watch_list VEC(bool) watch; /* per process: last pass's suspects */
+	int focus_err;               /* the focus ran out of memory */
 	struct twports twports;      /* TIME_WAIT ports of the namespace being read */
 	struct kernel_figures kernel;
 	struct diag diag;
@@ -61,6 +63,7 @@ struct sampler {
 	struct strbuf data;         /* socket families of the last good pass */
 	struct strbuf page;         /* landing page of the last good pass */
 	bool have_good;             /* `pass` holds a good pass (for `top`) */
+	struct focus focus;         /* `top --pid`: the sockets of one process */
 	struct pass pass;
 };
 

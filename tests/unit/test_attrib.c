@@ -47,6 +47,8 @@ struct got {
 	} s[32];
 	size_t n, unhashed;
 	int32_t unhashed_pid;
+	uint64_t unhashed_inode;
+	uint32_t unhashed_fd;
 	const struct attrib *a;
 };
 
@@ -62,11 +64,15 @@ static void on_socket(void *ctx, const struct attributed *at)
 	g->n++;
 }
 
-static void on_unhashed(void *ctx, const uint32_t *procs, size_t n)
+static void on_unhashed(void *ctx, uint64_t inode, uint8_t proto, const uint32_t *procs,
+			const uint32_t *fds, size_t n)
 {
 	struct got *g = ctx;
 	g->unhashed++;
 	g->unhashed_pid = n ? g->a->ps.procs.v[procs[0]].pid : -1;
+	g->unhashed_inode = inode;
+	g->unhashed_fd = n ? fds[0] : 0;
+	assert_int_equal(proto, PROTO_TCP);
 }
 
 static bool every_namespace_read(void *ctx, const struct proc_info *pi, uint8_t proto)
@@ -235,6 +241,8 @@ static void test_socket_fds_no_dump_listed(void **state)
 	assert_int_equal(attrib_end(&a, every_namespace_read, NULL), 0);
 	assert_int_equal(g.unhashed, 1);
 	assert_int_equal(g.unhashed_pid, 100);
+	assert_int_equal(g.unhashed_inode, 701);
+	assert_true(g.unhashed_fd == 4 || g.unhashed_fd == 5);
 
 	/* Its namespace was not read this pass: no dump could have listed it. */
 	g.unhashed = 0;

@@ -466,7 +466,8 @@ static void run_world(const char *tag, const char *group_by)
 
 		struct strbuf frame = STRBUF_INIT;
 		struct page_input in = sampler_view(&s);
-		top_render(&frame, &in, false, 40);
+		struct top_view v = {TOP_WIDTH, 40, true, false, &cfg.leak};
+		top_render(&frame, &in, &v);
 		sb_reset(&got);
 		stable(&got, frame.buf, frame.len);
 		snprintf(name, sizeof(name), "%s-pass%d.top", tag, pass);

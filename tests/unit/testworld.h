@@ -51,7 +51,8 @@ static inline void tw_socket(struct test_world *w, uint8_t state, double age, ui
 {
 	static uint64_t inode = 1000;
 	struct sl_socket s = {.inode = ++inode, .state = state, .proto = PROTO_TCP};
-	struct attributed a = {&s, 0, age, SIDE_OUTBOUND, OWNED, &proc, 1};
+	uint32_t fd = (uint32_t)inode % 1000;
+	struct attributed a = {&s, 0, age, SIDE_OUTBOUND, OWNED, &proc, &fd, 1};
 	tally_socket(&w->t, &a);
 }
 
