@@ -245,6 +245,78 @@ static bool unix_peer_gone(struct rule_ctx *c)
 	return c->lp->h->unix_peer_gone > 0 && c->lp->unix_gone_for >= c->p->unix_peer_gone_age;
 }
 
+/* --- the fix, in the terms of the process's runtime ------------------------
+ *
+ * Per rule (and side, where the fix differs between the end that connected
+ * and the end that accepted), what to write in the languages socklife can
+ * recognise. */
+
+enum advice_case { ADVICE_CLIENT, ADVICE_SERVER, ADVICE_HALF_CLOSE, ADVICE_POOLS, ADVICE_ERRORS,
+		   ADVICE_UNIX, ADVICE_CASES };
+
+static const char *const advice[ADVICE_CASES][RUNTIME_COUNT] = {
+	[ADVICE_CLIENT] = {
+		[RUNTIME_PYTHON] = "Python: close what you open on every path: `with requests.get(...) as r:` "
+				   "(or r.close()), `with socket.create_connection(...) as s:`, and "
+				   "session.close() for a requests.Session you are done with.",
+		[RUNTIME_NODE] = "Node.js: end or destroy() the socket on 'end' and 'error', and consume "
+				 "every http response (res.resume()) so its socket is freed.",
+		[RUNTIME_GO] = "Go: defer resp.Body.Close() after every request (reading it to EOF), and "
+			       "defer conn.Close() after every Dial.",
+		[RUNTIME_JAVA] = "Java: open connections and responses in try-with-resources, and close "
+				 "the InputStream of every HttpURLConnection.",
+		[RUNTIME_RUBY] = "Ruby: give TCPSocket.open and Net::HTTP.start a block, or close in "
+				 "`ensure`.",
+	},
+	[ADVICE_SERVER] = {
+		[RUNTIME_PYTHON] = "Python: close the accepted socket when recv() returns b'' (`with conn:`; "
+				   "in asyncio, writer.close() and await writer.wait_closed()).",
+		[RUNTIME_NODE] = "Node.js: call socket.end() on 'end' (allowHalfOpen: false does it for "
+				 "you).",
+		[RUNTIME_GO] = "Go: defer conn.Close() at the top of the handler of every accepted "
+			       "connection.",
+		[RUNTIME_JAVA] = "Java: handle each accepted Socket in try-with-resources.",
+		[RUNTIME_RUBY] = "Ruby: close the accepted socket in `ensure`.",
+	},
+	[ADVICE_HALF_CLOSE] = {
+		[RUNTIME_PYTHON] = "Python: after shutdown(SHUT_WR), read to b'' under a timeout "
+				   "(settimeout) and then close().",
+		[RUNTIME_NODE] = "Node.js: after end(), destroy() the socket on a timer if the peer never "
+				 "ends.",
+		[RUNTIME_GO] = "Go: after CloseWrite(), SetReadDeadline() and Close().",
+		[RUNTIME_JAVA] = "Java: after shutdownOutput(), setSoTimeout() and close().",
+	},
+	[ADVICE_POOLS] = {
+		[RUNTIME_PYTHON] = "Python: create one requests.Session (or urllib3 PoolManager) and reuse "
+				   "it; one per request leaves its pool open.",
+		[RUNTIME_NODE] = "Node.js: reuse one http.Agent instead of one per request, and destroy() "
+				 "those you drop.",
+		[RUNTIME_GO] = "Go: reuse one http.Client and Transport for every request; a Transport "
+			       "per request keeps its idle connections.",
+		[RUNTIME_JAVA] = "Java: share one HttpClient or connection pool, and close() the ones you "
+				 "create.",
+	},
+	[ADVICE_ERRORS] = {
+		[RUNTIME_PYTHON] = "Python: close the socket in `finally` when send() raises "
+				   "BrokenPipeError or ConnectionResetError.",
+		[RUNTIME_NODE] = "Node.js: socket.destroy() on 'error'.",
+		[RUNTIME_GO] = "Go: Close() the connection when a Write returns an error.",
+		[RUNTIME_JAVA] = "Java: close the socket in `finally` when a write throws IOException.",
+	},
+	[ADVICE_UNIX] = {
+		[RUNTIME_PYTHON] = "Python: close the UNIX socket when recv() returns b''.",
+		[RUNTIME_GO] = "Go: Close() the UnixConn when Read returns io.EOF.",
+	},
+};
+
+/* Append the fix for `c` in lp's runtime's terms, when socklife knows them. */
+static void advise(struct strbuf *out, const struct leak_proc *lp, enum advice_case c)
+{
+	const char *text = lp->runtime < RUNTIME_COUNT ? advice[c][lp->runtime] : NULL;
+	if (text)
+		sb_printf(out, " %s", text);
+}
+
 /* --- what each rule says ---------------------------------------------------
  *
  * One sentence per rule: what the kernel sees, and what to look for in the
@@ -284,6 +356,7 @@ static void say_close_wait_stale(struct strbuf *out, const struct leak_proc *lp,
 		sb_printf(out, "; %" PRIu32 " with the EOF never read: look for a missing close() "
 			       "on the EOF path, and for connections dropped without being read.",
 			  unread);
+	advise(out, lp, 2 * in > stale ? ADVICE_SERVER : ADVICE_CLIENT);
 }
 
 static void say_close_wait_growth(struct strbuf *out, const struct leak_proc *lp,
@@ -297,6 +370,7 @@ static void say_close_wait_growth(struct strbuf *out, const struct leak_proc *lp
 		       "stays open here; close the socket when recv() returns 0 and on "
 		       "every error path.",
 		  lp->cw_from, lp->cw_to, span);
+	advise(out, lp, 2 * lp->h->inbound[ST_CLOSE_WAIT] > lp->cw_to ? ADVICE_SERVER : ADVICE_CLIENT);
 }
 
 static void say_fin_wait2_stale(struct strbuf *out, const struct leak_proc *lp,
@@ -310,6 +384,7 @@ static void say_fin_wait2_stale(struct strbuf *out, const struct leak_proc *lp,
 		       "ago) and keeps the fds while the peer never closes: call close() "
 		       "after shutdown(), or put a read timeout on the half-closed socket.",
 		  n, plural(n, "connection", "connections"), age);
+	advise(out, lp, ADVICE_HALF_CLOSE);
 }
 
 static void say_unhashed(struct strbuf *out, const struct leak_proc *lp, const struct proc_info *pi)
@@ -321,6 +396,7 @@ static void say_unhashed(struct strbuf *out, const struct leak_proc *lp, const s
 		       "connected): the fds leak; find them with ls -l /proc/%" PRId32
 		       "/fd and close them on every error path.",
 		  lp->h->unhashed, plural(lp->h->unhashed, "fd", "fds"), age, pi->pid);
+	advise(out, lp, ADVICE_ERRORS);
 }
 
 static void say_fd_limit(struct strbuf *out, const struct leak_proc *lp, const struct proc_info *pi)
@@ -342,6 +418,7 @@ static void say_socket_growth(struct strbuf *out, const struct leak_proc *lp,
 		       "without ever falling: it opens sockets and never closes them; check "
 		       "clients or pools created per request.",
 		  lp->sock_from, lp->sock_to, span);
+	advise(out, lp, ADVICE_POOLS);
 }
 
 static void say_unix_peer_gone(struct strbuf *out, const struct leak_proc *lp,
@@ -355,6 +432,7 @@ static void say_unix_peer_gone(struct strbuf *out, const struct leak_proc *lp,
 		       "closed (the UNIX twin of CLOSE_WAIT): close the socket when read() "
 		       "returns 0.",
 		  n, plural(n, "socket", "sockets"), age);
+	advise(out, lp, ADVICE_UNIX);
 }
 
 /* The rule table: its name in metrics, the check, and the sentence. */

@@ -9,6 +9,7 @@
 
 #include <socklife/fileio.h>
 #include <socklife/lex.h>
+#include <socklife/runtime.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,8 @@ struct proc_entry {
 	uint32_t read_pass;     /* when its fds were last read; 0 = never */
 	uint32_t nfds_at_read;  /* its fd count then */
 	uint32_t grew_pass;     /* the last read that found a socket it had not held */
+	uint8_t runtime;        /* enum runtime, once known */
+	bool runtime_known;
 	bool due;               /* its fds are to be read this pass */
 	bool gone;              /* it exited while its fds were read */
 };
@@ -270,6 +273,7 @@ static int refresh(struct procscan *ps, int piddir, int32_t pid, struct proc_ent
 	/* comm changes with exec (and prctl): the program is read again then. */
 	bool renamed = !old || strcmp(e->info.comm, st.comm) != 0;
 	memcpy(e->info.comm, st.comm, sizeof(e->info.comm));
+	e->runtime_known &= !renamed;
 	if (renamed && (err = read_program(piddir, &e->info)) < 0) {
 		drop_entry(e);
 		return err;
@@ -506,6 +510,25 @@ int procscan_run(struct procscan *ps)
 out:
 	close(rootfd);
 	return ret;
+}
+
+enum runtime procscan_runtime(struct procscan *ps, size_t proc)
+{
+	struct proc_entry *e = &ps->entries.v[proc];
+	if (e->runtime_known)
+		return e->runtime;
+	enum runtime r = runtime_of_comm(e->info.comm);
+	if (r == RUNTIME_UNKNOWN) {
+		/* A native program: Go's linker leaves a note in the first page. */
+		char path[4096], head[4096];
+		snprintf(path, sizeof(path), "%s/%d/exe", ps->root, (int)e->info.pid);
+		ssize_t n = read_small_at(AT_FDCWD, path, head, sizeof(head));
+		if (n > 0 && runtime_elf_is_go(head, (size_t)n))
+			r = RUNTIME_GO;
+	}
+	e->runtime = (uint8_t)r;
+	e->runtime_known = true;
+	return r;
 }
 
 const struct sock_fd *procscan_sockets(const struct procscan *ps, size_t proc, size_t *n)

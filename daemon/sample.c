@@ -266,6 +266,10 @@ static int count_sockets(struct sampler *s)
 		return err;
 	kstat_read_figures(s->cfg->proc_root, &p->kernel);
 	err = leak_update(&s->leak, &p->tally, p->now);
+	/* The fix is named in a suspect's own language, where it is known. */
+	for (size_t i = 0; i < s->leak.procs.n && !err; i++)
+		if (s->leak.procs.v[i].reasons)
+			s->leak.procs.v[i].runtime = (uint8_t)procscan_runtime(&s->attrib.ps, i);
 	if (!err)
 		err = diag_build(&p->diag, &p->tally, &s->leak);
 	focus_end(&s->focus);

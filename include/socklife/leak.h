@@ -9,6 +9,7 @@
 #define SOCKLIFE_LEAK_H
 
 #include <socklife/procscan.h>
+#include <socklife/runtime.h>
 #include <socklife/strbuf.h>
 #include <socklife/tally.h>
 #include <socklife/vec.h>
@@ -38,6 +39,7 @@ struct leak_proc {
 	/* Rises over the growth window when a growth rule fired. */
 	uint32_t cw_from, cw_to, sock_from, sock_to;
 	double growth_span;
+	uint8_t runtime;          /* enum runtime: the fix is named in its terms */
 };
 
 struct leak_history; /* private: per-process rings */
@@ -61,7 +63,8 @@ bool leak_was_suspected(const struct leak_tracker *lt, int32_t pid, uint64_t sta
 const char *leak_reason_name(enum leak_reason r);
 
 /* Append the rule's sentence: what the kernel sees for `lp` under reason
- * `r`, and what to look for in the code. */
+ * `r`, and what to look for in the code, in the terms of its runtime when
+ * lp->runtime is known. */
 void leak_explain(struct strbuf *out, const struct leak_proc *lp, const struct proc_info *pi,
 		  enum leak_reason r);
 

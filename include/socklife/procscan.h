@@ -33,6 +33,7 @@
 #include <socklife/container.h>
 #include <socklife/hashmap.h>
 #include <socklife/procparse.h>
+#include <socklife/runtime.h>
 #include <socklife/vec.h>
 
 #include <stdbool.h>
@@ -98,6 +99,10 @@ int procscan_run(struct procscan *ps);
 
 /* The socket fds of process `proc` (an index into procs) as last read. */
 const struct sock_fd *procscan_sockets(const struct procscan *ps, size_t proc, size_t *n);
+
+/* The language runtime of process `proc`, found the first time it is
+ * asked (its comm, else a look at its executable) and remembered. */
+enum runtime procscan_runtime(struct procscan *ps, size_t proc);
 
 /* Were process `proc`'s fds read this pass (so its sockets are current)? */
 bool procscan_read_now(const struct procscan *ps, size_t proc);

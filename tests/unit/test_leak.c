@@ -295,6 +295,16 @@ static void test_explain_close_wait_causes(void **state)
 	leak_explain(&sb, &lt.procs.v[1], &procs[1], LEAK_CLOSE_WAIT_STALE);
 	assert_non_null(strstr(sb.buf, "its clients closed them"));
 	assert_non_null(strstr(sb.buf, "it read each EOF"));
+	assert_null(strstr(sb.buf, "Python:")); /* runtime not known */
+	/* In the runtime's own terms when known, and for its side. */
+	lt.procs.v[0].runtime = RUNTIME_PYTHON;
+	lt.procs.v[1].runtime = RUNTIME_GO;
+	sb_reset(&sb);
+	leak_explain(&sb, &lt.procs.v[0], &procs[0], LEAK_CLOSE_WAIT_STALE);
+	assert_non_null(strstr(sb.buf, "Python: close what you open on every path"));
+	sb_reset(&sb);
+	leak_explain(&sb, &lt.procs.v[1], &procs[1], LEAK_CLOSE_WAIT_STALE);
+	assert_non_null(strstr(sb.buf, "Go: defer conn.Close() at the top of the handler"));
 	sb_free(&sb);
 
 	char age[24];
