@@ -8,6 +8,8 @@
  *   churn-srv   reads a request, writes a reply and closes (active close)
  *   half-srv    reads until the client's EOF, works 300 ms, replies, closes
  *   sink        holds every connection forever, never closes (a leaker)
+ *   stream-srv  once a client half-closes, writes to it every 200 ms forever
+ *   idle-srv    closes a connection idle for --every ms (a keep-alive timeout)
  * Clients (--port P of the server):
  *   leak-unread connects every --every ms, never reads, never closes
  *   leak-read   connects every --every ms, reads to EOF, never closes
@@ -18,6 +20,19 @@
  *   half-cli    request, shutdown(SHUT_WR), read the reply, close: a
  *               legitimate half-close
  *   fw2         every --every ms: connect, shutdown(SHUT_WR), keep the fd
+ *   keepalive   every --every ms: connect and keep the connection idle, open
+ *               for good (a client leaking keep-alive connections: its
+ *               server's accepted sockets grow too, through no fault of its)
+ *   stream-cli  --count streams: connect, shutdown(SHUT_WR) and read what
+ *               the server keeps sending (`nc -N`, `docker exec -i`)
+ *   idle-pool   --count connections to an idle-srv, never used again: the
+ *               server closes them, they wait in CLOSE_WAIT for a next
+ *               request that never comes (a bounded idle pool)
+ *   warmup      opens --count connections to an echo server, one every
+ *               --every ms, then holds them, pinging each (a pool warming up)
+ *   dips        every --every ms a connection to a peer server; most are
+ *               closed 0-2 s after the server's EOF, every fourth never (a
+ *               leak amid healthy churn: CLOSE_WAIT rises, with dips)
  * Others:
  *   fdhog       lowers its fd limit to 64 and opens 60 fds
  *   sockgrow    opens a UDP socket every --every ms and keeps it
@@ -28,6 +43,9 @@
  *               giver pass the listener to the taker over a UNIX socket
  *               (SCM_RIGHTS), both dup2 over their old fd, and neither fd
  *               count changes: only re-reading the processes can tell
+ *
+ * --host ADDR: servers listen on it, clients dial it (default loopback), for
+ * a server and its clients in different network namespaces.
  *
  * All print "ready[ PORT]" once set up, then run until killed. */
 #include <arpa/inet.h>
@@ -50,6 +68,7 @@
 #define MAX_CONNS 4096
 
 static int opt_port, opt_every = 200, opt_count = 10, opt_rate = 200;
+static struct in_addr opt_host = {.s_addr = 0x0100007f}; /* 127.0.0.1, network order */
 
 static void die(const char *what)
 {
@@ -74,7 +93,7 @@ static void sleep_ms(int ms)
 static int listen_on(int port)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+				 .sin_addr = opt_host};
 	socklen_t len = sizeof(sa);
 	int one = 1;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -90,7 +109,7 @@ static int listen_on(int port)
 static int dial(void)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt_port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+				 .sin_addr = opt_host};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
 		die("socket");
@@ -118,11 +137,12 @@ static size_t drain(int fd)
 
 /* --- servers: one poll loop, a small state per connection --------------- */
 
-enum srv { PEER, ECHO, CHURN, HALF, SINK };
+enum srv { PEER, ECHO, CHURN, HALF, SINK, STREAM, IDLE };
 
 struct conn {
 	int fd;
-	double reply_at; /* half-srv: when to answer; 0 = not yet */
+	double reply_at; /* half-srv: when to answer; stream-srv: next write; 0 = not yet */
+	double last;     /* idle-srv: when it was last heard */
 };
 
 static void serve(enum srv kind)
@@ -141,6 +161,8 @@ static void serve(enum srv kind)
 				next = conns[i].reply_at;
 		}
 		int timeout = next ? (int)((next - now()) * 1000) + 1 : 1000;
+		if (kind == IDLE && timeout > 50)
+			timeout = 50; /* look for idle connections often enough */
 		poll(pfd, (nfds_t)n + 1, timeout < 0 ? 0 : timeout);
 
 		if (pfd[0].revents & POLLIN) {
@@ -150,7 +172,7 @@ static void serve(enum srv kind)
 				}
 				close(fd);
 			} else if (fd >= 0 && n < MAX_CONNS) {
-				conns[n++] = (struct conn){fd, 0};
+				conns[n++] = (struct conn){fd, 0, now()};
 			} else if (fd >= 0) {
 				close(fd);
 			}
@@ -158,7 +180,13 @@ static void serve(enum srv kind)
 		for (int i = 0; i < n; i++) {
 			struct conn *c = &conns[i];
 			bool done = false;
-			if (c->reply_at && now() >= c->reply_at) {
+			if (kind == IDLE && now() - c->last >= opt_every / 1000.0) {
+				done = true; /* idle too long: the server closes it */
+			} else if (kind == STREAM && c->reply_at && now() >= c->reply_at) {
+				/* half-closed by the client, still streaming to it */
+				done = write(c->fd, "data\n", 5) < 0;
+				c->reply_at = now() + 0.2;
+			} else if (c->reply_at && now() >= c->reply_at) {
 				if (write(c->fd, "reply\n", 6) < 0) {
 				}
 				done = true;
@@ -166,9 +194,12 @@ static void serve(enum srv kind)
 				   pfd[i + 1].fd == c->fd) {
 				char buf[4096];
 				ssize_t r = read(c->fd, buf, sizeof(buf));
+				c->last = now();
 				if (kind == SINK)
 					continue; /* reads, never closes: its sockets sit in CLOSE_WAIT */
-				if (r <= 0 && kind == HALF)
+				if (r <= 0 && kind == STREAM)
+					c->reply_at = now(); /* the client's EOF: stream to it */
+				else if (r <= 0 && kind == HALF)
 					c->reply_at = now() + 0.3; /* the client half-closed: work, answer */
 				else if (r <= 0)
 					done = true;
@@ -270,6 +301,93 @@ static void fin_wait2(void)
 	}
 	for (;;)
 		pause();
+}
+
+static void keepalive(void)
+{
+	ready();
+	for (int held = 0; held < MAX_CONNS; held++) {
+		dial(); /* an idle keep-alive connection, never closed */
+		sleep_ms(opt_every);
+	}
+	for (;;)
+		pause();
+}
+
+static void stream_client(void)
+{
+	int fds[64], n = opt_count > 64 ? 64 : opt_count;
+	for (int i = 0; i < n; i++) {
+		fds[i] = dial();
+		shutdown(fds[i], SHUT_WR); /* "nothing more from me", still reading */
+	}
+	ready();
+	for (;;) { /* read what keeps coming */
+		struct pollfd pfd[64];
+		for (int i = 0; i < n; i++)
+			pfd[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+		poll(pfd, (nfds_t)n, 1000);
+		for (int i = 0; i < n; i++) {
+			char buf[256];
+			if ((pfd[i].revents & POLLIN) && read(fds[i], buf, sizeof(buf)) <= 0)
+				die("stream ended");
+		}
+	}
+}
+
+static void idle_pool(void)
+{
+	int n = opt_count > MAX_CONNS ? MAX_CONNS : opt_count;
+	for (int i = 0; i < n; i++)
+		dial(); /* kept for a next request that never comes */
+	ready();
+	for (;;)
+		pause();
+}
+
+static void warmup(void)
+{
+	static int fds[MAX_CONNS];
+	int n = 0, want = opt_count > MAX_CONNS ? MAX_CONNS : opt_count;
+	ready();
+	for (;;) {
+		if (n < want)
+			fds[n++] = dial();
+		for (int i = 0; i < n; i++) {
+			char buf[8];
+			if (write(fds[i], "ping\n", 5) != 5 || read(fds[i], buf, sizeof(buf)) <= 0)
+				die("warmup ping");
+		}
+		sleep_ms(opt_every);
+	}
+}
+
+static void dips(void)
+{
+	static struct {
+		int fd;
+		double close_at; /* 0: leaked, never closed */
+	} open_conns[MAX_CONNS];
+	int n = 0;
+	unsigned seed = 7;
+	ready();
+	for (int made = 0;; made++) {
+		if (n < MAX_CONNS) {
+			int fd = dial();
+			drain(fd); /* the peer says hello and closes: this end is in CLOSE_WAIT */
+			seed = seed * 1103515245u + 12345u;
+			double delay = (seed >> 16) % 2000 / 1000.0;
+			open_conns[n++].fd = fd;
+			open_conns[n - 1].close_at = made % 4 == 3 ? 0 : now() + delay;
+		}
+		for (int i = 0; i < n; i++) {
+			if (open_conns[i].close_at && now() >= open_conns[i].close_at) {
+				close(open_conns[i].fd);
+				open_conns[i--] = open_conns[--n];
+			}
+		}
+		sleep_ms(opt_every);
+	}
 }
 
 static void fdhog(void)
@@ -406,7 +524,8 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"mode", required_argument, NULL, 'm'},  {"port", required_argument, NULL, 'p'},
 		{"every", required_argument, NULL, 'e'}, {"count", required_argument, NULL, 'c'},
-		{"rate", required_argument, NULL, 'r'},  {0},
+		{"rate", required_argument, NULL, 'r'},  {"host", required_argument, NULL, 'H'},
+		{0},
 	};
 	const char *mode = NULL;
 	int c;
@@ -417,6 +536,10 @@ int main(int argc, char **argv)
 		case 'e': opt_every = atoi(optarg); break;
 		case 'c': opt_count = atoi(optarg); break;
 		case 'r': opt_rate = atoi(optarg); break;
+		case 'H':
+			if (inet_pton(AF_INET, optarg, &opt_host) != 1)
+				die("--host");
+			break;
 		default: return 2;
 		}
 	}
@@ -435,12 +558,14 @@ int main(int argc, char **argv)
 		void (*run)(void);
 	} clients[] = {{"pool", pool},         {"churn-cli", churn}, {"half-cli", half_client},
 		       {"fw2", fin_wait2},     {"fdhog", fdhog},     {"sockgrow", sockgrow},
-		       {"listeners", listeners}, {"udps", udps},     {"handoff", handoff}};
+		       {"listeners", listeners}, {"udps", udps},     {"handoff", handoff},
+		       {"keepalive", keepalive}, {"stream-cli", stream_client},
+		       {"idle-pool", idle_pool}, {"warmup", warmup},  {"dips", dips}};
 	static const struct {
 		const char *mode;
 		enum srv kind;
 	} servers[] = {{"peer", PEER}, {"echo", ECHO}, {"churn-srv", CHURN}, {"half-srv", HALF},
-		       {"sink", SINK}};
+		       {"sink", SINK}, {"stream-srv", STREAM}, {"idle-srv", IDLE}};
 	for (size_t i = 0; i < sizeof(servers) / sizeof(servers[0]); i++)
 		if (strcmp(mode, servers[i].mode) == 0)
 			serve(servers[i].kind);
