@@ -4,7 +4,7 @@
 #   scripts/deps.sh --test   also everything the test suite uses
 set -eu
 
-runtime="libmnl0 libmicrohttpd12 zlib1g libcap2 libyaml-0-2 libcrypt1 libncursesw6"
+runtime="libmnl0 libmicrohttpd12 zlib1g libcap2 libyaml-0-2 libcrypt1 libncursesw6 libtinfo6"
 build="build-essential cmake pkg-config git libmnl-dev libmicrohttpd-dev zlib1g-dev libcap-dev libyaml-dev libcrypt-dev libncurses-dev"
 # promtool comes with Debian's prometheus package; ss with iproute2.
 test="libcmocka-dev clang libclang-rt-14-dev iproute2 python3 python3-yaml openssl prometheus valgrind curl chromium

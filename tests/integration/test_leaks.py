@@ -6,6 +6,7 @@ Leakers must be flagged with the right reason within a bounded number of
 passes; healthy programs (a connection pool, a server with heavy churn, a
 protocol that half-closes) must never be flagged over the same time."""
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -121,15 +122,17 @@ class LeakDetection(unittest.TestCase):
             self.assertLessEqual(len(line), 80, line)
         self.assertRegex(out, r"\d+ processes are suspected of leaking sockets")
         self.assertIn("sl-leak-unread", out)
-        self.assertIn("close_wait_stale: The peer closed", out)
+        self.assertIn("connections silent in CLOSE_WAIT", out)
         self.assertIn("never even read the EOF", out)  # leak-unread
-        self.assertIn("read the EOF on", out)  # leak-read: EOF read, no close()
+        self.assertIn("it read each EOF", out)  # leak-read: EOF read, no close()
         self.assertIn("fd_limit: It uses", out)
-        # A process row is a suspect when sentences follow it; suspects first.
+        # A process row is a suspect when a reason's sentence ("reason: ...")
+        # follows it, before the next row; suspects come first.
         lines = out.splitlines()
         rows = [(i, int(l.split()[0])) for i, l in enumerate(lines) if l[:7].strip().isdigit()]
-        suspect = [i + 1 < len(lines) and lines[i + 1].startswith("        ") and
-                   ":" in lines[i + 1] for i, _ in rows]
+        ends = [i for i, _ in rows[1:]] + [len(lines)]
+        suspect = [any(re.match(r"^ {8}[a-z0-9_]+: ", l) for l in lines[i + 1:end])
+                   for (i, _), end in zip(rows, ends)]
         self.assertEqual(suspect, sorted(suspect, reverse=True), "suspects are listed first")
         flagged = {pid for (i, pid), s in zip(rows, suspect) if s}
         self.assertFalse(flagged & healthy, "top flagged a healthy process")

@@ -385,7 +385,7 @@ class Containerfile(unittest.TestCase):
         self.assertEqual(len(installs), 1)
         pkgs = {w for w in installs[0].split() if not w.startswith("-")}
         self.assertEqual(pkgs, {"libmnl0", "libmicrohttpd12", "zlib1g", "libcap2", "libyaml-0-2",
-                                "libcrypt1"})
+                                "libcrypt1", "libncursesw6", "libtinfo6"})
         self.assertRegex(runtime, r"COPY --from=\S+ \S+/socklife /usr/sbin/socklife")
         self.assertRegex(runtime, r'ENTRYPOINT \["/usr/sbin/socklife"\]')
         self.assertIn("cmake", stages[0])
