@@ -89,38 +89,37 @@ static void test_split_check(void **state)
 	auth_free(a);
 }
 
+/* Wrong passwords guess-<from> to guess-<to - 1> for prom, each checked. */
+static void wrong_guesses(struct auth *a, int from, int to)
+{
+	char pw[32];
+	struct auth_key k;
+	for (int i = from; i < to; i++) {
+		snprintf(pw, sizeof(pw), "guess-%d", i);
+		assert_int_equal(auth_key(a, "prom", pw, &k), 0);
+		assert_false(auth_verify(a, "prom", pw, &k));
+	}
+}
+
 static void test_failures_forgotten_oldest_first(void **state)
 {
 	(void)state;
 	struct web_user users[] = {{(char *)"prom", hash}};
 	struct auth *a;
-	struct auth_key first, k;
-	char pw[32];
+	struct auth_key first;
 	assert_int_equal(auth_new(&a, users, 1), 0);
 	assert_int_equal(auth_key(a, "prom", "guess-0", &first), 0);
 	assert_false(auth_verify(a, "prom", "guess-0", &first));
 	/* 256 failures are remembered; the 257th pushes out the oldest. */
-	for (int i = 1; i < 256; i++) {
-		snprintf(pw, sizeof(pw), "guess-%d", i);
-		assert_int_equal(auth_key(a, "prom", pw, &k), 0);
-		assert_false(auth_verify(a, "prom", pw, &k));
-	}
+	wrong_guesses(a, 1, 256);
 	assert_int_equal(auth_lookup(a, &first), AUTH_FAIL); /* now the most recent */
-	for (int i = 256; i < 512; i++) {
-		snprintf(pw, sizeof(pw), "guess-%d", i);
-		assert_int_equal(auth_key(a, "prom", pw, &k), 0);
-		assert_false(auth_verify(a, "prom", pw, &k));
-	}
+	wrong_guesses(a, 256, 512);
 	assert_int_equal(auth_lookup(a, &first), AUTH_UNSEEN);
 	/* A success is never pushed out by failures. */
 	struct auth_key good;
 	assert_int_equal(auth_key(a, "prom", "s3cret", &good), 0);
 	assert_true(auth_verify(a, "prom", "s3cret", &good));
-	for (int i = 512; i < 800; i++) {
-		snprintf(pw, sizeof(pw), "guess-%d", i);
-		assert_int_equal(auth_key(a, "prom", pw, &k), 0);
-		assert_false(auth_verify(a, "prom", pw, &k));
-	}
+	wrong_guesses(a, 512, 800);
 	assert_int_equal(auth_lookup(a, &good), AUTH_OK);
 	auth_free(a);
 }

@@ -139,13 +139,6 @@ static struct http_server *start_with(struct http_options opt)
 	return h;
 }
 
-static struct http_server *start(double stale_after)
-{
-	return start_with((struct http_options){.max_connections = 8,
-						.max_connections_per_ip = 8,
-						.timeout_seconds = 5, .stale_after = stale_after});
-}
-
 static void publish(struct http_server *h, const char *metrics)
 {
 	struct strbuf m = STRBUF_INIT, p = STRBUF_INIT;
@@ -155,6 +148,21 @@ static void publish(struct http_server *h, const char *metrics)
 	http_publish(h, s);
 	sb_free(&m);
 	sb_free(&p);
+}
+
+/* start_with(), serving "up 1" */
+static struct http_server *serve(struct http_options opt)
+{
+	struct http_server *h = start_with(opt);
+	publish(h, "up 1\n");
+	return h;
+}
+
+static struct http_server *start(double stale_after)
+{
+	return start_with((struct http_options){.max_connections = 8,
+						.max_connections_per_ip = 8,
+						.timeout_seconds = 5, .stale_after = stale_after});
 }
 
 static void test_routes(void **state)
@@ -244,10 +252,9 @@ static void test_over_the_limits_refused_at_once(void **state)
 	char reply[4096];
 	struct http_stats st;
 	/* 4 connections, 2 per address, 1 reserved: strangers hold 3. */
-	struct http_server *h = start_with((struct http_options){
+	struct http_server *h = serve((struct http_options){
 		.max_connections = 4, .max_connections_per_ip = 2, .reserved_connections = 1,
 		.timeout_seconds = 30, .header_timeout = 30, .stale_after = 60});
-	publish(h, "up 1\n");
 
 	int a1 = dial("127.0.1.1"), a2 = dial("127.0.1.1");
 	send_text(a1, "GET /metrics HTTP/1.1\r\n");
@@ -280,10 +287,9 @@ static void test_header_deadline(void **state)
 	(void)state;
 	char reply[4096];
 	struct http_stats st;
-	struct http_server *h = start_with((struct http_options){
+	struct http_server *h = serve((struct http_options){
 		.max_connections = 8, .max_connections_per_ip = 8, .timeout_seconds = 5,
 		.header_timeout = 0.5, .stale_after = 60});
-	publish(h, "up 1\n");
 
 	/* A byte every 100 ms is never idle, but the headers are not complete
 	 * in time: cut at the deadline counted from accept. */
@@ -355,10 +361,9 @@ static void test_known_client_gets_the_reserve(void **state)
 	struct auth *a = cheap_auth();
 	/* 4 connections, 2 reserved: strangers may hold 2.  A wrong password
 	 * is answered after 30 s, and its connection is busy meanwhile. */
-	struct http_server *h = start_with((struct http_options){
+	struct http_server *h = serve((struct http_options){
 		.max_connections = 4, .max_connections_per_ip = 4, .reserved_connections = 2,
 		.timeout_seconds = 30, .stale_after = 60, .auth = a, .auth_failure_delay = 30});
-	publish(h, "up 1\n");
 	assert_int_equal(auth_request("127.0.3.1", PROM_OK, &secs, reply, sizeof(reply)), 200);
 	http_stats(h, &st);
 	assert_int_equal(st.conns.known_addresses, 1);
@@ -388,11 +393,10 @@ static void test_auth_throttled_and_delayed(void **state)
 	double secs;
 	struct http_stats st;
 	struct auth *a = cheap_auth();
-	struct http_server *h = start_with((struct http_options){
+	struct http_server *h = serve((struct http_options){
 		.max_connections = 8, .max_connections_per_ip = 8, .timeout_seconds = 5,
 		.stale_after = 60, .auth = a, .auth_failure_delay = 0.3,
 		.auth_address_rate = 0.01, .auth_address_burst = 3});
-	publish(h, "up 1\n");
 
 	/* prom:s3cret, then a wrong password: refused after the delay. */
 	assert_int_equal(auth_request("127.0.4.1", PROM_OK, &secs, reply, sizeof(reply)), 200);
@@ -435,10 +439,9 @@ static void test_stop_with_suspended_connections(void **state)
 {
 	(void)state;
 	struct auth *a = cheap_auth();
-	struct http_server *h = start_with((struct http_options){
+	struct http_server *h = serve((struct http_options){
 		.max_connections = 8, .max_connections_per_ip = 8, .timeout_seconds = 5,
 		.stale_after = 60, .auth = a, .auth_failure_delay = 30});
-	publish(h, "up 1\n");
 	int fds[4];
 	for (int i = 0; i < 4; i++) {
 		fds[i] = dial("127.0.5.1");
