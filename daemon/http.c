@@ -307,6 +307,7 @@ static struct httpgate_options gate_options(const struct http_options *o)
 			.reserved = o->reserved_connections ? o->reserved_connections : max / 4,
 			.header_timeout = or_default(o->header_timeout, header),
 			.idle_timeout = idle,
+			.request_timeout = or_default(o->request_timeout, HTTP_REQUEST_TIMEOUT),
 			.known_for = or_default(o->known_seconds, HTTP_KNOWN_SECONDS),
 		},
 		.v4_prefix = o->ipv4_prefix,

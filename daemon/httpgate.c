@@ -122,8 +122,10 @@ static size_t take_due(struct httpgate *g, double now)
 		bool ours = d->action == SLOT_DUE_RESUME || cut_socket(d->fd, d->ino);
 		if (d->action == SLOT_DUE_RESUME)
 			g->resume[k++] = d->owner;
-		else if (d->action == SLOT_DUE_CUT)
+		else if (d->action == SLOT_DUE_HEADERS)
 			g->stats.header_deadline++;
+		else if (d->action == SLOT_DUE_ANSWER)
+			g->stats.request_deadline++;
 		if (!ours) {
 			slots_release(&g->slots, d->id);
 			g->stats.lost++;
@@ -232,8 +234,11 @@ void httpgate_key(struct httpgate *g, int id, struct addrkey *out)
 
 bool httpgate_begin_request(struct httpgate *g, int id)
 {
+	double now = now_monotonic();
 	pthread_mutex_lock(&g->lock);
-	bool ok = slots_begin_request(&g->slots, id);
+	bool ok = slots_begin_request(&g->slots, id, now);
+	if (ok)
+		due_by(g, slots_next_due(&g->slots));
 	pthread_mutex_unlock(&g->lock);
 	return ok;
 }
@@ -250,11 +255,9 @@ void httpgate_end_request(struct httpgate *g, int id, bool authorised)
 bool httpgate_hold(struct httpgate *g, int id, struct MHD_Connection *c, double until)
 {
 	pthread_mutex_lock(&g->lock);
-	bool ok = !g->closing;
-	if (ok) {
-		slots_hold(&g->slots, id, until, c);
+	bool ok = !g->closing && slots_hold(&g->slots, id, until, c);
+	if (ok)
 		due_by(g, until);
-	}
 	pthread_mutex_unlock(&g->lock);
 	return ok;
 }
@@ -263,10 +266,8 @@ void httpgate_resume_at(struct httpgate *g, int id, double until)
 {
 	pthread_mutex_lock(&g->lock);
 	struct slot *t = &g->slots.slot[id];
-	if (t->state == SLOT_HELD) {
-		slots_hold(&g->slots, id, until, t->owner);
+	if (t->state == SLOT_HELD && slots_hold(&g->slots, id, until, t->owner))
 		due_by(g, until);
-	}
 	pthread_mutex_unlock(&g->lock);
 }
 

@@ -173,12 +173,13 @@ void slots_release(struct slots *s, int id)
 	*t = (struct slot){.state = SLOT_FREE, .fd = -1};
 }
 
-bool slots_begin_request(struct slots *s, int id)
+bool slots_begin_request(struct slots *s, int id, double now)
 {
 	struct slot *t = &s->slot[id];
 	if (t->state == SLOT_CUT)
 		return false;
 	t->state = SLOT_BUSY;
+	t->since = now;
 	return true;
 }
 
@@ -198,14 +199,15 @@ void slots_end_request(struct slots *s, int id, bool authorised, double now)
 	t->requests++;
 }
 
-void slots_hold(struct slots *s, int id, double until, void *owner)
+bool slots_hold(struct slots *s, int id, double until, void *owner)
 {
 	struct slot *t = &s->slot[id];
 	if (!live(t))
-		return;
+		return false;
 	t->state = SLOT_HELD;
 	t->until = until;
 	t->owner = owner;
+	return true;
 }
 
 static double due_at(const struct slots *s, const struct slot *t)
@@ -216,6 +218,8 @@ static double due_at(const struct slots *s, const struct slot *t)
 		if (t->requests && s->lim.idle_timeout > wait)
 			wait = s->lim.idle_timeout;
 		return t->since + wait;
+	case SLOT_BUSY:
+		return s->lim.request_timeout > 0 ? t->since + s->lim.request_timeout : INFINITY;
 	case SLOT_HELD:
 		return t->until;
 	case SLOT_CUT:
@@ -241,7 +245,7 @@ size_t slots_take_due(struct slots *s, double now, struct slot_due *out, size_t 
 	size_t k = 0;
 	for (unsigned i = 0; i < s->cap && k < n; i++) {
 		struct slot *t = &s->slot[i];
-		if (t->state == SLOT_FREE || t->state == SLOT_BUSY || due_at(s, t) > now)
+		if (t->state == SLOT_FREE || due_at(s, t) > now)
 			continue;
 		out[k] = (struct slot_due){.id = (int)i, .fd = t->fd, .ino = t->ino,
 					   .owner = t->owner};
@@ -250,7 +254,12 @@ size_t slots_take_due(struct slots *s, double now, struct slot_due *out, size_t 
 			t->state = SLOT_BUSY;
 			t->owner = NULL;
 		} else {
-			out[k].action = t->state == SLOT_CUT ? SLOT_DUE_RECHECK : SLOT_DUE_CUT;
+			static const enum slot_action cut_for[] = {
+				[SLOT_WAITING] = SLOT_DUE_HEADERS,
+				[SLOT_BUSY] = SLOT_DUE_ANSWER,
+				[SLOT_CUT] = SLOT_DUE_RECHECK,
+			};
+			out[k].action = cut_for[t->state];
 			cut(s, (int)i, now);
 		}
 		k++;

@@ -11,8 +11,9 @@
  * Prometheus must always get through, so the server decides itself whom
  * it serves (httpgate.h, slots.h): connections are counted per address
  * prefix, some are reserved for clients that recently completed an
- * authorised request, a request's headers must arrive within a deadline,
- * and over the limits a connection is refused at once.  Passwords not seen
+ * authorised request, a request's headers must arrive within a deadline
+ * and its answer be read within another, and over the limits a connection
+ * is refused at once.  Passwords not seen
  * before are checked with bcrypt on a thread of its own, paid for from a
  * throttle per address and for all (throttle.h); a refused password is
  * answered after a fixed delay, however long its check took, without
@@ -32,6 +33,7 @@
 #define HTTP_MAX_CONNECTIONS_PER_IP 8
 #define HTTP_TIMEOUT_SECONDS 10
 #define HTTP_HEADER_TIMEOUT 5.0
+#define HTTP_REQUEST_TIMEOUT 30.0
 #define HTTP_KNOWN_SECONDS 600.0
 #define HTTP_AUTH_FAILURE_DELAY 1.0
 #define HTTP_AUTH_ADDRESS_RATE (1 / 12.0)
@@ -62,6 +64,10 @@ struct http_options {
 	 * timeout).  0: 5, or timeout_seconds if shorter.  A scraper sends its
 	 * request with the connection, in milliseconds. */
 	double header_timeout;
+	/* Seconds from a request's headers to its answer sent, however slowly
+	 * the client reads; 0: 30 (the largest exposition takes well under a
+	 * second on a slow link; Prometheus gives up after its scrape timeout). */
+	double request_timeout;
 	unsigned ipv4_prefix, ipv6_prefix; /* limits count by these; 0: /32, /64 */
 
 	/* Basic auth under attack.  Every refused password (401) or throttled

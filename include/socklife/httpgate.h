@@ -31,7 +31,8 @@ struct httpgate_stats {
 	unsigned long accepted;               /* and handed to the server */
 	unsigned long refused[SLOT_REFUSALS]; /* closed at once, by reason */
 	unsigned long evicted;                /* waiting, cut to make room */
-	unsigned long header_deadline;        /* waiting past the deadline, cut */
+	unsigned long header_deadline;        /* waiting past the header deadline, cut */
+	unsigned long request_deadline;       /* answering past the request deadline, cut */
 	unsigned long lost;                   /* closed by the server unannounced */
 	unsigned long accept_errors;          /* accept() itself failed */
 	unsigned connections, strangers, known_addresses;
@@ -70,7 +71,8 @@ void httpgate_end_request(struct httpgate *g, int id, bool authorised);
 
 /* The server has suspended `c` (MHD_suspend_connection): resume it at
  * monotonic time `until` (INFINITY: once httpgate_resume_at() says when).
- * false when the gate is closing: the caller resumes it at once itself. */
+ * false when the gate is closing (or the connection is not one it holds):
+ * the caller resumes it at once itself. */
 bool httpgate_hold(struct httpgate *g, int id, struct MHD_Connection *c, double until);
 
 /* Resume held connection `id` at `until` instead; from any thread.  Does

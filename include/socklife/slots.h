@@ -16,7 +16,9 @@
  *   accept for header_timeout, and after each response for the longer of
  *   header_timeout and idle_timeout (the connection is kept alive for the
  *   next scrape).  A waiting connection past its deadline is cut, whether
- *   it was silent or trickling bytes.
+ *   it was silent or trickling bytes.  Then it is "busy" until the answer
+ *   is sent, for at most request_timeout: a client that reads the answer a
+ *   few bytes at a time is never idle either.
  * - When there is no room, a newcomer takes the slot of the connection
  *   that has waited longest among strangers (or, for a known newcomer,
  *   among anyone): an attacker's idle or trickling connections make room
@@ -59,7 +61,7 @@ struct slot {
 	int fd;
 	uint64_t ino;      /* the socket's inode: tells our socket from a reused fd number */
 	unsigned requests; /* completed on this connection */
-	double since;      /* WAITING: since when; CUT: when cut */
+	double since;      /* WAITING: since when; BUSY: its request's headers; CUT: when cut */
 	double until;      /* HELD: when to resume (INFINITY: not yet known) */
 	void *owner;       /* HELD: the caller's handle, returned when due */
 };
@@ -70,6 +72,7 @@ struct slots_limits {
 	unsigned reserved;     /* of max, for known keys; at most max - 1 */
 	double header_timeout; /* seconds from accept to a request's headers */
 	double idle_timeout;   /* libmicrohttpd's, for the wait between requests */
+	double request_timeout; /* seconds from headers to the answer sent; 0: none */
 	double known_for;      /* seconds a key stays known */
 };
 
@@ -108,15 +111,16 @@ int slots_find_fd(const struct slots *s, int fd);
 void slots_release(struct slots *s, int id);
 
 /* A request's headers are complete.  false if the connection was cut. */
-bool slots_begin_request(struct slots *s, int id);
+bool slots_begin_request(struct slots *s, int id, double now);
 
 /* A request was answered; the connection waits for the next one.  An
  * authorised request makes its key known, and the connection with it. */
 void slots_end_request(struct slots *s, int id, bool authorised, double now);
 
 /* The connection is suspended until `until` (INFINITY: until held again
- * with a time); `owner` is handed back when it is due. */
-void slots_hold(struct slots *s, int id, double until, void *owner);
+ * with a time); `owner` is handed back when it is due.  false if the slot
+ * holds no live connection (nothing will resume it). */
+bool slots_hold(struct slots *s, int id, double until, void *owner);
 
 /* Is `key` known at `now`? */
 bool slots_known(const struct slots *s, const struct addrkey *key, double now);
@@ -125,7 +129,8 @@ bool slots_known(const struct slots *s, const struct addrkey *key, double now);
 double slots_next_due(const struct slots *s);
 
 enum slot_action {
-	SLOT_DUE_CUT,     /* waiting past its deadline: shut the socket down */
+	SLOT_DUE_HEADERS, /* waiting past the header deadline: shut the socket down */
+	SLOT_DUE_ANSWER,  /* busy past the request deadline: the same */
 	SLOT_DUE_RECHECK, /* cut a while ago and not yet released: see below */
 	SLOT_DUE_RESUME,  /* held until now: resume it (the slot is BUSY again) */
 };
@@ -139,7 +144,7 @@ struct slot_due {
 };
 
 /* Up to `n` things due at `now`, with their slots moved on (to SLOT_CUT,
- * or to SLOT_BUSY).  A slot cut a while ago and still not released is due
+ * or from SLOT_HELD to SLOT_BUSY).  A slot cut a while ago and still not released is due
  * again: its socket may never have reached the server, which then closed
  * it without a word, and the caller tells by its inode.  At now = INFINITY
  * everything is due, which is how a stopping server resumes every held

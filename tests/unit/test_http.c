@@ -50,10 +50,13 @@ static void test_accept_encoding(void **state)
 static int port;
 
 /* A connection to the server from loopback address `src` (127.0.0.0/8
- * is all ours), with a reset at close so no TIME_WAIT is left. */
-static int dial(const char *src)
+ * is all ours), with a reset at close so no TIME_WAIT is left; with a
+ * receive buffer of `rcvbuf` bytes if not 0. */
+static int dial_rcvbuf(const char *src, int rcvbuf)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	struct linger rst = {.l_onoff = 1, .l_linger = 0};
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
 	struct sockaddr_in me = {.sin_family = AF_INET};
@@ -63,6 +66,11 @@ static int dial(const char *src)
 	inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	return fd;
+}
+
+static int dial(const char *src)
+{
+	return dial_rcvbuf(src, 0);
 }
 
 static void send_text(int fd, const char *raw)
@@ -318,6 +326,48 @@ static void test_header_deadline(void **state)
 	http_stop(h);
 }
 
+static void test_slow_reader_cut_at_the_request_deadline(void **state)
+{
+	(void)state;
+	struct http_stats st;
+	struct http_server *h = start_with((struct http_options){
+		.max_connections = 8, .max_connections_per_ip = 8, .timeout_seconds = 5,
+		.request_timeout = 0.5, .stale_after = 60});
+	/* 8 MiB: more than the socket buffers on both sides hold. */
+	struct strbuf m = STRBUF_INIT, p = STRBUF_INIT;
+	for (int i = 0; i < 8 * 1024 * 1024 / 32; i++)
+		sb_puts(&m, "socklife_padding_metric_line 1\n");
+	struct snapshot *snap;
+	assert_int_equal(snapshot_new(&snap, &m, &p, 1e9), 0);
+	http_publish(h, snap);
+	sb_free(&m);
+	sb_free(&p);
+
+	/* The client reads 1 KiB every 20 ms: never idle, and 8 MiB would take
+	 * minutes.  Cut at the request deadline instead (seen once the little
+	 * its buffer holds is read). */
+	int fd = dial_rcvbuf("127.0.6.1", 4096);
+	send_text(fd, GET_KEEP);
+	char buf[1024];
+	double t0 = now_monotonic(), cut = 0;
+	size_t got = 0;
+	while (!cut && now_monotonic() - t0 < 5) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			cut = now_monotonic() - t0;
+		else
+			got += (size_t)n;
+		usleep(20000);
+	}
+	close(fd);
+	print_message("slow reader: %zu bytes, cut after %.2f s\n", got, cut);
+	assert_true(cut > 0.4 && cut < 2);
+	assert_true(got < 8 * 1024 * 1024);
+	http_stats(h, &st);
+	assert_int_equal(st.conns.request_deadline, 1);
+	http_stop(h);
+}
+
 static char cheap_hash[128];
 
 static struct auth *cheap_auth(void)
@@ -465,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_stale_health),
 		cmocka_unit_test(test_over_the_limits_refused_at_once),
 		cmocka_unit_test(test_header_deadline),
+		cmocka_unit_test(test_slow_reader_cut_at_the_request_deadline),
 		cmocka_unit_test(test_known_client_gets_the_reserve),
 		cmocka_unit_test(test_auth_throttled_and_delayed),
 		cmocka_unit_test(test_stop_with_suspended_connections),

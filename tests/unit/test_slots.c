@@ -29,10 +29,13 @@ static struct slot_admission admit(int key, double now)
 	return slots_admit(&s, &k, fd, (uint64_t)fd * 7, now);
 }
 
+static double request_timeout; /* 0 but in test_request_deadline */
+
 static int setup_limits(unsigned max, unsigned per_key, unsigned reserved)
 {
 	struct slots_limits lim = {.max = max, .per_key = per_key, .reserved = reserved,
-				   .header_timeout = 5, .idle_timeout = 10, .known_for = 600};
+				   .header_timeout = 5, .idle_timeout = 10, .known_for = 600,
+				   .request_timeout = request_timeout};
 	next_fd = 100;
 	return slots_init(&s, &lim);
 }
@@ -76,8 +79,8 @@ static void test_strangers_share_and_eviction(void **state)
 	assert_int_equal(s.live, 2);
 
 	/* A connection busy with a request is never taken. */
-	assert_true(slots_begin_request(&s, b));
-	assert_true(slots_begin_request(&s, c.id));
+	assert_true(slots_begin_request(&s, b, 0));
+	assert_true(slots_begin_request(&s, c.id, 0));
 	struct slot_admission d = admit(4, 3.0);
 	assert_int_equal(d.id, -1);
 	assert_int_equal(d.victim, -1);
@@ -85,7 +88,7 @@ static void test_strangers_share_and_eviction(void **state)
 	assert_string_equal(slots_refusal_names[d.why], "strangers_full");
 
 	/* A cut connection cannot start a request. */
-	assert_false(slots_begin_request(&s, a));
+	assert_false(slots_begin_request(&s, a, 0));
 	/* The server reports it closed: its slot is free again. */
 	slots_release(&s, a);
 	assert_int_equal(s.slot[a].state, SLOT_FREE);
@@ -101,7 +104,7 @@ static void test_known_use_the_reserve(void **state)
 
 	/* Prometheus scrapes once as a stranger and becomes known. */
 	int p = admit(9, 0).id;
-	assert_true(slots_begin_request(&s, p));
+	assert_true(slots_begin_request(&s, p, 0));
 	slots_end_request(&s, p, true, 0.5);
 	assert_true(slots_known(&s, &prom, 1));
 	assert_true(s.slot[p].known);
@@ -109,8 +112,8 @@ static void test_known_use_the_reserve(void **state)
 
 	/* Strangers fill their share and start requests they never finish. */
 	int x = admit(1, 1).id, y = admit(2, 1).id;
-	assert_true(slots_begin_request(&s, x));
-	assert_true(slots_begin_request(&s, y));
+	assert_true(slots_begin_request(&s, x, 0));
+	assert_true(slots_begin_request(&s, y, 0));
 	assert_int_equal(admit(3, 2).why, SLOT_REFUSED_STRANGERS);
 
 	/* Prometheus still gets in, by the reserve. */
@@ -124,8 +127,8 @@ static void test_known_use_the_reserve(void **state)
 	assert_true(third.id >= 0);
 	assert_int_equal(third.victim, p); /* waiting since 0.5, longer than `again` */
 	/* With every connection busy, it is refused. */
-	assert_true(slots_begin_request(&s, again.id));
-	assert_true(slots_begin_request(&s, third.id));
+	assert_true(slots_begin_request(&s, again.id, 0));
+	assert_true(slots_begin_request(&s, third.id, 0));
 	struct slot_admission full = admit(9, 5);
 	assert_int_equal(full.id, -1);
 	assert_int_equal(full.why, SLOT_REFUSED_FULL);
@@ -142,7 +145,7 @@ static void test_known_newcomer_prefers_a_stranger(void **state)
 	(void)state;
 	assert_int_equal(setup_limits(3, 0, 1), 0);
 	int p = admit(9, 0).id;
-	assert_true(slots_begin_request(&s, p));
+	assert_true(slots_begin_request(&s, p, 0));
 	slots_end_request(&s, p, true, 0); /* known, waiting since 0 */
 	int x = admit(1, 1).id;            /* strangers waiting since 1 and 2 */
 	int y = admit(2, 2).id;
@@ -163,7 +166,7 @@ static void test_header_deadline(void **state)
 	/* Silent or trickling, it makes no difference: at the deadline, cut. */
 	assert_int_equal(slots_take_due(&s, 105, due, 8), 1);
 	assert_int_equal(due[0].id, a);
-	assert_int_equal(due[0].action, SLOT_DUE_CUT);
+	assert_int_equal(due[0].action, SLOT_DUE_HEADERS);
 	assert_int_equal(due[0].fd, 100);
 	assert_int_equal(due[0].ino, 700);
 	assert_int_equal(s.live, 0);
@@ -178,12 +181,36 @@ static void test_header_deadline(void **state)
 	 * it the connection may wait for the next one as long as it may be
 	 * idle (10), longer than the header deadline (5). */
 	int b = admit(2, 200).id;
-	assert_true(slots_begin_request(&s, b));
+	assert_true(slots_begin_request(&s, b, 200));
 	assert_true(isinf(slots_next_due(&s)));
 	slots_end_request(&s, b, false, 201);
 	assert_true(slots_next_due(&s) == 211);
 	assert_int_equal(slots_find_fd(&s, 101), b);
 	assert_int_equal(slots_find_fd(&s, 999), -1);
+}
+
+static void test_request_deadline(void **state)
+{
+	(void)state;
+	request_timeout = 30;
+	assert_int_equal(setup_limits(8, 0, 2), 0);
+	request_timeout = 0;
+	struct slot_due due[8];
+	/* Headers at 2: the answer must be sent by 32, however slowly the
+	 * client reads it. */
+	int a = admit(1, 0).id;
+	assert_true(slots_begin_request(&s, a, 2));
+	assert_true(slots_next_due(&s) == 32);
+	assert_int_equal(slots_take_due(&s, 31.9, due, 8), 0);
+	assert_int_equal(slots_take_due(&s, 32, due, 8), 1);
+	assert_int_equal(due[0].action, SLOT_DUE_ANSWER);
+	assert_int_equal(s.slot[a].state, SLOT_CUT);
+	slots_release(&s, a);
+	/* Answered in time: the next deadline is the wait for the next request. */
+	int b = admit(2, 40).id;
+	assert_true(slots_begin_request(&s, b, 40));
+	slots_end_request(&s, b, false, 41);
+	assert_true(slots_next_due(&s) == 51);
 }
 
 static void test_held(void **state)
@@ -192,22 +219,26 @@ static void test_held(void **state)
 	assert_int_equal(setup_limits(8, 0, 2), 0);
 	struct slot_due due[8];
 	int owner, a = admit(1, 0).id;
-	assert_true(slots_begin_request(&s, a));
-	slots_hold(&s, a, INFINITY, &owner); /* until a check says when */
+	assert_true(slots_begin_request(&s, a, 0));
+	assert_true(slots_hold(&s, a, INFINITY, &owner)); /* until a check says when */
 	assert_true(isinf(slots_next_due(&s)));
 	assert_int_equal(slots_take_due(&s, 1000, due, 8), 0);
-	slots_hold(&s, a, 1001, &owner);
+	assert_true(slots_hold(&s, a, 1001, &owner));
 	assert_int_equal(slots_take_due(&s, 1000.5, due, 8), 0);
 	assert_int_equal(slots_take_due(&s, 1001, due, 8), 1);
 	assert_int_equal(due[0].action, SLOT_DUE_RESUME);
 	assert_ptr_equal(due[0].owner, &owner);
 	assert_int_equal(s.slot[a].state, SLOT_BUSY);
 	/* Held connections are not waiting: never evicted, never cut. */
-	slots_hold(&s, a, INFINITY, &owner);
+	assert_true(slots_hold(&s, a, INFINITY, &owner));
 	assert_int_equal(s.live, 1);
 	/* Stopping: everything is due at INFINITY. */
 	assert_int_equal(slots_take_due(&s, INFINITY, due, 8), 1);
 	assert_int_equal(due[0].action, SLOT_DUE_RESUME);
+	/* A slot with no live connection cannot be held: nothing would
+	 * resume it. */
+	slots_release(&s, a);
+	assert_false(slots_hold(&s, a, 5, &owner));
 }
 
 static void test_reserve_is_clamped(void **state)
@@ -228,6 +259,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_known_use_the_reserve, teardown),
 		cmocka_unit_test_teardown(test_known_newcomer_prefers_a_stranger, teardown),
 		cmocka_unit_test_teardown(test_header_deadline, teardown),
+		cmocka_unit_test_teardown(test_request_deadline, teardown),
 		cmocka_unit_test_teardown(test_held, teardown),
 		cmocka_unit_test_teardown(test_reserve_is_clamped, teardown),
 	};
