@@ -219,23 +219,26 @@ class PasswordFlood(unittest.TestCase):
             def guesser(i):
                 src = f"127.0.10.{1 + i % 8}"
                 user = ("slowpoke", "slowpoke", f"nobody{i}", "prometheus")[i % 4]
-                conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10,
-                                                  source_address=(src, 0))
-                try:
-                    while not stop.is_set():
-                        conn.request("GET", "/metrics",
-                                     headers=basic(user, uuid.uuid4().hex))
+                conn = None
+                while not stop.is_set():
+                    if conn is None:
+                        conn = http.client.HTTPConnection("127.0.0.1", d.port, timeout=10,
+                                                          source_address=(src, 0))
+                    try:
+                        conn.request("GET", "/metrics", headers=basic(user, uuid.uuid4().hex))
                         r = conn.getresponse()
                         r.read()
                         with lock:
                             statuses[r.status] = statuses.get(r.status, 0) + 1
-                except Exception as e:
-                    with lock:
-                        errors.append(repr(e))
-                finally:
-                    if conn.sock:
-                        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                             b"\1\0\0\0\0\0\0\0")
+                    except (OSError, http.client.HTTPException) as e:
+                        with lock:  # counted, and the guessing goes on
+                            errors.append(repr(e))
+                        conn.close()
+                        conn = None
+                if conn and conn.sock:
+                    conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                         b"\1\0\0\0\0\0\0\0")
+                if conn:
                     conn.close()
 
             threads = [threading.Thread(target=guesser, args=(i,)) for i in range(32)]
@@ -254,9 +257,9 @@ class PasswordFlood(unittest.TestCase):
                 for t in threads:
                     t.join()
             cores = (cpu1 - cpu0) / (t1 - t0)
-            print(f"wrong-password flood: {statuses} in {t1 - t0:.1f} s, daemon CPU "
-                  f"{cores:.2f} cores; Prometheus: {latency_report(scrapes)}")
-            self.assertEqual(errors, [])
+            print(f"wrong-password flood: {statuses} in {t1 - t0:.1f} s, {len(errors)} "
+                  f"errors, daemon CPU {cores:.2f} cores; Prometheus: {latency_report(scrapes)}")
+            self.assertEqual(errors[:5], [])
             self.assertLess(cores, 0.5)
             self.assertEqual(set(statuses), {401, 429})
             self.assertEqual([st for st, _ in scrapes if st != 200], [])
