@@ -116,17 +116,22 @@ static void accepted(void *cls, int fd, const struct sockaddr *sa, socklen_t len
  * g->resume, to be resumed without the lock.  Returns how many. */
 static size_t take_due(struct httpgate *g, double now)
 {
+	unsigned long *counted[] = {
+		[SLOT_DUE_HEADERS] = &g->stats.header_deadline,
+		[SLOT_DUE_ANSWER] = &g->stats.request_deadline,
+		[SLOT_DUE_RECHECK] = NULL,
+		[SLOT_DUE_RESUME] = NULL,
+	};
 	size_t n = slots_take_due(&g->slots, now, g->due, g->slots.cap), k = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct slot_due *d = &g->due[i];
-		bool ours = d->action == SLOT_DUE_RESUME || cut_socket(d->fd, d->ino);
-		if (d->action == SLOT_DUE_RESUME)
+		if (d->action == SLOT_DUE_RESUME) {
 			g->resume[k++] = d->owner;
-		else if (d->action == SLOT_DUE_HEADERS)
-			g->stats.header_deadline++;
-		else if (d->action == SLOT_DUE_ANSWER)
-			g->stats.request_deadline++;
-		if (!ours) {
+			continue;
+		}
+		if (counted[d->action])
+			(*counted[d->action])++;
+		if (!cut_socket(d->fd, d->ino)) {
 			slots_release(&g->slots, d->id);
 			g->stats.lost++;
 		}
@@ -172,18 +177,19 @@ static const struct acceptor_ops ops = {
 int httpgate_new(struct httpgate **out, const struct httpgate_options *o)
 {
 	struct httpgate *g = calloc(1, sizeof(*g));
-	if (!g)
-		return -ENOMEM;
-	g->opt = *o;
-	g->planned = INFINITY;
-	if (slots_init(&g->slots, &o->limits) < 0 ||
+	if (!g || slots_init(&g->slots, &o->limits) < 0 ||
 	    !(g->due = calloc(g->slots.cap, sizeof(*g->due))) ||
 	    !(g->resume = calloc(g->slots.cap, sizeof(*g->resume)))) {
-		slots_free(&g->slots);
-		free(g->due);
+		if (g) {
+			slots_free(&g->slots);
+			free(g->due);
+		}
 		free(g);
+		close(o->listen_fd);
 		return -ENOMEM;
 	}
+	g->opt = *o;
+	g->planned = INFINITY;
 	pthread_mutex_init(&g->lock, NULL);
 	*out = g;
 	return 0;

@@ -33,7 +33,7 @@ struct httpgate_stats {
 	unsigned long evicted;                /* waiting, cut to make room */
 	unsigned long header_deadline;        /* waiting past the header deadline, cut */
 	unsigned long request_deadline;       /* answering past the request deadline, cut */
-	unsigned long lost;                   /* closed by the server unannounced */
+	unsigned long lost;                   /* refused or closed by the server unannounced */
 	unsigned long accept_errors;          /* accept() itself failed */
 	unsigned connections, strangers, known_addresses;
 };
@@ -41,7 +41,7 @@ struct httpgate_stats {
 struct httpgate;
 
 /* The gate and its rules; it accepts nothing before httpgate_open().
- * 0 or -ENOMEM. */
+ * 0 or -ENOMEM (the listening socket is closed then too). */
 int httpgate_new(struct httpgate **out, const struct httpgate_options *o);
 
 /* MHD_OPTION_NOTIFY_CONNECTION's callback, with the gate as closure. */
