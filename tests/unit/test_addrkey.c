@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -16,66 +17,62 @@
 
 static struct addrkey key(const char *addr, unsigned v4, unsigned v6)
 {
+	struct sockaddr_in6 sa6 = {.sin6_family = AF_INET6, .sin6_port = htons(1234)};
+	struct sockaddr_in sa4 = {.sin_family = AF_INET, .sin_port = htons(1234)};
+	bool six = strchr(addr, ':') != NULL;
+	assert_int_equal(six ? inet_pton(AF_INET6, addr, &sa6.sin6_addr)
+			     : inet_pton(AF_INET, addr, &sa4.sin_addr), 1);
 	struct addrkey k;
-	if (strchr(addr, ':')) {
-		struct sockaddr_in6 sa = {.sin6_family = AF_INET6, .sin6_port = htons(1234)};
-		assert_int_equal(inet_pton(AF_INET6, addr, &sa.sin6_addr), 1);
-		assert_int_equal(addrkey_of((struct sockaddr *)&sa, sizeof(sa), v4, v6, &k), 0);
-	} else {
-		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(1234)};
-		assert_int_equal(inet_pton(AF_INET, addr, &sa.sin_addr), 1);
-		assert_int_equal(addrkey_of((struct sockaddr *)&sa, sizeof(sa), v4, v6, &k), 0);
-	}
+	const struct sockaddr *sa = six ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa4;
+	assert_int_equal(addrkey_of(sa, six ? sizeof(sa6) : sizeof(sa4), v4, v6, &k), 0);
 	return k;
 }
 
-static bool same(const char *a, const char *b, unsigned v4, unsigned v6)
-{
-	struct addrkey ka = key(a, v4, v6), kb = key(b, v4, v6);
-	return addrkey_equal(&ka, &kb);
-}
-
-static void test_ipv4_by_address(void **state)
-{
-	(void)state;
-	assert_true(same("10.0.0.5", "10.0.0.5", 0, 0));
-	assert_false(same("10.0.0.5", "10.0.0.6", 0, 0));
-	assert_false(same("127.0.0.1", "127.0.0.2", 0, 0));
-	/* By /24 when asked. */
-	assert_true(same("10.0.0.5", "10.0.0.200", 24, 0));
-	assert_false(same("10.0.0.5", "10.0.1.5", 24, 0));
-	/* A prefix out of range is the default. */
-	assert_false(same("10.0.0.5", "10.0.0.6", 40, 0));
-}
-
-static void test_ipv6_by_64(void **state)
-{
-	(void)state;
-	/* Every address of a /64 is one client (SLAAC, privacy addresses). */
-	assert_true(same("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", 0, 0));
-	assert_true(same("2001:db8:1:2:aaaa::1", "2001:db8:1:2:bbbb::2", 0, 0));
-	assert_false(same("2001:db8:1:2::1", "2001:db8:1:3::1", 0, 0));
-	assert_true(same("::1", "::2", 0, 0));
-	/* /48 and /128 when asked; a prefix that is not a multiple of 8. */
-	assert_true(same("2001:db8:1:2::1", "2001:db8:1:ffff::1", 0, 48));
-	assert_false(same("2001:db8:1:2::1", "2001:db8:1:2::2", 0, 128));
-	assert_true(same("2001:db8:1:2::1", "2001:db8:1:3::1", 0, 63));
-	assert_false(same("2001:db8:1:2::1", "2001:db8:1:4::1", 0, 63));
-}
-
-static void test_v4_mapped_is_ipv4(void **state)
-{
-	(void)state;
-	/* On a dual-stack socket IPv4 clients arrive as ::ffff:a.b.c.d. */
-	assert_true(same("::ffff:10.0.0.5", "10.0.0.5", 0, 0));
-	/* ... and count by /32, not /64, which would lump all IPv4 together. */
-	assert_false(same("::ffff:10.0.0.5", "::ffff:10.0.0.6", 0, 0));
-	assert_false(same("::ffff:10.0.0.5", "10.0.0.6", 0, 0));
-	assert_true(same("::ffff:10.0.0.5", "10.0.0.9", 24, 0));
+/* Pairs of addresses and whether they are one client, with the prefixes
+ * asked for (0: the defaults, /32 and /64). */
+static const struct {
+	const char *a, *b;
+	unsigned v4, v6;
+	bool same;
+} cases[] = {
+	/* IPv4: one address, one client. */
+	{"10.0.0.5", "10.0.0.5", 0, 0, true},
+	{"10.0.0.5", "10.0.0.6", 0, 0, false},
+	{"127.0.0.1", "127.0.0.2", 0, 0, false},
+	{"10.0.0.5", "10.0.0.200", 24, 0, true}, /* by /24 when asked */
+	{"10.0.0.5", "10.0.1.5", 24, 0, false},
+	{"10.0.0.5", "10.0.0.6", 40, 0, false},  /* out of range: the default */
+	/* IPv6: every address of a /64 is one client (SLAAC, privacy addresses). */
+	{"2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", 0, 0, true},
+	{"2001:db8:1:2:aaaa::1", "2001:db8:1:2:bbbb::2", 0, 0, true},
+	{"2001:db8:1:2::1", "2001:db8:1:3::1", 0, 0, false},
+	{"::1", "::2", 0, 0, true},
+	{"2001:db8:1:2::1", "2001:db8:1:ffff::1", 0, 48, true},
+	{"2001:db8:1:2::1", "2001:db8:1:2::2", 0, 128, false},
+	{"2001:db8:1:2::1", "2001:db8:1:3::1", 0, 63, true}, /* not a multiple of 8 */
+	{"2001:db8:1:2::1", "2001:db8:1:4::1", 0, 63, false},
+	/* A dual-stack socket's IPv4 clients (::ffff:a.b.c.d) are IPv4, by /32,
+	 * not lumped together in ::/64. */
+	{"::ffff:10.0.0.5", "10.0.0.5", 0, 0, true},
+	{"::ffff:10.0.0.5", "::ffff:10.0.0.6", 0, 0, false},
+	{"::ffff:10.0.0.5", "10.0.0.6", 0, 0, false},
+	{"::ffff:10.0.0.5", "10.0.0.9", 24, 0, true},
+	{"::ffff:0.0.0.0", "0.0.0.0", 0, 0, true},
 	/* No IPv6 /64 is the key of an IPv4 address. */
-	assert_false(same("::", "0.0.0.0", 0, 0));
-	assert_true(same("::ffff:0.0.0.0", "0.0.0.0", 0, 0));
-	assert_false(same("0:0:0:0:0:fffe::", "0.0.0.0", 0, 0));
+	{"::", "0.0.0.0", 0, 0, false},
+	{"0:0:0:0:0:fffe::", "0.0.0.0", 0, 0, false},
+};
+
+static void test_prefixes(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct addrkey a = key(cases[i].a, cases[i].v4, cases[i].v6);
+		struct addrkey b = key(cases[i].b, cases[i].v4, cases[i].v6);
+		if (addrkey_equal(&a, &b) != cases[i].same)
+			fail_msg("%s and %s (/%u, /%u): expected %s", cases[i].a, cases[i].b,
+				 cases[i].v4, cases[i].v6, cases[i].same ? "one key" : "two");
+	}
 }
 
 static void test_other_families(void **state)
@@ -94,9 +91,7 @@ static void test_other_families(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ipv4_by_address),
-		cmocka_unit_test(test_ipv6_by_64),
-		cmocka_unit_test(test_v4_mapped_is_ipv4),
+		cmocka_unit_test(test_prefixes),
 		cmocka_unit_test(test_other_families),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
