@@ -6,6 +6,7 @@
  * one to finish frees it. */
 #include <socklife/http.h>
 
+#include <socklife/httpauth.h>
 #include <socklife/log.h>
 #include <socklife/render.h>
 #include <socklife/sample.h>
@@ -20,10 +21,18 @@
 #include <string.h>
 #include <strings.h>
 
+/* The request on one gate connection (its con_cls). */
+struct request {
+	int id;
+	bool routed; /* asked for a page that exists: an authorised request */
+};
+
 struct http_server {
 	struct MHD_Daemon *mhd;
+	struct httpgate *gate;
+	struct httpauth *auth; /* NULL: no basic auth */
+	struct request *req;   /* one per gate connection */
 	double stale_after;
-	struct auth *auth;
 	pthread_mutex_t lock; /* guards the fields below */
 	struct MHD_Response *plain, *gzip, *page;
 	double taken_at;      /* of the current snapshot's data */
@@ -204,38 +213,10 @@ static bool framing_ok(struct MHD_Connection *c)
 	return f.content_lengths <= 1 && !f.transfer_encoding && !f.odd_name && !f.body;
 }
 
-static bool authorized(struct http_server *h, struct MHD_Connection *c)
-{
-	char *password = NULL;
-	char *user = MHD_basic_auth_get_username_password(c, &password);
-	bool ok = auth_check(h->auth, user, password);
-	if (password) {
-		memset(password, 0, strlen(password));
-		MHD_free(password);
-	}
-	if (user)
-		MHD_free(user);
-	return ok;
-}
-
-static enum MHD_Result queue_unauthorized(struct MHD_Connection *c)
-{
-	static const char body[] = "unauthorized\n";
-	struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body,
-								 MHD_RESPMEM_PERSISTENT);
-	if (!r)
-		return MHD_NO;
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
-	enum MHD_Result ret = MHD_queue_basic_auth_fail_response(c, "socklife", r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const char *version, const char *upload_data,
 			      size_t *upload_data_size, void **con_cls)
 {
-	static int request_seen;
 	struct http_server *h = cls;
 	(void)version, (void)upload_data;
 
@@ -245,15 +226,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	 * so a scraper reuses one connection instead of leaving a TIME_WAIT
 	 * behind on every scrape.  Requests to refuse are refused at once. */
 	if (*con_cls == NULL) {
+		int id = httpgate_id(c);
+		if (id < 0 || !httpgate_begin_request(h->gate, id))
+			return MHD_NO; /* cut meanwhile (or never ours): close */
+		struct request *r = &h->req[id];
+		r->routed = false;
+		*con_cls = r;
 		if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
 			return queue_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
 		if (!framing_ok(c))
 			return queue_text(c, MHD_HTTP_BAD_REQUEST,
 					  "GET and HEAD carry no body; ambiguous framing refused\n");
-		if (h->auth && !authorized(h, c))
-			return queue_unauthorized(c);
-		*con_cls = &request_seen;
+		if (h->auth)
+			httpauth_begin(h->auth, id, c); /* may suspend c until its answer is due */
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) { /* cannot happen after framing_ok(); be safe */
@@ -261,6 +247,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 
+	struct request *r = *con_cls;
+	if (h->auth && !httpauth_passed(h->auth, r->id))
+		return httpauth_refuse(h->auth, r->id, c);
+	r->routed = true;
 	if (strcmp(url, "/metrics") == 0) {
 		const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_ACCEPT_ENCODING);
@@ -270,7 +260,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return queue_prepared(h, c, &h->page);
 	if (strcmp(url, "/healthz") == 0)
 		return queue_health(h, c);
+	r->routed = false;
 	return queue_text(c, MHD_HTTP_NOT_FOUND, "not found; try /metrics\n");
+}
+
+/* A request is over.  Answered in full, the connection waits for the next
+ * one; an authorised request makes its address known (httpgate.h). */
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *h = cls;
+	const struct request *r = *con_cls;
+	(void)c;
+	if (r && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		httpgate_end_request(h->gate, r->id,
+				     r->routed && (!h->auth || httpauth_passed(h->auth, r->id)));
+	*con_cls = NULL;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -282,27 +287,78 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_debug("http: %s", msg);
 }
 
-int http_start(struct http_server **out, const struct http_options *opt)
+static double or_default(double v, double def)
+{
+	return v > 0 ? v : def;
+}
+
+/* The gate's rules from the options, defaults filled in (see http.h). */
+static struct httpgate_options gate_options(const struct http_options *o)
+{
+	unsigned max = o->max_connections ? o->max_connections : HTTP_MAX_CONNECTIONS;
+	double idle = o->timeout_seconds ? o->timeout_seconds : HTTP_TIMEOUT_SECONDS;
+	double header = HTTP_HEADER_TIMEOUT < idle ? HTTP_HEADER_TIMEOUT : idle;
+	return (struct httpgate_options){
+		.listen_fd = o->listen_fd,
+		.limits = {
+			.max = max,
+			.per_key = o->max_connections_per_ip ? o->max_connections_per_ip
+							     : HTTP_MAX_CONNECTIONS_PER_IP,
+			.reserved = o->reserved_connections ? o->reserved_connections : max / 4,
+			.header_timeout = or_default(o->header_timeout, header),
+			.idle_timeout = idle,
+			.request_timeout = or_default(o->request_timeout, HTTP_REQUEST_TIMEOUT),
+			.known_for = or_default(o->known_seconds, HTTP_KNOWN_SECONDS),
+		},
+		.v4_prefix = o->ipv4_prefix,
+		.v6_prefix = o->ipv6_prefix,
+	};
+}
+
+static struct httpauth_options auth_options(const struct http_options *o, struct httpgate *g)
+{
+	return (struct httpauth_options){
+		.auth = o->auth,
+		.gate = g,
+		.failure_delay = or_default(o->auth_failure_delay, HTTP_AUTH_FAILURE_DELAY),
+		.per_address = {or_default(o->auth_address_rate, HTTP_AUTH_ADDRESS_RATE),
+				or_default(o->auth_address_burst, HTTP_AUTH_ADDRESS_BURST)},
+		.all = {or_default(o->auth_rate, HTTP_AUTH_RATE),
+			or_default(o->auth_burst, HTTP_AUTH_BURST)},
+	};
+}
+
+static void free_server(struct http_server *h)
+{
+	if (h->mhd)
+		MHD_stop_daemon(h->mhd);
+	httpauth_free(h->auth);
+	httpgate_free(h->gate);
+	struct MHD_Response *prepared[3] = {h->plain, h->gzip, h->page};
+	for (int i = 0; i < 3; i++)
+		if (prepared[i])
+			MHD_destroy_response(prepared[i]);
+	free(h->req);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+static struct MHD_Daemon *start_mhd(struct http_server *h, const struct http_options *opt,
+				    unsigned timeout)
 {
 	bool tls = opt->tls_cert_pem != NULL;
-	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
-		return -ENOTSUP;
-	struct http_server *h = calloc(1, sizeof(*h));
-	if (!h)
-		return -ENOMEM;
-	pthread_mutex_init(&h->lock, NULL);
-	h->stale_after = opt->stale_after;
-	h->auth = opt->auth;
-
-	/* libmicrohttpd's defaults (no timeout, ~1019 connections, no per-IP
-	 * limit) are not safe for a daemon anyone on the network can reach. */
+	/* No listening socket: the gate accepts and hands connections over.
+	 * libmicrohttpd's own limits stay as a backstop above the gate's
+	 * (which also counts connections it cut that are still closing); its
+	 * per-IP limit would count each IPv6 address apart, so it is off. */
 	struct MHD_OptionItem ops[16];
 	int n = 0;
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, opt->listen_fd, NULL};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout_seconds, NULL};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, opt->max_connections, NULL};
-	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-					   opt->max_connections_per_ip, NULL};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, timeout, NULL};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+					   2 * httpgate_capacity(h->gate) + 16, NULL};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+					   (intptr_t)httpgate_notify, h->gate};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)completed, h};
 	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
 	/* Parse requests strictly (e.g. HTTP/1.1 without Host is a 400). */
 	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL};
@@ -315,23 +371,54 @@ int http_start(struct http_server **out, const struct http_options *opt)
 			MHD_OPTION_HTTPS_PRIORITIES, 0,
 			(void *)(opt->tls13_only ? "NORMAL:-VERS-ALL:+VERS-TLS1.3"
 						 : "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2")};
-	}
-	if (tls || opt->auth) {
-		/* Handshakes and bcrypt checks take milliseconds each: let a few
-		 * threads share them so one slow client does not stall scrapes. */
+		/* Handshakes take a millisecond or more of CPU each: let a few
+		 * threads share them so one slow client does not stall scrapes.
+		 * (bcrypt runs on a thread of its own, httpauth.h.) */
 		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, 4, NULL};
 	}
 	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
 
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	/* Suspend/resume holds a refused password's answer without a thread. */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME;
 	if (tls)
 		flags |= MHD_USE_TLS;
-	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_ARRAY, ops,
-				  MHD_OPTION_END);
-	if (!h->mhd) {
-		pthread_mutex_destroy(&h->lock);
-		free(h);
-		return -EIO;
+	return MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_ARRAY, ops,
+				MHD_OPTION_END);
+}
+
+int http_start(struct http_server **out, const struct http_options *opt)
+{
+	if (opt->tls_cert_pem && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return -ENOTSUP;
+	struct http_server *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	pthread_mutex_init(&h->lock, NULL);
+	h->stale_after = opt->stale_after;
+
+	struct httpgate_options g = gate_options(opt);
+	int err = httpgate_new(&h->gate, &g);
+	if (err < 0) {
+		free_server(h);
+		return err;
+	}
+	h->req = calloc(httpgate_capacity(h->gate), sizeof(*h->req));
+	if (!h->req)
+		err = -ENOMEM;
+	for (unsigned i = 0; h->req && i < httpgate_capacity(h->gate); i++)
+		h->req[i].id = (int)i;
+	if (!err && opt->auth) {
+		struct httpauth_options a = auth_options(opt, h->gate);
+		err = httpauth_new(&h->auth, &a);
+	}
+	if (!err && !(h->mhd = start_mhd(h, opt, (unsigned)g.limits.idle_timeout)))
+		err = -EIO;
+	if (!err)
+		err = httpgate_open(h->gate, h->mhd);
+	if (err < 0) {
+		free_server(h);
+		return err;
 	}
 	*out = h;
 	return 0;
@@ -341,13 +428,18 @@ void http_stop(struct http_server *h)
 {
 	if (!h)
 		return;
-	MHD_stop_daemon(h->mhd);
-	if (h->plain)
-		MHD_destroy_response(h->plain);
-	if (h->gzip)
-		MHD_destroy_response(h->gzip);
-	if (h->page)
-		MHD_destroy_response(h->page);
-	pthread_mutex_destroy(&h->lock);
-	free(h);
+	/* Nothing may stay suspended when libmicrohttpd stops: checks not run
+	 * are answered, then the gate stops accepting and resumes the rest. */
+	if (h->auth)
+		httpauth_stop(h->auth);
+	httpgate_close(h->gate);
+	free_server(h);
+}
+
+void http_stats(struct http_server *h, struct http_stats *out)
+{
+	*out = (struct http_stats){0};
+	httpgate_stats(h->gate, &out->conns);
+	if (h->auth)
+		httpauth_stats(h->auth, &out->auth);
 }
