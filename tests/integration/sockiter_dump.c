@@ -7,8 +7,9 @@
  *
  *   --keep-caps LIST  before loading, keep only these capabilities
  *                     ("cap_bpf,cap_perfmon"; "" keeps none)
- *   --drop-caps       after loading, drop every capability (still uid 0)
  *   --user NAME       after loading, become NAME (owning the pin, if any)
+ *   --drop-caps       after loading, drop every capability (still uid 0
+ *                     unless --user)
  *   --reads N         read N passes; records are printed for the last
  *
  * Output: "hz N measured=0|1", then "sock ...", "task ..." lines, and an
@@ -134,10 +135,10 @@ int main(int argc, char **argv)
 	struct sockiter *it;
 	if ((err = sockiter_open_opts(&it, &o)) < 0)
 		return fail(3, "open", -err);
-	if (drop && (err = keep_caps("")))
-		return fail(5, "drop-caps", err);
 	if (user && (err = become(user, o.pin_path)))
 		return fail(5, "user", err);
+	if (drop && (err = keep_caps("")))
+		return fail(5, "drop-caps", err);
 
 	bool measured;
 	uint32_t hz = sockiter_hz(it, &measured);
