@@ -3,7 +3,7 @@
  * integration test (test_sockiter.py) and for a person at a terminal.
  *
  *   sl-sockiter-dump [--pin PATH] [--keep-caps LIST] [--drop-caps]
- *                    [--user NAME] [--reads N] [--measure-hz] [--fail-load ERRNO]
+ *                    [--user NAME] [--reads N] [--wait] [--measure-hz] [--fail-load ERRNO]
  *
  *   --keep-caps LIST  before loading, keep only these capabilities
  *                     ("cap_bpf,cap_perfmon"; "" keeps none)
@@ -11,6 +11,8 @@
  *   --drop-caps       after loading, drop every capability (still uid 0
  *                     unless --user)
  *   --reads N         read N passes; records are printed for the last
+ *   --wait            after loading, wait for a line on stdin before reading
+ *                     (so a test can time what it does right before a pass)
  *
  * Output: "hz N measured=0|1", then "sock ...", "task ..." lines, and an
  * "end ..." line per pass.  Exit status: 0, 2 usage, 3 open failed,
@@ -105,13 +107,14 @@ int main(int argc, char **argv)
 		{"drop-caps", no_argument, NULL, 'd'},
 		{"user", required_argument, NULL, 'u'},
 		{"reads", required_argument, NULL, 'r'},
+		{"wait", no_argument, NULL, 'w'},
 		{"measure-hz", no_argument, NULL, 'm'},
 		{"fail-load", required_argument, NULL, 'f'},
 		{0},
 	};
 	struct sockiter_opts o = {0};
 	const char *keep = NULL, *user = NULL;
-	int drop = 0, reads = 1, c, err;
+	int drop = 0, wait = 0, reads = 1, c, err;
 
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (c) {
@@ -120,11 +123,12 @@ int main(int argc, char **argv)
 		case 'd': drop = 1; break;
 		case 'u': user = optarg; break;
 		case 'r': reads = atoi(optarg); break;
+		case 'w': wait = 1; break;
 		case 'm': o.measure_hz = true; break;
 		case 'f': o.fail_load = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: sl-sockiter-dump [--pin PATH] [--keep-caps LIST] "
-					"[--drop-caps] [--user NAME] [--reads N] [--measure-hz] "
+					"[--drop-caps] [--user NAME] [--reads N] [--wait] [--measure-hz] "
 					"[--fail-load ERRNO]\n");
 			return 2;
 		}
@@ -143,6 +147,12 @@ int main(int argc, char **argv)
 	bool measured;
 	uint32_t hz = sockiter_hz(it, &measured);
 	printf("hz %u measured=%d\n", hz, measured);
+	fflush(stdout);
+	if (wait) {
+		char line[16];
+		if (!fgets(line, sizeof(line), stdin))
+			return fail(2, "wait", EPIPE);
+	}
 	struct sockiter_sink quiet = {0}, loud = {.sock = print_sock, .task = print_task};
 	for (int i = 0; i < reads; i++) {
 		err = sockiter_read(it, i == reads - 1 ? &loud : &quiet);

@@ -298,13 +298,18 @@ class Population:
                                   (a, "nsmix", {"others": [b, c]})):
                 self.holders[role] = Holder(ns, role, **arg)
             self.ino = {n: os.stat(f"/run/netns/{n}").st_ino for n in self.names}
-            # Let the "times" pair sit idle, then send on its other pair
-            # and dump at once.
+            # Let the "times" pair sit idle, then send on its other pair and
+            # read at once: the program is loaded first, loading can be slow.
             time.sleep(IDLE_SECONDS)
+            reader = subprocess.Popen([DUMP, "--wait"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True)
+            first = reader.stdout.readline()
             self.poked = json.loads(self.holders["times"].ask("poke")[6:])
-            out = dump()
+            out, _ = reader.communicate("go\n", timeout=120)
             self.dumped_at = time.monotonic()
-            self.hz, self.socks, self.tasks, self.ends = records(out.stdout)
+            if reader.returncode != 0:
+                raise AssertionError(f"sl-sockiter-dump failed ({reader.returncode})")
+            self.hz, self.socks, self.tasks, self.ends = records(first + out)
         except BaseException:
             self.__exit__()
             raise
