@@ -3,7 +3,8 @@
  * integration test (test_sockiter.py) and for a person at a terminal.
  *
  *   sl-sockiter-dump [--pin PATH] [--keep-caps LIST] [--drop-caps]
- *                    [--user NAME] [--reads N] [--wait] [--measure-hz] [--fail-load ERRNO]
+ *                    [--user NAME] [--reads N] [--wait] [--bench] [--measure-hz]
+ *                    [--fail-load ERRNO]
  *
  *   --keep-caps LIST  before loading, keep only these capabilities
  *                     ("cap_bpf,cap_perfmon"; "" keeps none)
@@ -13,6 +14,7 @@
  *   --reads N         read N passes; records are printed for the last
  *   --wait            after loading, wait for a line on stdin before reading
  *                     (so a test can time what it does right before a pass)
+ *   --bench           print no records, but each pass's wall and CPU seconds
  *
  * Output: "hz N measured=0|1", then "sock ...", "task ..." lines, and an
  * "end ..." line per pass.  Exit status: 0, 2 usage, 3 open failed,
@@ -28,6 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 static void print_sock(const struct sockiter_sock *r, void *ctx)
@@ -56,6 +60,18 @@ static void print_task(const struct sockiter_task *r, void *ctx)
 	(void)ctx;
 	printf("task tgid=%u tid=%u fds=%u netns=%u nofile=%u thread=%d\n", r->tgid, r->tid, r->fds,
 	       r->netns, r->nofile, (r->flags & SOCKITER_T_THREAD) != 0);
+}
+
+/* Wall and CPU (user + system) seconds of this process so far. */
+static void clocks(double *wall, double *cpu)
+{
+	struct timespec ts;
+	struct rusage ru;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	getrusage(RUSAGE_SELF, &ru);
+	*wall = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	*cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static int fail(int status, const char *what, int err)
@@ -108,13 +124,14 @@ int main(int argc, char **argv)
 		{"user", required_argument, NULL, 'u'},
 		{"reads", required_argument, NULL, 'r'},
 		{"wait", no_argument, NULL, 'w'},
+		{"bench", no_argument, NULL, 'b'},
 		{"measure-hz", no_argument, NULL, 'm'},
 		{"fail-load", required_argument, NULL, 'f'},
 		{0},
 	};
 	struct sockiter_opts o = {0};
 	const char *keep = NULL, *user = NULL;
-	int drop = 0, wait = 0, reads = 1, c, err;
+	int drop = 0, wait = 0, bench = 0, reads = 1, c, err;
 
 	while ((c = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		switch (c) {
@@ -124,11 +141,12 @@ int main(int argc, char **argv)
 		case 'u': user = optarg; break;
 		case 'r': reads = atoi(optarg); break;
 		case 'w': wait = 1; break;
+		case 'b': bench = 1; break;
 		case 'm': o.measure_hz = true; break;
 		case 'f': o.fail_load = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: sl-sockiter-dump [--pin PATH] [--keep-caps LIST] "
-					"[--drop-caps] [--user NAME] [--reads N] [--wait] [--measure-hz] "
+					"[--drop-caps] [--user NAME] [--reads N] [--wait] [--bench] [--measure-hz] "
 					"[--fail-load ERRNO]\n");
 			return 2;
 		}
@@ -155,13 +173,18 @@ int main(int argc, char **argv)
 	}
 	struct sockiter_sink quiet = {0}, loud = {.sock = print_sock, .task = print_task};
 	for (int i = 0; i < reads; i++) {
-		err = sockiter_read(it, i == reads - 1 ? &loud : &quiet);
+		double wall0, cpu0, wall1, cpu1;
+		clocks(&wall0, &cpu0);
+		err = sockiter_read(it, i == reads - 1 && !bench ? &loud : &quiet);
+		clocks(&wall1, &cpu1);
 		if (err < 0) {
 			fflush(stdout);
 			sockiter_close(it);
 			return fail(4, "read", -err);
 		}
 		const struct sockiter_stats *st = sockiter_last_stats(it);
+		if (bench)
+			printf("pass wall=%.6f cpu=%.6f\n", wall1 - wall0, cpu1 - cpu0);
 		printf("end sockets=%llu tasks=%llu shared=%llu hz=%u bytes=%llu\n",
 		       (unsigned long long)st->sockets, (unsigned long long)st->tasks,
 		       (unsigned long long)st->shared, st->hz, (unsigned long long)st->bytes);
