@@ -319,8 +319,9 @@ static int drain(int fd, unsigned char *buf, size_t cap, struct sockiter_parser 
 		ssize_t n = read(fd, buf, cap);
 		if (n > 0) {
 			int err = sockiter_parse(p, buf, (size_t)n);
-			if (err)
-				return err;
+			/* Stop at END: reading on would walk tasks created since. */
+			if (err || p->ended)
+				return err ? err : sockiter_parse_finish(p);
 		} else if (n == 0) {
 			return sockiter_parse_finish(p);
 		} else if (errno != EINTR && errno != EAGAIN) {

@@ -13,7 +13,12 @@
  * it drops that output, returns what it has to read(), and calls the
  * program again for the same fd on the next read().  So a call commits
  * its changes to the walk state only after every write succeeded, and a
- * repeated call writes exactly what the dropped one would have. */
+ * repeated call writes exactly what the dropped one would have.
+ *
+ * And the walk does not end for good at its last call: a read() after it
+ * resumes from the last tid + 1, and a process created since then is
+ * walked too.  A finished walk stays marked as such, so a late call
+ * writes nothing after END. */
 #include <linux/bpf.h>
 #include <linux/types.h>
 #include <stdbool.h> /* the compiler's own; no C library under -target bpf */
@@ -61,11 +66,13 @@ struct walk {
 	__u32 sockets;  /* records written so far */
 	__u32 tasks;
 	__u32 shared;   /* tables skipped as already walked */
+	__u32 done;     /* END is written: nothing more */
 };
 
-/* Walks by meta->session_id, unique for every opened iterator fd.  A
- * reader that closes its fd early leaves its entry behind; LRU lets such
- * entries age out, while a live walk touches its entry on every call. */
+/* Walks by meta->session_id, unique for every opened iterator fd.
+ * Entries are never deleted (a finished walk must stay finished, and a
+ * reader may close its fd early): LRU lets old ones age out, while a live
+ * walk touches its entry on every call. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 256);
@@ -259,7 +266,7 @@ static long put_sock(struct seq_file *seq, struct task_struct *task, __u32 fd, s
 	return bpf_seq_write(seq, &r, sizeof(r));
 }
 
-static int finish(struct seq_file *seq, struct walk *w, __u64 session)
+static int finish(struct seq_file *seq, struct walk *w)
 {
 	long err = 0;
 
@@ -278,7 +285,7 @@ static int finish(struct seq_file *seq, struct walk *w, __u64 session)
 	}
 	/* Written: the walk is over.  Not written: this call comes again. */
 	if (!err)
-		bpf_map_delete_elem(&walks, &session);
+		w->done = 1;
 	return 0;
 }
 
@@ -291,10 +298,10 @@ int sockiter(struct bpf_iter__task_file *ctx)
 	struct file *file = ctx->file;
 	struct walk *w = walk_of(session);
 
-	if (!w)
+	if (!w || w->done)
 		return 0; /* no state, no END record: the reader sees a cut walk */
 	if (!task)
-		return finish(seq, w, session);
+		return finish(seq, w);
 	if (!file)
 		return 0;
 

@@ -234,6 +234,41 @@ def records(text):
     return hz, socks, tasks, ends
 
 
+RECORD_SIZE = {1: 104, 2: 24, 3: 24}  # sockiter_record.h: socket, task, END
+
+
+def read_pass(fd):
+    """Read a pinned iterator up to its END record; the bytes read."""
+    data = b""
+    while True:
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            raise AssertionError(f"EOF before END after {len(data)} bytes")
+        data += chunk
+        off = 0
+        while off < len(data):
+            if data[off] == 3 and off + RECORD_SIZE[3] == len(data):
+                return data
+            off += RECORD_SIZE[data[off]]
+
+
+@contextlib.contextmanager
+def pinned():
+    """The iterator loaded by sl-sockiter-dump and pinned in a private bpffs,
+    for as long as the context lasts."""
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(["mount", "-t", "bpf", "bpf", d], check=True)
+        pin = os.path.join(d, "sockiter")
+        tool = subprocess.Popen([DUMP, f"--pin={pin}", "--wait", "--reads=0"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            assert tool.stdout.readline().startswith("hz ")
+            yield pin
+        finally:
+            tool.communicate("go\n", timeout=60)
+            subprocess.run(["umount", d], check=False)
+
+
 def socket_fds(pid, table=None):
     """{fd: inode} of the socket fds /proc shows for a process (or thread)."""
     base = f"/proc/{pid}/task/{table}/fd" if table else f"/proc/{pid}/fd"
@@ -270,14 +305,7 @@ class Holder:
         return self.proc.stdout.readline()
 
     def stop(self):
-        with contextlib.suppress(BrokenPipeError):
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stdout.close()
+        h.Population.__exit__(self)  # the same ending as sl-popgen's: stdin closes, it exits
 
 
 class Population:
@@ -592,8 +620,38 @@ class Privileges(unittest.TestCase):
             self.assertEqual(measured.split("\n")[0], f"hz {hz} measured=1")
         self.assertEqual(records(measured)[3][0]["hz"], int(measured.split()[1]))
 
+    def test_nothing_after_end(self):
+        """The kernel's walk does not end for good: a read after its last
+        call resumes past the last tid and walks any process created since.
+        Once END is out, the program writes nothing more."""
+        def top():
+            return max(int(x) for x in os.listdir("/proc") if x.isdigit())
+        with open("/proc/sys/kernel/pid_max") as f:
+            if top() + 200 >= int(f.read()):
+                self.skipTest("pids are about to wrap")
+        with pinned() as pin:
+            fd = os.open(pin, os.O_RDONLY)
+            late = None
+            try:
+                read_pass(fd)
+                last = top()
+                with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+                    f.write(str(last + 50))  # the next process is past the walk
+                late = subprocess.Popen([sys.executable, "-c", "import socket, sys; "
+                                         "s = socket.socket(); print(1, flush=True); "
+                                         "sys.stdin.read()"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                late.stdout.readline()
+                self.assertGreater(late.pid, last)
+                self.assertEqual(os.read(fd, 1 << 20), b"")
+            finally:
+                os.close(fd)
+                if late:
+                    late.communicate(b"")
+
     def test_many_passes(self):
-        """Each pass frees its state in the program's map (256 entries)."""
+        """Finished walks age out of the program's LRU map (256 entries):
+        many more passes than that work."""
         r = dump("--reads=300")
         self.assertEqual(len(records(r.stdout)[3]), 300)
 
