@@ -12,6 +12,18 @@
  * loads and attaches the program once (privileged) and reads one pass per
  * call (unprivileged, see sockiter_read).
  *
+ * Holders.  A socket shared over fork() or passed with SCM_RIGHTS comes
+ * once per fd that refers to it, each with its holder's tgid.  Threads
+ * sharing one fd table (CLONE_FILES, i.e. pthreads) are walked once:
+ * task_file skips a thread whose table is its group leader's, and once the
+ * leader has exited (its table gone) the program walks a shared table only
+ * through its thread with the lowest tid.  A thread with a table of its
+ * own (clone() without CLONE_FILES, unshare(CLONE_FILES)) is a holder of
+ * its own: its fds come with the same tgid and a task record of their own
+ * (SOCKITER_T_THREAD, its tid); a socket in both tables comes twice, as a
+ * dup()ed fd does.  Each table counts against RLIMIT_NOFILE on its own,
+ * and /proc/PID/fd shows only the leader's.
+ *
  * What the walk cannot see: a socket no fd refers to.  That is TIME_WAIT
  * and orphaned FIN_WAIT2 minisocks, request socks (SYN_RECV), orphans
  * (FIN_WAIT1, LAST_ACK, CLOSING), accepted children not yet accept()ed,
@@ -108,8 +120,9 @@ struct sockiter;
 int sockiter_open(struct sockiter **out);
 int sockiter_open_opts(struct sockiter **out, const struct sockiter_opts *opts);
 
-/* One full pass: create an iterator from the attached link, read it to
- * the end and feed every record to `sink`.  Needs no capability (with
+/* One full pass: create an iterator from the attached link, read it up to
+ * its END record and feed every record to `sink`.  (Not to EOF: a read
+ * after END would walk processes created since, past the last pid.)  Needs no capability (with
  * pin_path, on any kernel; without it, on Linux 6.5+ or where unprivileged
  * BPF is allowed).  Returns 0 for a whole pass, or -errno: the read's
  * error, or -EBADMSG for a malformed or cut stream.  Records already
