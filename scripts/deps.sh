@@ -4,10 +4,12 @@
 #   scripts/deps.sh --test   also everything the test suite uses
 set -eu
 
-runtime="libmnl0 libmicrohttpd12 zlib1g libcap2 libyaml-0-2 libcrypt1 libncursesw6 libtinfo6"
-build="build-essential cmake pkg-config git libmnl-dev libmicrohttpd-dev zlib1g-dev libcap-dev libyaml-dev libcrypt-dev libncurses-dev"
+runtime="libmnl0 libmicrohttpd12 zlib1g libcap2 libyaml-0-2 libcrypt1 libncursesw6 libtinfo6 libbpf1"
+# clang and bpftool build the BPF socket iterator (-DSOCKLIFE_BPF=OFF needs neither).
+build="build-essential cmake pkg-config git libmnl-dev libmicrohttpd-dev zlib1g-dev libcap-dev libyaml-dev libcrypt-dev libncurses-dev
+	clang libbpf-dev bpftool"
 # promtool comes with Debian's prometheus package; ss with iproute2.
-test="libcmocka-dev clang libclang-rt-14-dev iproute2 python3 python3-yaml openssl prometheus valgrind curl chromium
+test="libcmocka-dev libclang-rt-14-dev iproute2 python3 python3-yaml openssl prometheus valgrind curl chromium
 	systemd groff strace dpkg-dev adduser init-system-helpers shellcheck"
 
 want="$runtime $build"
