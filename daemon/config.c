@@ -70,6 +70,22 @@ static const struct option_spec options[] = {
 	 .arg = "N", .help = "connections served at once from one address"},
 	{"web.timeout", 0, DURATION, F(web_timeout), "10s", 1, 0, .arg = "DURATION",
 	 .help = "close a connection idle this long"},
+	{"web.reserved-connections", 0, COUNT, F(web_reserved_connections), "0", 0, 99999,
+	 .arg = "N", .help = "connections kept for known clients (0: a quarter of" MORE
+		 "--web.max-connections)"},
+	{"web.known-client-for", 0, DURATION, F(web_known_for), "10m", 1, 0, .arg = "DURATION",
+	 .help = "a client that completed an authorised request stays" MORE "known this long"},
+	{"web.header-timeout", 0, DURATION, F(web_header_timeout), "5s", 0.1, 3600,
+	 .arg = "DURATION", .help = "a request's headers must arrive this soon after accept"},
+	{"web.request-timeout", 0, DURATION, F(web_request_timeout), "30s", 0.1, 3600,
+	 .arg = "DURATION", .help = "an answer must be sent this soon after its headers"},
+	{"web.ipv4-prefix", 0, COUNT, F(web_ipv4_prefix), "32", 1, 32, .arg = "BITS",
+	 .help = "per-address limits count IPv4 clients by this prefix"},
+	{"web.ipv6-prefix", 0, COUNT, F(web_ipv6_prefix), "64", 1, 128, .arg = "BITS",
+	 .help = "per-address limits count IPv6 clients by this prefix"},
+	{"web.auth.failure-delay", 0, DURATION, F(web_auth_failure_delay), "1s", 0.001, 60,
+	 .arg = "DURATION", .help = "a refused password is answered this long after its" MORE
+		 "headers, however long its check took"},
 	{"interval", 'i', DURATION, F(interval), "15s", 0.01, 86400, .arg = "DURATION",
 	 .help = "time between sampling passes (e.g. 15s, 500ms)"},
 	{"group-by", 'g', CHOICE, F(group_by), "comm", .choices = group_by_names, .arg = "comm|pid",
@@ -305,6 +321,13 @@ enum config_result config_parse(struct config *cfg, int argc, char **argv, FILE 
 	}
 	if (optind < argc) {
 		fprintf(err, "socklife: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return CONFIG_USAGE;
+	}
+	/* The one rule between two flags: strangers must keep a connection. */
+	if (cfg->web_reserved_connections >= cfg->web_max_connections) {
+		fprintf(err, "socklife: --web.reserved-connections %u: must be below "
+			     "--web.max-connections (%u)\n",
+			cfg->web_reserved_connections, cfg->web_max_connections);
 		return CONFIG_USAGE;
 	}
 	return CONFIG_RUN;

@@ -297,7 +297,10 @@ static struct httpgate_options gate_options(const struct http_options *o)
 {
 	unsigned max = o->max_connections ? o->max_connections : HTTP_MAX_CONNECTIONS;
 	double idle = o->timeout_seconds ? o->timeout_seconds : HTTP_TIMEOUT_SECONDS;
-	double header = HTTP_HEADER_TIMEOUT < idle ? HTTP_HEADER_TIMEOUT : idle;
+	/* Never longer than the idle timeout: a silent newcomer is idle too. */
+	double header = or_default(o->header_timeout, HTTP_HEADER_TIMEOUT);
+	if (header > idle)
+		header = idle;
 	return (struct httpgate_options){
 		.listen_fd = o->listen_fd,
 		.limits = {
@@ -305,7 +308,7 @@ static struct httpgate_options gate_options(const struct http_options *o)
 			.per_key = o->max_connections_per_ip ? o->max_connections_per_ip
 							     : HTTP_MAX_CONNECTIONS_PER_IP,
 			.reserved = o->reserved_connections ? o->reserved_connections : max / 4,
-			.header_timeout = or_default(o->header_timeout, header),
+			.header_timeout = header,
 			.idle_timeout = idle,
 			.request_timeout = or_default(o->request_timeout, HTTP_REQUEST_TIMEOUT),
 			.known_for = or_default(o->known_seconds, HTTP_KNOWN_SECONDS),

@@ -247,14 +247,29 @@ int main(int argc, char **argv)
 		.tls_key_pem = web.key_pem,
 		.tls13_only = web.config.tls13_only,
 		.auth = web.auth,
+		.reserved_connections = cfg.web_reserved_connections,
+		.known_seconds = cfg.web_known_for,
+		.header_timeout = cfg.web_header_timeout,
+		.request_timeout = cfg.web_request_timeout,
+		.ipv4_prefix = cfg.web_ipv4_prefix,
+		.ipv6_prefix = cfg.web_ipv6_prefix,
+		.auth_failure_delay = cfg.web_auth_failure_delay,
 	};
 	err = http_start(&r.http, &hopt);
 	if (err == -ENOTSUP)
 		fatal("TLS is configured but this libmicrohttpd was built without it");
 	if (err)
 		fatal("cannot start the HTTP server on %s", cfg.listen_address);
-	if (snap)
+	r.sampler.http = r.http;
+	r.sampler.http_stats = http_stats;
+	if (snap) {
+		struct snapshot *again;
+		if (sampler_republish(&r.sampler, &again) == 0) {
+			snapshot_unref(snap);
+			snap = again;
+		}
 		http_publish(r.http, snap);
+	}
 	log_info("listening on %s, a pass every %g s (first took %.3f s, %u processes)",
 		 cfg.listen_address, cfg.interval, r.sampler.stats.duration[PHASE_TOTAL],
 		 r.sampler.stats.procs);

@@ -87,12 +87,18 @@ static void ns_labels(struct strbuf *out, const struct family *f, const struct n
 
 /* --- the ways of emitting a family --------------------------------------- */
 
+static void header(struct strbuf *out, const struct family *f)
+{
+	sb_printf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, f->type);
+}
+
 static void emit_scalar(struct strbuf *out, const struct family *f, const struct render_input *in)
 {
 	double v;
 	if (!f->scalar(in, &v))
 		return;
-	sb_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s ", f->name, f->help, f->name, f->type, f->name);
+	header(out, f);
+	sb_printf(out, "%s ", f->name);
 	sb_printf(out, f->fmt, v);
 	sb_putc(out, '\n');
 }
@@ -113,6 +119,8 @@ static void emit_labeled(struct strbuf *out, const struct family *f, const struc
 {
 	struct item items[MAX_ITEMS];
 	size_t n = f->items(in, items);
+	if (n > 0)
+		header(out, f);
 	for (size_t i = 0; i < n; i++) {
 		sb_printf(out, "%s{%s=\"%s\"} ", f->name, f->label, items[i].label);
 		sb_printf(out, f->fmt, items[i].value);
@@ -126,11 +134,13 @@ static void emit(struct strbuf *out, const struct family *f, const struct render
 		emit_scalar(out, f, in); /* writes its own header: it may have no sample */
 		return;
 	}
-	sb_printf(out, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, f->type);
+	if (f->kind == LABELED) {
+		emit_labeled(out, f, in); /* writes its own header: it may have no sample */
+		return;
+	}
+	header(out, f);
 	if (f->kind == PER_GROUP)
 		emit_per_group(out, f, in);
-	else if (f->kind == LABELED)
-		emit_labeled(out, f, in);
 	else
 		f->custom(out, f, in);
 }
@@ -327,8 +337,10 @@ static double unhashed(const struct group *g) { return g->h.unhashed; }
 #define SCALAR_OF(fn, expr, known)                                                                 \
 	static bool fn(const struct render_input *in, double *v)                                  \
 	{                                                                                          \
+		if (!(known))                                                                      \
+			return false;                                                              \
 		*v = (double)(expr);                                                               \
-		return (known);                                                                    \
+		return true;                                                                       \
 	}
 
 SCALAR_OF(orphans, in->kernel->tcp_orphans, in->kernel->orphans_known)
@@ -339,11 +351,11 @@ SCALAR_OF(scan_procs, in->stats->procs, true)
 SCALAR_OF(scan_denied, in->stats->denied_procs, true)
 SCALAR_OF(scan_fds_read, in->stats->fds_read, true)
 SCALAR_OF(hist_overflow, in->stats->history_overflow, true)
-SCALAR_OF(self_cpu, in->self->cpu_seconds, true)
-SCALAR_OF(self_rss, in->self->resident_bytes, true)
-SCALAR_OF(self_vsz, in->self->virtual_bytes, true)
-SCALAR_OF(self_fds, in->self->open_fds, true)
-SCALAR_OF(self_max_fds, in->self->max_fds, true)
+SCALAR_OF(self_cpu, in->self->cpu_seconds, in->self->known[SELF_CPU])
+SCALAR_OF(self_rss, in->self->resident_bytes, in->self->known[SELF_MEMORY])
+SCALAR_OF(self_vsz, in->self->virtual_bytes, in->self->known[SELF_MEMORY])
+SCALAR_OF(self_fds, in->self->open_fds, in->self->known[SELF_FDS])
+SCALAR_OF(self_max_fds, in->self->max_fds, in->self->known[SELF_MAX_FDS])
 SCALAR_OF(self_start, in->self->start_time, true)
 
 static size_t scan_errors(const struct render_input *in, struct item out[MAX_ITEMS])
@@ -376,6 +388,45 @@ static size_t capabilities(const struct render_input *in, struct item out[MAX_IT
 	for (int c = 0; c < SL_CAP_COUNT; c++)
 		out[c] = (struct item){caps_name(c), in->caps->held[c] ? 1 : 0};
 	return SL_CAP_COUNT;
+}
+
+/* The HTTP server's families; none without a server (--once). */
+SCALAR_OF(http_accepted, in->http->conns.accepted, in->http)
+SCALAR_OF(http_lost, in->http->conns.lost, in->http)
+SCALAR_OF(http_accept_errors, in->http->conns.accept_errors, in->http)
+SCALAR_OF(http_known, in->http->conns.known_addresses, in->http)
+SCALAR_OF(http_auth_failures, in->http->auth.failures, in->http)
+SCALAR_OF(http_auth_throttled, in->http->auth.throttled, in->http)
+SCALAR_OF(http_auth_checks, in->http->auth.checks, in->http)
+
+static size_t http_refused(const struct render_input *in, struct item out[MAX_ITEMS])
+{
+	if (!in->http)
+		return 0;
+	for (int i = 0; i < SLOT_REFUSALS; i++)
+		out[i] = (struct item){slots_refusal_names[i], (double)in->http->conns.refused[i]};
+	return SLOT_REFUSALS;
+}
+
+static size_t http_cut(const struct render_input *in, struct item out[MAX_ITEMS])
+{
+	if (!in->http)
+		return 0;
+	const struct httpgate_stats *c = &in->http->conns;
+	out[0] = (struct item){"evicted", (double)c->evicted};
+	out[1] = (struct item){"header_deadline", (double)c->header_deadline};
+	out[2] = (struct item){"request_deadline", (double)c->request_deadline};
+	return 3;
+}
+
+static size_t http_connections(const struct render_input *in, struct item out[MAX_ITEMS])
+{
+	if (!in->http)
+		return 0;
+	const struct httpgate_stats *c = &in->http->conns;
+	out[0] = (struct item){"known", (double)(c->connections - c->strangers)};
+	out[1] = (struct item){"stranger", (double)c->strangers};
+	return 2;
 }
 
 /* --- the table ------------------------------------------------------------- */
@@ -489,6 +540,40 @@ static const struct family families[] = {
 	 SCALAR_VALUE(hist_overflow, "%.0f")},
 	{"socklife_build_info", "gauge", "Version and revision socklife was built from; always 1.",
 	 EMITTER(emit_build_info)},
+	{"socklife_http_connections_accepted_total", "counter",
+	 "Connections accepted and handed to the HTTP server.", SCALAR_VALUE(http_accepted, "%.0f")},
+	{"socklife_http_connections_refused_total", "counter",
+	 "Connections closed at accept, by reason: per_address (the client's address prefix "
+	 "holds --web.max-connections-per-ip), strangers_full (clients without a recent request "
+	 "hold all theirs), full (every connection busy).",
+	 LABELED_VALUES("reason", http_refused)},
+	{"socklife_http_connections_cut_total", "counter",
+	 "Connections closed by the server, by reason: evicted (waiting for headers, to make "
+	 "room), header_deadline (headers not complete in time), request_deadline (answer not "
+	 "read in time).",
+	 LABELED_VALUES("reason", http_cut)},
+	{"socklife_http_connections_lost_total", "counter",
+	 "Connections libmicrohttpd closed without saying so (counted when found).",
+	 SCALAR_VALUE(http_lost, "%.0f")},
+	{"socklife_http_accept_errors_total", "counter", "accept() failures (out of fds, say).",
+	 SCALAR_VALUE(http_accept_errors, "%.0f")},
+	{"socklife_http_connections", "gauge",
+	 "Open connections, by client: known (completed an authorised request recently, as "
+	 "Prometheus does) or stranger.",
+	 LABELED_VALUES("client", http_connections)},
+	{"socklife_http_known_clients", "gauge",
+	 "Address prefixes that completed an authorised request within --web.known-client-for.",
+	 SCALAR_VALUE(http_known, "%.0f")},
+	{"socklife_http_auth_failures_total", "counter",
+	 "Requests refused for a wrong or missing password (401).",
+	 SCALAR_VALUE(http_auth_failures, "%.0f")},
+	{"socklife_http_auth_throttled_total", "counter",
+	 "Requests refused because their address (or all addresses) used up their password "
+	 "checks (429).",
+	 SCALAR_VALUE(http_auth_throttled, "%.0f")},
+	{"socklife_http_auth_checks_total", "counter",
+	 "bcrypt checks run for passwords not seen before.",
+	 SCALAR_VALUE(http_auth_checks, "%.0f")},
 	{"process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
 	 SCALAR_VALUE(self_cpu, "%.3f")},
 	{"process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",

@@ -327,6 +327,11 @@ static int publish(struct sampler *s, struct snapshot **out)
 	struct selfstat self;
 	selfstat_read(&self, s->start_time);
 	struct render_input in = {.stats = &s->stats, .self = &self, .caps = &s->caps};
+	struct http_stats http;
+	if (s->http_stats) {
+		s->http_stats(s->http, &http);
+		in.http = &http;
+	}
 	sb_reset(&s->pass.out);
 	sb_append(&s->pass.out, s->data.buf ? s->data.buf : "", s->data.len);
 	render_status(&s->pass.out, &in);
@@ -335,6 +340,11 @@ static int publish(struct sampler *s, struct snapshot **out)
 		page_render(&s->page, &none);
 	}
 	return snapshot_new(out, &s->pass.out, &s->page, s->stats.last_success);
+}
+
+int sampler_republish(struct sampler *s, struct snapshot **out)
+{
+	return publish(s, out);
 }
 
 int sampler_pass(struct sampler *s, struct snapshot **out)
@@ -360,7 +370,7 @@ int sampler_pass(struct sampler *s, struct snapshot **out)
 	if (!err) {
 		s->stats.duration[PHASE_DUMP] = now_monotonic() - t1;
 		keep_stats(s, taken);
-		struct render_input in = {&p->tally, &p->diag, &p->kernel, &s->stats, NULL, &s->caps};
+		struct render_input in = {&p->tally, &p->diag, &p->kernel, &s->stats, NULL, &s->caps, NULL};
 		struct page_input pin = {&p->diag, &p->tally, &s->stats};
 		sb_reset(&s->data);
 		render_pass(&s->data, &in);

@@ -46,6 +46,11 @@ struct config {
 	unsigned web_max_connections;
 	unsigned web_max_connections_per_ip;
 	double web_timeout;  /* seconds an idle connection may stay open */
+	unsigned web_reserved_connections; /* for known clients; 0: a quarter */
+	double web_known_for;              /* seconds a client stays known */
+	double web_header_timeout, web_request_timeout;
+	unsigned web_ipv4_prefix, web_ipv6_prefix;
+	double web_auth_failure_delay;
 	double interval;     /* seconds between sampling passes */
 	enum group_by group_by;
 	bool once;           /* one pass, exposition to stdout, exit */

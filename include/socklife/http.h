@@ -61,7 +61,7 @@ struct http_options {
 	double known_seconds;            /* 0: 600, two missed 5-minute scrapes */
 	/* Seconds from accept to a request's complete headers (after a
 	 * response, the next request has the longer of this and the idle
-	 * timeout).  0: 5, or timeout_seconds if shorter.  A scraper sends its
+	 * timeout).  0: 5.  Never more than timeout_seconds.  A scraper sends its
 	 * request with the connection, in milliseconds. */
 	double header_timeout;
 	/* Seconds from a request's headers to its answer sent, however slowly

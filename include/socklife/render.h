@@ -11,6 +11,7 @@
 
 #include <socklife/caps.h>
 #include <socklife/diag.h>
+#include <socklife/http.h>
 #include <socklife/kstat.h>
 #include <socklife/scanstats.h>
 #include <socklife/selfstat.h>
@@ -31,6 +32,7 @@ struct render_input {
 	const struct scan_stats *stats; /* socklife itself, now */
 	const struct selfstat *self;
 	const struct caps_state *caps;
+	const struct http_stats *http;  /* the server's; NULL: not serving (--once) */
 };
 
 /* Append the families of a good pass: sockets per namespace and group,

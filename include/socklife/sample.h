@@ -64,6 +64,10 @@ struct sampler {
 	struct strbuf page;         /* landing page of the last good pass */
 	bool have_good;             /* `pass` holds a good pass (for `top`) */
 	struct focus focus;         /* `top --pid`: the sockets of one process */
+	/* The HTTP server's counters, for the status families; NULL while
+	 * nothing is served.  Set before the sampler thread starts. */
+	void (*http_stats)(struct http_server *h, struct http_stats *out);
+	struct http_server *http;
 	struct pass pass;
 };
 
@@ -74,6 +78,11 @@ int sampler_init(struct sampler *s, const struct config *cfg, double start_time)
  * the pass succeeded, or the -errno it failed with; `*out` is set in both
  * cases unless the snapshot itself could not be built (then NULL). */
 int sampler_pass(struct sampler *s, struct snapshot **out);
+
+/* The last pass's snapshot again, socklife's own families read now (once
+ * the server has started, so that its families are in the first scrape).
+ * 0 or -errno. */
+int sampler_republish(struct sampler *s, struct snapshot **out);
 
 /* What the last pass shows (for `socklife top`): its diagnosis when it
  * was good. */

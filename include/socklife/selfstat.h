@@ -3,7 +3,10 @@
 #ifndef SOCKLIFE_SELFSTAT_H
 #define SOCKLIFE_SELFSTAT_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+enum selfstat_figure { SELF_CPU, SELF_MEMORY, SELF_FDS, SELF_MAX_FDS, SELF_FIGURES };
 
 struct selfstat {
 	double cpu_seconds;     /* user + system */
@@ -12,9 +15,10 @@ struct selfstat {
 	uint64_t open_fds;
 	uint64_t max_fds;       /* soft RLIMIT_NOFILE */
 	double start_time;      /* seconds since the epoch */
+	bool known[SELF_FIGURES]; /* false: could not be read (out of fds, say) */
 };
 
-/* Read our own figures; fields that cannot be read are left 0.
+/* Read our own figures; those that cannot be read are marked unknown.
  * `start_time` is passed through (the caller records it at start-up). */
 void selfstat_read(struct selfstat *s, double start_time);
 

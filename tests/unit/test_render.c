@@ -35,7 +35,7 @@ static struct strbuf render_world(struct test_world *w)
 {
 	struct strbuf out = STRBUF_INIT;
 	struct kernel_figures k = {0};
-	struct render_input in = {&w->t, &w->d, &k, &w->st, NULL, NULL};
+	struct render_input in = {&w->t, &w->d, &k, &w->st, NULL, NULL, NULL};
 	render_pass(&out, &in);
 	return out;
 }
@@ -86,10 +86,13 @@ static void test_status(void **state)
 	st.errors[STAGE_DUMP] = 2;
 	st.duration[PHASE_TOTAL] = 0.125;
 	struct selfstat self = {.cpu_seconds = 1.5, .resident_bytes = 4096, .open_fds = 9,
-				.max_fds = 1024, .start_time = 1690000000};
+				.max_fds = 1024, .start_time = 1690000000,
+				.known = {true, true, true, true}};
 	struct strbuf out = STRBUF_INIT;
 	struct caps_state caps = {.held = {true, false, true}};
-	struct render_input in = {.stats = &st, .self = &self, .caps = &caps};
+	struct http_stats http = {.conns = {.accepted = 12, .connections = 3, .strangers = 1}};
+	http.conns.refused[SLOT_REFUSED_PER_ADDRESS] = 4;
+	struct render_input in = {.stats = &st, .self = &self, .caps = &caps, .http = &http};
 	render_status(&out, &in);
 	const char *s = out.buf;
 	assert_non_null(strstr(s, "# TYPE socklife_scans_total counter\nsocklife_scans_total 7\n"));
@@ -103,7 +106,34 @@ static void test_status(void **state)
 	assert_non_null(strstr(s, "# TYPE process_cpu_seconds_total counter\n"));
 	assert_non_null(strstr(s, "socklife_capability{capability=\"cap_sys_ptrace\"} 0\n"));
 	assert_non_null(strstr(s, "socklife_capability{capability=\"cap_sys_admin\"} 1\n"));
+	assert_non_null(strstr(s, "socklife_http_connections_accepted_total 12\n"));
+	assert_non_null(strstr(s, "socklife_http_connections_refused_total{reason=\"per_address\"} 4\n"));
+	assert_non_null(strstr(s, "socklife_http_connections{client=\"known\"} 2\n"));
+	assert_non_null(strstr(s, "socklife_http_connections{client=\"stranger\"} 1\n"));
 	/* Every family has HELP before TYPE, once. */
+	assert_int_equal(count(s, "# HELP "), count(s, "# TYPE "));
+	sb_free(&out);
+}
+
+/* Out of fds, the daemon cannot open /proc/self/fd or statm: those figures
+ * are left out (a 0 would read as "fine"), as are the server's families
+ * when nothing is served (--once). */
+static void test_unknown_left_out(void **state)
+{
+	(void)state;
+	struct scan_stats st = {.scans = 1};
+	struct selfstat self = {.cpu_seconds = 1.5, .max_fds = 1024,
+				.known = {[SELF_CPU] = true, [SELF_MAX_FDS] = true}};
+	struct caps_state caps = {0};
+	struct strbuf out = STRBUF_INIT;
+	struct render_input in = {.stats = &st, .self = &self, .caps = &caps};
+	render_status(&out, &in);
+	const char *s = out.buf;
+	assert_null(strstr(s, "process_open_fds"));
+	assert_null(strstr(s, "process_resident_memory_bytes"));
+	assert_null(strstr(s, "process_virtual_memory_bytes"));
+	assert_non_null(strstr(s, "process_max_fds 1024\n"));
+	assert_null(strstr(s, "socklife_http_"));
 	assert_int_equal(count(s, "# HELP "), count(s, "# TYPE "));
 	sb_free(&out);
 }
@@ -164,6 +194,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sockets_and_groups),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_unknown_left_out),
 		cmocka_unit_test(test_family_table_is_the_contract),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

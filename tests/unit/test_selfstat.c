@@ -1,6 +1,7 @@
 /* test_selfstat.c - the daemon's own figures track reality. */
 #include <socklife/selfstat.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,11 +52,41 @@ static void test_memory_and_cpu(void **state)
 	free(p);
 }
 
+/* Out of fds: what cannot be opened is unknown, not 0. */
+static void test_out_of_fds(void **state)
+{
+	(void)state;
+	struct rlimit saved, low;
+	getrlimit(RLIMIT_NOFILE, &saved);
+	int fds[64], n = 0;
+	low = saved;
+	low.rlim_cur = 32;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	for (int fd; n < 64 && (fd = open("/dev/null", O_RDONLY)) >= 0;)
+		fds[n++] = fd;
+	assert_int_equal(errno, EMFILE);
+
+	struct selfstat s;
+	selfstat_read(&s, 0);
+	assert_false(s.known[SELF_FDS]);
+	assert_false(s.known[SELF_MEMORY]);
+	assert_true(s.known[SELF_CPU]);
+	assert_true(s.known[SELF_MAX_FDS]);
+	assert_int_equal(s.max_fds, 32);
+
+	while (n > 0)
+		close(fds[--n]);
+	setrlimit(RLIMIT_NOFILE, &saved);
+	selfstat_read(&s, 0);
+	assert_true(s.known[SELF_FDS] && s.known[SELF_MEMORY]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fds_follow_opens),
 		cmocka_unit_test(test_memory_and_cpu),
+		cmocka_unit_test(test_out_of_fds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
