@@ -169,11 +169,17 @@ int sockiter_to_socket(const struct sockiter_sock *r, struct sl_socket *s)
 		.state = r->state,
 		.has_info = (r->flags & SOCKITER_F_TIMES) != 0,
 		.last_ack_recv_ms = r->last_ack_ms,
+		.last_data_recv_ms = r->last_recv_ms,
+		.last_data_sent_ms = r->last_send_ms,
 		.type = r->type,
 		.shutdown = r->shutdown,
 		.has_peer = (r->flags & SOCKITER_F_PEER) != 0,
 		.peer_inode = r->peer_ino,
 	};
+	if (r->family != AF_UNIX) {
+		memcpy(s->saddr, r->laddr, sizeof(s->saddr));
+		memcpy(s->daddr, r->raddr, sizeof(s->daddr));
+	}
 	return 0;
 }
 
