@@ -252,10 +252,10 @@ class LintTest(unittest.TestCase):
 
     # rules
     def test_unknown_metric_in_rule(self):
-        self.edit_text(RULES, "socklife_process_close_wait_oldest_seconds > 3600",
-                       "socklife_close_wait_oldest_seconds > 3600")
-        self.assertFails("alert SocklifeCloseWaitStale",
-                         "metric socklife_close_wait_oldest_seconds is not in the metric contract")
+        self.edit_text(RULES, "socklife_process_fd_usage_ratio > 0.9",
+                       "socklife_process_fd_ratio > 0.9")
+        self.assertFails("alert SocklifeFdLimitNear",
+                         "metric socklife_process_fd_ratio is not in the metric contract")
 
     def test_alert_without_severity_or_runbook_section(self):
         self.edit_text(RULES, "severity: critical", "severity: page")
@@ -264,7 +264,8 @@ class LintTest(unittest.TestCase):
                          "runbook_url anchor #socklife-down has no heading")
 
     def test_alert_without_for(self):
-        self.edit_text(RULES, "        for: 2m\n", "")
+        self.edit_text(RULES, "socklife_last_scan_timestamp_seconds > 300\n        for: 2m\n",
+                       "socklife_last_scan_timestamp_seconds > 300\n")
         self.assertFails("alert SocklifeScanStale: alert without `for:`")
 
     def test_runbook_section_removed_from_readme(self):
@@ -275,11 +276,11 @@ class LintTest(unittest.TestCase):
         path = os.path.join(self.root, TESTS)
         with open(path, encoding="utf-8") as f:
             text = f.read()
-        start = text.index("  - name: FdLimitNear stays silent")
+        start = text.index("  - name: OrphansNearLimit stays silent")
         end = text.index("  # ---", start)
         with open(path, "w", encoding="utf-8") as f:
             f.write(text[:start] + text[end:])
-        self.assertFails("no test in which SocklifeFdLimitNear stays silent")
+        self.assertFails("no test in which SocklifeOrphansNearLimit stays silent")
 
     def line_of(self, rel, text):
         """1-based line on which `text` starts in the fixture `rel`."""
