@@ -567,7 +567,7 @@ class PrometheusEndToEnd(unittest.TestCase):
         seen = {}  # (group, alertname, process, container) -> {state: seconds after target up}
         naming_healthy = {}  # alert -> when first seen
         paged_twice = {}     # SocklifeCloseWaitGrowing firing for a flagged process
-        pages = {}           # (group, process) -> most SocklifeLeakSuspected alerts at once
+        pages = {}           # (group, process, container) -> most SocklifeLeakSuspected alerts at once
         annotations = {}     # (group, alertname, process) -> the last annotations seen
         fd_page = None       # (seconds after target up, wall time, fd leaker still alive)
         while True:
@@ -595,7 +595,7 @@ class PrometheusEndToEnd(unittest.TestCase):
                         paged_twice.setdefault(f"{group} {proc}", f"{now:.1f} s")
                     if name == "SocklifeLeakSuspected":
                         self.assertFalse({"pid", "reason"} & set(labels), labels)
-                        at_once[(group, proc)] = at_once.get((group, proc), 0) + 1
+                        at_once[key[0:1] + key[2:]] = at_once.get(key[0:1] + key[2:], 0) + 1
                     if key[:3] == (fd, "SocklifeFdExhaustionPredicted", "sl-sockgrow") and \
                             state == "firing" and fd_page is None:
                         fd_page = (round(time.monotonic() - self.t_fd_leak, 1), time.time(),
