@@ -474,9 +474,9 @@ static const struct family families[] = {
 	 "read) or eof_read (EOF read, close() never called).",
 	 EMITTER(emit_close_wait_causes)},
 	{"socklife_process_close_wait_oldest_seconds", "gauge",
-	 "How long the group's oldest CLOSE_WAIT socket has been in that state (a lower bound: "
-	 "since first seen, or the kernel's time since the peer's last ACK when first seen); 0 "
-	 "when it holds none.",
+	 "How long nothing has been sent, received or acknowledged on the group's longest-silent "
+	 "CLOSE_WAIT socket (the kernel's tcp_info; at most its time in CLOSE_WAIT); 0 when it "
+	 "holds none.",
 	 GROUP_VALUE(cw_oldest, PROTO_TCP, "%.3f")},
 	{"socklife_process_unhashed_socket_fds", "gauge",
 	 "Socket fds of the group whose socket is in no dump: reset by the peer while in "
