@@ -48,6 +48,7 @@ static const char *check_listen(const char *a)
 }
 
 static const char *const group_by_names[] = {"comm", "pid", NULL};
+static const char *const socket_source_names[] = {"auto", "bpf", "netlink", NULL};
 static const char *const netns_names[] = {"host", "all", NULL};
 static const char *const log_level_names[] = {"error", "warn", "info", "debug", NULL};
 
@@ -96,6 +97,10 @@ static const struct option_spec options[] = {
 	{"user", 'u', TEXT, F(user), NULL, .arg = "USER",
 	 .help = "after binding the port, become USER, keeping only the capabilities" MORE
 		 "socklife needs"},
+	{"socket-source", 0, CHOICE, F(socket_source), "auto", .choices = socket_source_names,
+	 .arg = "auto|bpf|netlink",
+	 .help = "bpf: one walk of every fd table (a BPF iterator); netlink:" MORE
+		 "sock_diag in each namespace; auto: bpf where it loads"},
 	{"netns", 0, CHOICE, F(netns), "all", .choices = netns_names, .arg = "all|host",
 	 .help = "dump every network namespace, or only the one socklife runs" MORE "in"},
 	{"log.level", 0, CHOICE, F(log_level), "info", .choices = log_level_names, .arg = "LEVEL",

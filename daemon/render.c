@@ -211,7 +211,9 @@ static void emit_container_info(struct strbuf *out, const struct family *f,
 static void emit_netns_mode(struct strbuf *out, const struct family *f, const struct render_input *in)
 {
 	static const char *const modes[NS_MODE_COUNT] = {
-		[NS_MODE_SOCK_DIAG] = "sock_diag", [NS_MODE_PROCFS] = "procfs", [NS_MODE_NONE] = "none"};
+		[NS_MODE_SOCK_DIAG] = "sock_diag", [NS_MODE_PROCFS] = "procfs", [NS_MODE_NONE] = "none",
+		[NS_MODE_BPF] = "bpf", [NS_MODE_BPF_DUMP] = "bpf_sock_diag",
+		[NS_MODE_BPF_PROCFS] = "bpf_procfs"};
 	FOR_NAMESPACES(ns, in->tally) {
 		ns_labels(out, f, ns);
 		sb_printf(out, ",mode=\"%s\"} 1\n", modes[ns->read.mode]);
@@ -351,6 +353,8 @@ SCALAR_OF(scan_procs, in->stats->procs, true)
 SCALAR_OF(scan_denied, in->stats->denied_procs, true)
 SCALAR_OF(scan_fds_read, in->stats->fds_read, true)
 SCALAR_OF(hist_overflow, in->stats->history_overflow, true)
+SCALAR_OF(source_fallbacks, in->stats->source_fallbacks, true)
+SCALAR_OF(shared_ehash, in->stats->shared_ehash, true)
 SCALAR_OF(self_cpu, in->self->cpu_seconds, in->self->known[SELF_CPU])
 SCALAR_OF(self_rss, in->self->resident_bytes, in->self->known[SELF_MEMORY])
 SCALAR_OF(self_vsz, in->self->virtual_bytes, in->self->known[SELF_MEMORY])
@@ -383,11 +387,19 @@ static size_t vanished(const struct render_input *in, struct item out[MAX_ITEMS]
 	return 3;
 }
 
+static size_t socket_source(const struct render_input *in, struct item out[MAX_ITEMS])
+{
+	out[0] = (struct item){in->stats->source ? in->stats->source : "netlink", 1};
+	return 1;
+}
+
 static size_t capabilities(const struct render_input *in, struct item out[MAX_ITEMS])
 {
+	size_t n = 0;
 	for (int c = 0; c < SL_CAP_COUNT; c++)
-		out[c] = (struct item){caps_name(c), in->caps->held[c] ? 1 : 0};
-	return SL_CAP_COUNT;
+		if (in->caps->needed[c])
+			out[n++] = (struct item){caps_name(c), in->caps->held[c] ? 1 : 0};
+	return n;
 }
 
 /* The HTTP server's families; none without a server (--once). */
@@ -467,7 +479,9 @@ static const struct family families[] = {
 	 EMITTER(emit_container_info)},
 	{"socklife_netns_scan_mode", "gauge",
 	 "How a namespace was read: sock_diag from inside it, procfs (/proc/PID/net, without "
-	 "CAP_SYS_ADMIN) or none; always 1.",
+	 "CAP_SYS_ADMIN) or none; with the bpf source, bpf (the walk, the kernel's counts "
+	 "agreeing), bpf_sock_diag or bpf_procfs (the walk, and a dump of what it cannot see); "
+	 "always 1.",
 	 EMITTER(emit_netns_mode)},
 	{"socklife_process_close_wait_sockets", "gauge",
 	 "CLOSE_WAIT sockets of a process group by cause: eof_unread (the peer's EOF was never "
@@ -530,10 +544,22 @@ static const struct family families[] = {
 	 "File descriptors the last pass read (one readlink each): processes are read again only "
 	 "when new, changed, due in the rotation, or needed to place a new socket.",
 	 SCALAR_VALUE(scan_fds_read, "%.0f")},
+	{"socklife_socket_source", "gauge",
+	 "What read the last pass's sockets: bpf (one walk of every fd table) or netlink "
+	 "(sock_diag in each namespace, /proc/PID/fd for holders); always 1.",
+	 LABELED_VALUES("source", socket_source)},
+	{"socklife_socket_source_fallbacks_total", "counter",
+	 "Passes read over netlink because the bpf walk failed.",
+	 SCALAR_VALUE(source_fallbacks, "%.0f")},
+	{"socklife_netns_shared_tcp_hash", "gauge",
+	 "Namespaces whose TCP connections live in the host's hash table, so that every dump of "
+	 "one walks the host's sockets (net.ipv4.tcp_child_ehash_entries gives new ones their "
+	 "own).",
+	 SCALAR_VALUE(shared_ehash, "%.0f")},
 	{"socklife_capability", "gauge",
 	 "1 for each capability socklife needs that it holds, 0 for one it lacks: "
 	 "cap_dac_read_search and cap_sys_ptrace (other users' fds), cap_sys_admin (entering "
-	 "other network namespaces).",
+	 "other network namespaces), cap_bpf (with the bpf socket source: an iterator per pass).",
 	 LABELED_VALUES("capability", capabilities)},
 	{"socklife_history_overflow_total", "counter",
 	 "Sockets whose age was not tracked because the history table was full.",

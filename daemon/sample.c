@@ -8,6 +8,7 @@
 #include <socklife/kstat.h>
 #include <socklife/log.h>
 #include <socklife/selfstat.h>
+#include <socklife/source_bpf.h>
 #include <socklife/source_netlink.h>
 #include <socklife/source_procfs.h>
 
@@ -16,12 +17,14 @@
 #include <string.h>
 #include <time.h>
 
-int sampler_init(struct sampler *s, const struct config *cfg, double start_time)
+int sampler_init(struct sampler *s, const struct config *cfg, double start_time,
+		 struct sockiter *it)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->start_time = start_time;
-	caps_read(&s->caps);
+	caps_read(&s->caps, it != NULL);
+	census_init(&s->census);
 	attrib_init(&s->attrib, cfg->proc_root, cfg->verify_passes);
 	s->sockhist = (struct sockhist)SOCKHIST_INIT;
 	s->leak.params = cfg->leak;
@@ -33,6 +36,10 @@ int sampler_init(struct sampler *s, const struct config *cfg, double start_time)
 		err = source_netlink_new(&s->netlink, cfg->proc_root, "/run/netns");
 	if (!err)
 		err = source_procfs_new(&s->procfs, cfg->proc_root);
+	if (!err && it)
+		err = source_bpf_new(&s->bpf, it, s->netlink, s->procfs, cfg->proc_root,
+				     s->self_ns.dev);
+	s->stats.source = it ? "bpf" : "netlink";
 	return err;
 }
 
@@ -42,6 +49,9 @@ void sampler_free(struct sampler *s)
 		s->netlink->free(s->netlink);
 	if (s->procfs)
 		s->procfs->free(s->procfs);
+	if (s->bpf)
+		s->bpf->free(s->bpf);
+	census_free(&s->census);
 	netns_names_free(&s->names);
 	attrib_free(&s->attrib);
 	sockhist_free(&s->sockhist);
@@ -127,17 +137,20 @@ static int on_socket(const struct sl_socket *sk, void *arg)
 	return attrib_socket(&c->s->attrib, sk, c->ns, silence_of(c->s, sk), side_of(tw, sk));
 }
 
-/* The source for a namespace: sock_diag from inside it, unless setns() has
- * been refused; then /proc/PID/net. */
+/* The source for a namespace: the bpf walk when it worked this pass, else
+ * sock_diag from inside it, unless setns() has been refused; then
+ * /proc/PID/net. */
 static struct source *source_for(struct sampler *s, const struct netns_entry *e)
 {
+	if (s->walked)
+		return s->bpf;
 	return e->self || !s->no_setns ? s->netlink : s->procfs;
 }
 
 static int read_with(struct sampler *s, struct source *src, const struct netns_entry *e,
 		     struct ns_ctx *c, struct ns_read *r)
 {
-	struct source_sink sink = {on_socket, wants_times, c};
+	struct source_sink sink = {on_socket, wants_times, c, SOURCE_ALL_PROTOS};
 	memset(r, 0, sizeof(*r));
 	twports_begin(&s->pass.twports);
 	return src->read_netns(src, e, &sink, r);
@@ -156,10 +169,13 @@ static int read_namespace(struct sampler *s, const struct netns_entry *e)
 	struct source *src = source_for(s, e);
 	int err = read_with(s, src, e, &c, &r);
 	if (err == -EPERM && src == s->netlink) {
+		err = read_with(s, s->procfs, e, &c, &r);
+		r.setns_refused = true;
+	}
+	if (r.setns_refused && !s->no_setns) {
 		s->no_setns = true;
 		log_warn("cannot enter other network namespaces (setns needs CAP_SYS_ADMIN): "
 			 "reading /proc/PID/net for them instead");
-		err = read_with(s, s->procfs, e, &c, &r);
 	}
 	struct ns_tally *nt = &t->ns.v[ns];
 	if (err == -ENOENT || err == -ESRCH) {
@@ -170,6 +186,7 @@ static int read_namespace(struct sampler *s, const struct netns_entry *e)
 	if (err)
 		return err;
 	nt->read = r;
+	nt->count[PROTO_TCP][ST_SYN_RECV] += r.syn_recv; /* no socket to hand on */
 	s->stats.skipped_unknown_state += r.unknown_states;
 	if (r.mode == NS_MODE_NONE)
 		return 0;
@@ -232,12 +249,31 @@ static bool was_read(void *ctx, const struct proc_info *pi, uint8_t proto)
 
 /* --- the pass -------------------------------------------------------------- */
 
+/* The bpf walk, where it is loaded: every fd table in one go.  When it
+ * fails this pass reads over netlink instead, counted, and said once per
+ * kind of failure. */
+static void walk_all(struct sampler *s)
+{
+	s->walked = false;
+	if (!s->bpf)
+		return;
+	int err = s->bpf->walk(s->bpf, &s->census);
+	s->walked = err == 0;
+	s->stats.source = s->walked ? "bpf" : "netlink";
+	if (!err)
+		return;
+	s->stats.source_fallbacks++;
+	if (err != s->walk_error)
+		log_warn("the BPF walk failed (%s): reading this pass over netlink", strerror(-err));
+	s->walk_error = err;
+}
+
 /* Walk /proc and group the processes.  Fails the pass's "proc" stage. */
 static int scan_processes(struct sampler *s, const struct attrib_sink *sink)
 {
 	struct tally *t = &s->pass.tally;
 	const struct procscan *ps = &s->attrib.ps;
-	int err = attrib_begin(&s->attrib, sink);
+	int err = attrib_begin(&s->attrib, sink, s->walked ? &s->census : NULL);
 	if (err)
 		return err;
 	t->scope = s->cfg->netns == NETNS_ALL ? NULL : &s->self_ns;
@@ -295,6 +331,12 @@ static void keep_stats(struct sampler *s, double taken)
 {
 	struct scan_stats *st = &s->stats;
 	const struct procscan *ps = &s->attrib.ps;
+	uint32_t shared = 0;
+	for (const struct ns_tally *ns = s->pass.tally.ns.v; ns < s->pass.tally.ns.v + s->pass.tally.ns.n;
+	     ns++)
+		shared += !ns->gone && !ns->read.setns_refused && ns->read.mode != NS_MODE_NONE &&
+			  ns->read.shared_ehash && !(ns->id.ino == s->self_ns.ino && ns->id.dev == s->self_ns.dev);
+	st->shared_ehash = shared;
 	st->last_success = taken;
 	st->procs = (uint32_t)ps->procs.n;
 	st->fds_read = ps->stats.fds_read;
@@ -358,6 +400,7 @@ int sampler_pass(struct sampler *s, struct snapshot **out)
 	p->focus_err = 0;
 	focus_begin(&s->focus);
 	s->have_good = false;
+	walk_all(s);
 	int err = scan_processes(s, &sink);
 	double t1 = now_monotonic();
 	if (err) {

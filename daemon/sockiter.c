@@ -200,6 +200,28 @@ uint32_t sockiter_hz_from(uint64_t jiffies, uint64_t ns)
 	return 0;
 }
 
+/* The reasons sockiter_open gives, as an operator reads them. */
+static const struct {
+	int err;
+	const char *why;
+} open_errors[] = {
+	{EPERM, "not permitted: loading needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN"},
+	{EACCES, "not permitted: loading needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN"},
+	{EXDEV, "not in the host's pid namespace (a container needs hostPID)"},
+	{ENOENT, "the kernel has no BTF (/sys/kernel/btf/vmlinux) or lacks a structure it reads"},
+	{ESRCH, "the kernel lacks a structure or field the program reads"},
+	{EINVAL, "the kernel's verifier refused the program"},
+	{EOPNOTSUPP, "socklife was built without BPF (-DSOCKLIFE_BPF=OFF)"},
+};
+
+const char *sockiter_strerror(int err)
+{
+	for (size_t i = 0; i < sizeof(open_errors) / sizeof(open_errors[0]); i++)
+		if (-err == open_errors[i].err)
+			return open_errors[i].why;
+	return strerror(-err);
+}
+
 /* --- I/O: load once, read a pass per call ------------------------------ */
 
 #ifdef SOCKLIFE_HAVE_BPF

@@ -16,6 +16,12 @@ enum group_by {
 	GROUP_BY_PID,  /* one group per process; adds a pid label */
 };
 
+enum socket_source {
+	SOURCE_AUTO,    /* bpf where the iterator loads, else netlink */
+	SOURCE_BPF,     /* bpf, or fail at start-up */
+	SOURCE_NETLINK, /* sock_diag in each namespace, /proc/PID/fd for holders */
+};
+
 enum netns_scope {
 	NETNS_HOST, /* only the namespace socklife runs in */
 	NETNS_ALL,  /* every namespace a process lives in or /run/netns names */
@@ -57,6 +63,7 @@ struct config {
 	const char *proc_root;
 	const char *user;    /* --user: switch to this user after start-up; NULL = stay */
 	enum netns_scope netns;
+	enum socket_source socket_source;
 	int log_level;       /* enum log_level */
 	double watch;        /* top: refresh every this many seconds; 0 = once */
 	int32_t pid;         /* top: every socket of this process; 0 = none */

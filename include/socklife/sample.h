@@ -26,6 +26,7 @@
 #include <socklife/snapshot.h>
 #include <socklife/sockhist.h>
 #include <socklife/source.h>
+#include <socklife/sockiter.h>
 #include <socklife/strbuf.h>
 #include <socklife/tally.h>
 #include <socklife/twports.h>
@@ -52,6 +53,10 @@ struct sampler {
 	/* Kept from pass to pass. */
 	struct source *netlink;     /* enters each namespace */
 	struct source *procfs;      /* for namespaces setns() may not enter */
+	struct source *bpf;         /* one walk for every namespace; NULL: not loaded */
+	struct census census;       /* what the bpf walk saw of every process */
+	bool walked;                /* this pass reads through the bpf walk */
+	int walk_error;             /* the last walk's failure, logged once */
 	bool no_setns;              /* setns was refused: read /proc/PID/net instead */
 	bool told_denied;           /* the partial attribution has been logged */
 	struct netns_id self_ns;
@@ -71,8 +76,11 @@ struct sampler {
 	struct pass pass;
 };
 
-/* Open what a pass needs.  Returns 0 or -errno (start-up failure). */
-int sampler_init(struct sampler *s, const struct config *cfg, double start_time);
+/* Open what a pass needs; `it`, the loaded BPF iterator (NULL: none),
+ * makes the bpf source the first choice of every pass.  Returns 0 or
+ * -errno (start-up failure). */
+int sampler_init(struct sampler *s, const struct config *cfg, double start_time,
+		 struct sockiter *it);
 
 /* Run one pass and build the snapshot that serves its result.  Returns 0 if
  * the pass succeeded, or the -errno it failed with; `*out` is set in both

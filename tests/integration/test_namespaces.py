@@ -3,7 +3,9 @@ throwaway namespaces (two named under /run/netns, one unnamed and held only
 by a process) exactly, for TCP, UDP and UNIX; survives one being deleted
 while it runs; and keeps serving namespace totals with capabilities
 dropped (procfs without CAP_SYS_ADMIN, partial attribution without the
-ptrace capabilities)."""
+ptrace capabilities).  Each test runs once per socket source: netlink,
+and bpf (whose walk attributes every socket even without the ptrace
+capabilities)."""
 import contextlib
 import os
 import subprocess
@@ -104,20 +106,33 @@ def spaces():
     return (Space(True, 3, 2, 1, 2, 2), Space(False, 2, 1, 0, 3, 1), Space(True, 1, 0, 0, 1, 1))
 
 
+def mode_of(samples, netns):
+    found = [l["mode"] for l, v in h.select(samples, "socklife_netns_scan_mode", netns=netns)]
+    assert len(found) == 1, f"{netns}: {found}"
+    return found[0]
+
+
 class Namespaces(unittest.TestCase):
+    SOURCE = "netlink"
+    MODES = {"sock_diag"}               # how a namespace is read
+    MODES_NO_SETNS = {"procfs"}         # ... without CAP_SYS_ADMIN
+
+    def once(self, *args, **kw):
+        return h.run_once(f"--socket-source={self.SOURCE}", *args, **kw)
+
     def test_every_namespace_exactly_and_deletion(self):
         a, b, c = spaces()
-        with a, b, c, h.Daemon("--group-by=pid", interval="200ms", netns="all") as d:
+        with a, b, c, h.Daemon("--group-by=pid", f"--socket-source={self.SOURCE}",
+                               interval="200ms", netns="all") as d:
             time.sleep(0.5)  # a pass after the three exist
             samples = h.parse(h.metrics_text(d.port))
+            self.assertEqual(h.value(samples, "socklife_socket_source", source=self.SOURCE), 1)
             for space in (a, b, c):
                 check_space(self, samples, space)
-                self.assertEqual(h.value(samples, "socklife_netns_scan_mode", netns=space.name,
-                                         mode="sock_diag"), 1)
+                self.assertIn(mode_of(samples, space.name), self.MODES)
                 self.assertGreater(h.value(samples, "socklife_scan_duration_seconds",
                                            phase="netns", netns=space.name), 0)
-            self.assertEqual(h.value(samples, "socklife_netns_scan_mode", netns="host",
-                                     mode="sock_diag"), 1)
+            self.assertIn(mode_of(samples, "host"), self.MODES)
             # Each program's sockets are attributed in every namespace it runs in.
             mine = pids_in(a, b, c)
             udp = sum(s.pop["udp"] for s in (a, b, c))
@@ -149,7 +164,7 @@ class Namespaces(unittest.TestCase):
     def test_netns_host_dumps_only_its_own(self):
         a, b, c = spaces()
         with a, b, c:
-            samples = h.parse(h.run_once("--netns=host").stdout.decode())
+            samples = h.parse(self.once("--netns=host").stdout.decode())
             labels = {l["netns"] for l, _ in h.select(samples, "socklife_sockets")}
             self.assertEqual(labels, {"host"})
 
@@ -157,29 +172,34 @@ class Namespaces(unittest.TestCase):
         a, b, c = spaces()
         with a, b, c:
             r = subprocess.run(["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin",
-                                h.SOCKLIFE, "--once", "--netns=all", "--group-by=pid"],
+                                h.SOCKLIFE, "--once", "--netns=all", "--group-by=pid",
+                                f"--socket-source={self.SOURCE}"],
                                capture_output=True, timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn(b"reading /proc/PID/net", r.stderr)
             samples = h.parse(r.stdout.decode())
             for space in (a, b, c):
                 check_space(self, samples, space)
-                self.assertEqual(h.value(samples, "socklife_netns_scan_mode", netns=space.name,
-                                         mode="procfs"), 1)
+                self.assertIn(mode_of(samples, space.name), self.MODES_NO_SETNS)
+            if any(mode_of(samples, s.name) != "bpf" for s in (a, b, c)):
+                self.assertIn(b"reading /proc/PID/net", r.stderr)
             self.assertEqual(by_pids(samples, pids_in(a, b, c), "socklife_process_sockets",
                                      process="sl-cwait", proto="tcp", state="close_wait"),
                              sum(s.pop["close_wait"] for s in (a, b, c)))
 
     def test_without_ptrace_caps_attribution_is_partial(self):
-        a, b, c = spaces()
+        a, b, c = self.spaces = spaces()
         with a, b, c:
             # An unprivileged user keeping only CAP_SYS_ADMIN: it can enter the
             # named namespaces but not read root's processes.
             r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                 "--inh-caps=-all,+sys_admin", "--ambient-caps=-all,+sys_admin",
-                                h.SOCKLIFE, "--once", "--netns=all"], capture_output=True,
+                                h.SOCKLIFE, "--once", "--netns=all",
+                                f"--socket-source={self.SOURCE}"], capture_output=True,
                                timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
+            if self.SOURCE == "bpf":
+                self.check_walk_attributes_all(r)
+                return
             self.assertIn(b"per-process attribution is partial", r.stderr)
             samples = h.parse(r.stdout.decode())
             for space in (a, c):  # named: found through /run/netns
@@ -189,6 +209,34 @@ class Namespaces(unittest.TestCase):
             self.assertGreater(h.value(samples, "socklife_scan_denied_processes"), 0)
             self.assertEqual(h.select(samples, "socklife_process_sockets", process="sl-cwait"),
                              [])
+
+
+class NamespacesBpf(Namespaces):
+    """The same namespaces through the bpf walk: a namespace whose kernel
+    counts agree with the walk is read from it alone ("bpf"), one holding
+    TIME_WAIT is dumped for TCP ("bpf_sock_diag")."""
+    SOURCE = "bpf"
+    MODES = {"bpf", "bpf_sock_diag"}
+    MODES_NO_SETNS = {"bpf", "bpf_procfs"}
+
+    def setUp(self):
+        if b"socket source: bpf" not in h.run_once("--socket-source=auto").stderr:
+            self.skipTest("the BPF iterator does not load on this kernel")
+
+    def check_walk_attributes_all(self, r):
+        """Without the ptrace capabilities the walk still sees every fd:
+        nothing is denied, every CLOSE_WAIT has its process."""
+        a, b, c = self.spaces
+        self.assertNotIn(b"per-process attribution is partial", r.stderr)
+        samples = h.parse(r.stdout.decode())
+        for space in (a, c):
+            check_space(self, samples, space)
+            self.assertEqual(h.value(samples, "socklife_unresolved_sockets", netns=space.name,
+                                     proto="tcp"), 0)
+        self.assertEqual(h.value(samples, "socklife_scan_denied_processes"), 0)
+        self.assertEqual(sum(v for _, v in h.select(samples, "socklife_process_sockets",
+                                                        process="sl-cwait", state="close_wait")),
+                         sum(s.pop["close_wait"] for s in (a, b, c)))
 
 
 class Containers(unittest.TestCase):

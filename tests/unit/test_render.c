@@ -89,7 +89,7 @@ static void test_status(void **state)
 				.max_fds = 1024, .start_time = 1690000000,
 				.known = {true, true, true, true}};
 	struct strbuf out = STRBUF_INIT;
-	struct caps_state caps = {.held = {true, false, true}};
+	struct caps_state caps = {.held = {true, false, true}, .needed = {true, true, true}};
 	struct http_stats http = {.conns = {.accepted = 12, .connections = 3, .strangers = 1}};
 	http.conns.refused[SLOT_REFUSED_PER_ADDRESS] = 4;
 	struct render_input in = {.stats = &st, .self = &self, .caps = &caps, .http = &http};

@@ -79,7 +79,7 @@ static int fake_read(struct source *src, const struct netns_entry *e,
 
 static void fake_free(struct source *src) { (void)src; }
 
-static struct source fake_source = {"fake", fake_read, fake_free};
+static struct source fake_source = {"fake", NULL, fake_read, fake_free};
 
 int __wrap_source_netlink_new(struct source **out, const char *proc_root, const char *run_dir);
 int __wrap_netns_names_refresh(struct netns_names *n, const char *proc_root, const char *run_dir,
@@ -193,7 +193,7 @@ static void test_passes_through_the_seam(void **state)
 	canned(NS_SELF, 2, 999, ST_ESTABLISHED); /* nobody holds it */
 	canned(NS_SELF, 3, 0, ST_TIME_WAIT);
 	canned(NS_B, 4, 3000, ST_ESTABLISHED);
-	assert_int_equal(sampler_init(&s, &cfg, 1700000000), 0);
+	assert_int_equal(sampler_init(&s, &cfg, 1700000000, NULL), 0);
 
 	/* Pass 1: everyone is read; the unowned socket is searched for in vain. */
 	assert_int_equal(pass(), 0);
