@@ -16,6 +16,7 @@ struct bucket {
 	uint32_t listeners;    /* how many of them listen */
 	uint32_t hashed[PROTO_COUNT]; /* sockets a dump would list (kernel counts these) */
 	uint32_t backlog;      /* accepted children no one has accept()ed yet */
+	uint32_t unix_orphans; /* closed peers of UNIX streams: counted, never listed */
 	uint32_t syn_queue;    /* request socks */
 };
 
@@ -135,6 +136,10 @@ static void on_sock(const struct sockiter_sock *r, void *ctx)
 	/* A state socklife does not know is left out like a dump's. */
 	if (kind == 0 && hashed(&s))
 		b->hashed[s.proto]++;
+	/* The closed peer of a UNIX stream lives on (unlisted, but counted in
+	 * use) until its survivor closes: one each. */
+	if (kind == 0 && s.type != SOCK_DGRAM && sockdiag_unix_peer_gone(&s))
+		b->unix_orphans++;
 }
 
 static void on_task(const struct sockiter_task *r, void *ctx)
@@ -232,7 +237,7 @@ static uint8_t to_dump(const struct bpf_source *src, const struct netns_entry *e
 		dump |= 1u << PROTO_TCP;
 	if (pr.udp != b->hashed[PROTO_UDP])
 		dump |= 1u << PROTO_UDP;
-	if (pr.unix_ != b->hashed[PROTO_UNIX])
+	if (pr.unix_ != b->hashed[PROTO_UNIX] + b->unix_orphans)
 		dump |= 1u << PROTO_UNIX;
 	return dump;
 }

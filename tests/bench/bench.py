@@ -187,6 +187,69 @@ def node_exporter(ns, scrapes=5):
         proc.wait()
 
 
+class Pod:
+    """A small pod-like namespace: a client and a server with ~10
+    connections between them (sl-benchpop), and a third process idling."""
+
+    def __init__(self, name, benchpop):
+        self.space = Space(name, benchpop, 10, 2)
+
+    def __enter__(self):
+        self.space.__enter__()
+        self.idle = popen_in(self.space.name, ["sleep", "infinity"])
+        return self
+
+    def __exit__(self, *exc):
+        self.idle.kill()
+        self.idle.wait()
+        self.space.__exit__(*exc)
+
+
+def sweep(args, socklife, benchpop, probe):
+    """The Kubernetes node: one big namespace (--sockets in --procs
+    processes, socklife running in it as on a node's host namespace) and
+    0, 10, 50, 110 small pod-like namespaces, read by each socket source.
+    CPU per steady pass and the first pass as ratios to one bare dump of
+    the big namespace, measured in the same run."""
+    tag = f"slw-{os.getpid()}"
+    counts = [int(x) for x in args.sweep_namespaces.split(",")]
+    results = []
+    with Space(f"{tag}-big", benchpop, args.sockets, args.procs) as big, \
+            contextlib.ExitStack() as pods:
+        bare = statistics.median(float(l.split()[0]) for l in run_in(
+            big.name, [probe, "7"], capture_output=True, text=True,
+            check=True).stdout.split("\n") if l)
+        made = 0
+        for n in counts:
+            log(f"sweep: {n} small namespaces")
+            while made < n:
+                pods.enter_context(Pod(f"{tag}-pod{made}", benchpop))
+                made += 1
+            for source in ("bpf", "netlink"):
+                d = Daemon(socklife, big.name, "--netns=all", "--interval=200ms",
+                           f"--socket-source={source}")
+                s = d.scrape()
+                got = [l["source"] for l, _ in h.select(s, "socklife_socket_source")]
+                first = h.value(s, "socklife_scan_duration_seconds", phase="total")
+                durations, cpu = d.passes(args.passes)
+                namespaces = len(h.select(d.scrape(), "socklife_netns_scan_mode"))
+                hwm = status_kib(d.pid, "VmHWM")
+                d.stop()
+                results.append((n, namespaces, source if got == [source] else f"{source}?",
+                                first, statistics.median(durations), cpu / len(durations), hwm))
+    print(f"namespace sweep: {big.total} TCP sockets in one namespace (socklife's own), "
+          f"plus small ones of 3 processes and ~10 sockets; bare dump {bare:.3f} s")
+    print()
+    print(f"| {'small ns':>8} | {'read':>4} | {'source':>7} | {'first pass s':>12} | "
+          f"{'x dump':>6} | {'steady s':>8} | {'CPU/pass s':>10} | {'x dump':>6} | "
+          f"{'peak RSS MiB':>12} |")
+    print(f"|{'-' * 10}|{'-' * 6}|{'-' * 9}|{'-' * 14}|{'-' * 8}|{'-' * 10}|{'-' * 12}|"
+          f"{'-' * 8}|{'-' * 14}|")
+    for n, read, source, first, steady, cpu, hwm in results:
+        print(f"| {n:>8} | {read:>4} | {source:>7} | {first:>12.3f} | {first / bare:>6.2f} | "
+              f"{steady:>8.3f} | {cpu:>10.3f} | {cpu / bare:>6.2f} | {hwm / 1024:>12.1f} |")
+
+
 def median_runs(fn, runs):
     return statistics.median(fn() for _ in range(runs))
 
@@ -204,12 +267,19 @@ def main():
                          "on the same population, to compare")
     ap.add_argument("--quick", action="store_true",
                     help="skip ss, node_exporter, latency and the RSS soak")
+    ap.add_argument("--sweep", action="store_true",
+                    help="only the namespace sweep of both socket sources (the Kubernetes "
+                         "node: --sockets in one namespace plus small pod-like ones)")
+    ap.add_argument("--sweep-namespaces", default="0,10,50,110")
     args = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("bench: needs root (network namespaces)")
     socklife = os.path.join(args.build, "socklife")
     benchpop = os.path.join(args.build, "tests", "bench", "sl-benchpop")
     probe = os.path.join(args.build, "tests", "bench", "sl-dumpprobe")
+    if args.sweep:
+        sweep(args, socklife, benchpop, probe)
+        return
     rows = []  # (what, seconds or text, note)
     tag = f"slb-{os.getpid()}"
 
