@@ -179,6 +179,8 @@ int attrib_socket(struct attrib *a, const struct sl_socket *s, uint32_t ns, doub
 		if (holders_of(a, o))
 			return -ENOMEM;
 		deliver(a, s, ns, age, side, OWNED);
+	} else if (s->cached && s->inode) {
+		return 0; /* read passes ago, and no fd holds it now: closed since */
 	} else if (!s->inode) {
 		deliver(a, s, ns, age, side, KERNEL); /* the kernel's: no fd holds it */
 	} else if (hashmap_get(unresolvable_before(a), &s->inode)) {

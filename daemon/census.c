@@ -11,20 +11,24 @@ struct census_slot {
 
 void census_init(struct census *c)
 {
-	*c = (struct census){.by_pid = HASHMAP_INIT(struct census_slot)};
+	*c = (struct census){.by_pid = HASHMAP_INIT(struct census_slot), .last_pid = -1};
 }
 
 void census_begin(struct census *c, uint64_t netns_dev)
 {
 	c->netns_dev = netns_dev;
+	c->last_pid = -1;
 	vec_clear(&c->procs);
 	vec_clear(&c->fds);
-	vec_clear(&c->pending);
+	vec_clear(&c->owner);
+	c->scattered = false;
 	hashmap_clear(&c->by_pid);
 }
 
 static struct census_proc *proc_of(struct census *c, int32_t pid)
 {
+	if (pid == c->last_pid && c->last_index < c->procs.n)
+		return &c->procs.v[c->last_index];
 	bool added;
 	struct census_slot *s = hashmap_put(&c->by_pid, &pid, &added);
 	if (!s)
@@ -38,15 +42,29 @@ static struct census_proc *proc_of(struct census *c, int32_t pid)
 		*p = (struct census_proc){.pid = pid};
 		s->index = (uint32_t)(c->procs.n - 1);
 	}
+	c->last_pid = pid;
+	c->last_index = s->index;
 	return &c->procs.v[s->index];
 }
 
+/* The fds go where they come, in walk order: a table's fds come
+ * together, so each process's are one run, but for a process with threads
+ * of their own tables (rare), regrouped at the end. */
 int census_socket(struct census *c, int32_t pid, uint32_t fd, uint64_t inode, uint8_t proto)
 {
-	struct census_pending_fd *p = vec_push(&c->pending);
-	if (!p)
+	struct census_proc *cp = proc_of(c, pid);
+	struct sock_fd *f = cp ? vec_push(&c->fds) : NULL;
+	uint32_t *owner = f ? vec_push(&c->owner) : NULL;
+	if (!owner)
 		return -ENOMEM;
-	*p = (struct census_pending_fd){{inode, fd, proto}, pid};
+	uint32_t at = (uint32_t)(c->fds.n - 1);
+	*f = (struct sock_fd){inode, fd, proto};
+	*owner = (uint32_t)(cp - c->procs.v);
+	if (cp->n == 0)
+		cp->first = at;
+	else if (cp->first + cp->n != at)
+		c->scattered = true;
+	cp->n++;
 	return 0;
 }
 
@@ -72,29 +90,28 @@ int census_table(struct census *c, int32_t pid, int32_t tid, uint32_t nfds, uint
 	return 0;
 }
 
-/* A counting sort of the pending fds by process: one pass to count, one
- * to place, so a process's fds from several tables end up together. */
+/* Regroup scattered runs: a counting sort by process (counted as they
+ * came). */
 int census_end(struct census *c)
 {
-	if (vec_reserve(&c->fds, c->pending.n + 1))
+	if (!c->scattered)
+		return 0;
+	if (vec_reserve(&c->spare, c->fds.n + 1))
 		return -ENOMEM;
-	for (size_t i = 0; i < c->pending.n; i++) {
-		struct census_proc *p = proc_of(c, c->pending.v[i].pid);
-		if (!p)
-			return -ENOMEM;
-		p->n++;
-	}
 	uint32_t at = 0;
 	for (size_t i = 0; i < c->procs.n; i++) {
 		c->procs.v[i].first = at;
 		at += c->procs.v[i].n;
 		c->procs.v[i].n = 0;
 	}
-	for (size_t i = 0; i < c->pending.n; i++) {
-		struct census_proc *p = proc_of(c, c->pending.v[i].pid);
-		c->fds.v[p->first + p->n++] = c->pending.v[i].f;
+	for (size_t i = 0; i < c->fds.n; i++) {
+		struct census_proc *p = &c->procs.v[c->owner.v[i]];
+		c->spare.v[p->first + p->n++] = c->fds.v[i];
 	}
-	c->fds.n = at;
+	c->spare.n = c->fds.n;
+	struct census_fds t = c->fds;
+	c->fds = c->spare;
+	c->spare = t;
 	return 0;
 }
 
@@ -108,7 +125,8 @@ void census_free(struct census *c)
 {
 	vec_free(&c->procs);
 	vec_free(&c->fds);
-	vec_free(&c->pending);
+	vec_free(&c->owner);
+	vec_free(&c->spare);
 	hashmap_free(&c->by_pid);
 	census_init(c);
 }

@@ -25,6 +25,7 @@ struct proc_entry {
 	struct proc_info info;
 	struct container_ref container; /* parsed when its fds were last read */
 	struct sock_fds VEC(struct sock_fd) held; /* its socket fds when last read */
+	uint32_t census_first, census_n; /* with a census: its socket fds there instead */
 	uint32_t read_pass;     /* when its fds were last read; 0 = never */
 	uint32_t nfds_at_read;  /* its fd count then */
 	uint32_t grew_pass;     /* the last read that found a socket it had not held */
@@ -260,21 +261,11 @@ static int take_census(struct procscan *ps, struct proc_entry *e)
 		drop_entry(e);
 		return 0;
 	}
-	uint64_t before_max = 0;
-	for (size_t i = 0; i < e->held.n; i++)
-		if (e->held.v[i].inode > before_max)
-			before_max = e->held.v[i].inode;
-	bool had_any = e->read_pass != 0;
-	vec_clear(&e->held);
-	if (vec_reserve(&e->held, cp->n + 1)) {
-		drop_entry(e);
-		return -ENOMEM;
-	}
-	memcpy(e->held.v, ps->census->fds.v + cp->first, cp->n * sizeof(*e->held.v));
-	e->held.n = cp->n;
-	for (size_t i = 0; i < e->held.n && had_any; i++)
-		if (e->held.v[i].inode > before_max)
-			e->grew_pass = ps->pass;
+	/* Its fds stay in the census (not copied: every socket of the host
+	 * would be twice in memory). */
+	vec_free(&e->held);
+	e->census_first = cp->first;
+	e->census_n = cp->n;
 	e->info.fd_limit = cp->fd_limit;
 	e->info.netns_dev = cp->netns_ino ? ps->census->netns_dev : 0;
 	e->info.netns_ino = cp->netns_ino;
@@ -534,6 +525,11 @@ int procscan_run(struct procscan *ps, const struct census *census)
 	int ret;
 
 	ps->pass++;
+	/* After passes that took a census, no process's fds were kept: every
+	 * one is read again. */
+	if (ps->census && !census)
+		for (size_t i = 0; i < ps->entries.n; i++)
+			ps->entries.v[i].read_pass = 0;
 	ps->census = census;
 	memset(&ps->stats, 0, sizeof(ps->stats));
 	if (!ps->dents && !(ps->dents = malloc(DIRWALK_BUF)))
@@ -580,8 +576,13 @@ enum runtime procscan_runtime(struct procscan *ps, size_t proc)
 
 const struct sock_fd *procscan_sockets(const struct procscan *ps, size_t proc, size_t *n)
 {
-	*n = ps->entries.v[proc].held.n;
-	return ps->entries.v[proc].held.v;
+	const struct proc_entry *e = &ps->entries.v[proc];
+	if (ps->census) {
+		*n = e->census_n;
+		return ps->census->fds.v + e->census_first;
+	}
+	*n = e->held.n;
+	return e->held.v;
 }
 
 bool procscan_read_now(const struct procscan *ps, size_t proc)

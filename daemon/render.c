@@ -321,6 +321,26 @@ static void emit_scan_duration(struct strbuf *out, const struct family *f,
 	}
 }
 
+static void emit_data_age(struct strbuf *out, const struct family *f, const struct render_input *in)
+{
+	FOR_NAMESPACES(ns, in->tally) {
+		if (ns->read.age > 0) {
+			ns_labels(out, f, ns);
+			sb_printf(out, "} %.3f\n", ns->read.age);
+		}
+	}
+}
+
+static void emit_tw_age(struct strbuf *out, const struct family *f, const struct render_input *in)
+{
+	FOR_NAMESPACES(ns, in->tally) {
+		if (ns->tw_age > 0) {
+			ns_labels(out, f, ns);
+			sb_printf(out, "} %.3f\n", ns->tw_age);
+		}
+	}
+}
+
 static void emit_build_info(struct strbuf *out, const struct family *f, const struct render_input *in)
 {
 	(void)in;
@@ -477,6 +497,11 @@ static const struct family families[] = {
 	 "Maps a container id to its runtime, cgroup path and Kubernetes pod UID (join with "
 	 "kube-state-metrics on uid); always 1.",
 	 EMITTER(emit_container_info)},
+	{"socklife_netns_data_age_seconds", "gauge",
+	 "How old the data served for a namespace is, for namespaces the last pass did not read "
+	 "but served from their last read, because reading them would have overrun "
+	 "--netns.read-budget (read stalest first, they take turns).",
+	 EMITTER(emit_data_age)},
 	{"socklife_netns_scan_mode", "gauge",
 	 "How a namespace was read: sock_diag from inside it, procfs (/proc/PID/net, without "
 	 "CAP_SYS_ADMIN) or none; with the bpf source, bpf (the walk, the kernel's counts "
@@ -509,6 +534,11 @@ static const struct family families[] = {
 	{"socklife_tcp_max_orphans", "gauge",
 	 "net.ipv4.tcp_max_orphans: past it the kernel resets orphans.",
 	 SCALAR_VALUE(max_orphans, "%.0f")},
+	{"socklife_time_wait_breakdown_age_seconds", "gauge",
+	 "With the bpf source, TIME_WAIT is counted every pass but broken down by port only every "
+	 "--time-wait.breakdown-interval: how old the breakdown socklife_time_wait_sockets shows "
+	 "is, for namespaces whose breakdown is not of this pass.",
+	 EMITTER(emit_tw_age)},
 	{"socklife_tcp_max_tw_buckets", "gauge",
 	 "net.ipv4.tcp_max_tw_buckets of the namespace: past it TIME_WAIT is skipped.",
 	 EMITTER(emit_max_tw)},
@@ -516,7 +546,7 @@ static const struct family families[] = {
 	 "TIME_WAIT sockets by the local listening port they came from (side=local) or the "
 	 "remote service port they went to (side=remote); the rest as port=\"other\".",
 	 EMITTER(emit_tw_ports)},
-#define FIRST_STATUS 17
+#define FIRST_STATUS 19
 	{"socklife_scan_duration_seconds", "gauge",
 	 "Duration of the last sampling pass, by phase; phase=\"netns\" series give the time "
 	 "spent in each namespace.",

@@ -9,11 +9,13 @@
 #include <socklife/log.h>
 #include <socklife/selfstat.h>
 #include <socklife/source_bpf.h>
+#include <socklife/source_budget.h>
 #include <socklife/source_netlink.h>
 #include <socklife/source_procfs.h>
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -27,30 +29,40 @@ int sampler_init(struct sampler *s, const struct config *cfg, double start_time,
 	census_init(&s->census);
 	attrib_init(&s->attrib, cfg->proc_root, cfg->verify_passes);
 	s->sockhist = (struct sockhist)SOCKHIST_INIT;
+	s->tw_kept = (struct twports_memory)TWPORTS_MEMORY_INIT;
 	s->leak.params = cfg->leak;
 	s->focus.pid = cfg->pid;
 	/* Our own namespace, from the real procfs even when --proc-root points
 	 * at a fake tree or a host's /proc mounted elsewhere. */
 	int err = netns_id_of("/proc/thread-self/ns/net", &s->self_ns);
+	struct source **src = s->src;
 	if (!err)
-		err = source_netlink_new(&s->netlink, cfg->proc_root, "/run/netns");
+		err = source_netlink_new(&src[SRC_NETLINK], cfg->proc_root, "/run/netns");
 	if (!err)
-		err = source_procfs_new(&s->procfs, cfg->proc_root);
+		err = source_procfs_new(&src[SRC_PROCFS], cfg->proc_root);
+	if (!err)
+		err = source_budget_new(&src[SRC_NETLINK_PACED], src[SRC_NETLINK], false);
+	if (!err)
+		err = source_budget_new(&src[SRC_PROCFS_PACED], src[SRC_PROCFS], false);
 	if (!err && it)
-		err = source_bpf_new(&s->bpf, it, s->netlink, s->procfs, cfg->proc_root,
-				     s->self_ns.dev);
+		err = source_budget_new(&src[SRC_BPF_DUMPER], src[SRC_NETLINK], true);
+	if (!err && it)
+		err = source_budget_new(&src[SRC_BPF_FALLBACK], src[SRC_PROCFS], true);
+	if (!err && it)
+		err = source_bpf_new(&src[SRC_BPF], it, src[SRC_BPF_DUMPER], src[SRC_BPF_FALLBACK],
+				     cfg->proc_root, s->self_ns.dev, cfg->time_wait_breakdown);
+	s->netlink = src[SRC_NETLINK_PACED];
+	s->procfs = src[SRC_PROCFS_PACED];
+	s->bpf = src[SRC_BPF];
 	s->stats.source = it ? "bpf" : "netlink";
 	return err;
 }
 
 void sampler_free(struct sampler *s)
 {
-	if (s->netlink)
-		s->netlink->free(s->netlink);
-	if (s->procfs)
-		s->procfs->free(s->procfs);
-	if (s->bpf)
-		s->bpf->free(s->bpf);
+	for (int i = SRC_COUNT; i-- > 0;) /* wrappers before what they wrap */
+		if (s->src[i])
+			s->src[i]->free(s->src[i]);
 	census_free(&s->census);
 	netns_names_free(&s->names);
 	attrib_free(&s->attrib);
@@ -62,6 +74,7 @@ void sampler_free(struct sampler *s)
 	netns_set_free(&s->pass.namespaces);
 	tally_free(&s->pass.tally);
 	twports_free(&s->pass.twports);
+	twports_memory_free(&s->tw_kept);
 	diag_free(&s->pass.diag);
 	vec_free(&s->pass.watch);
 	focus_free(&s->focus);
@@ -156,6 +169,8 @@ static int read_with(struct sampler *s, struct source *src, const struct netns_e
 	return src->read_netns(src, e, &sink, r);
 }
 
+static int break_down_time_wait(struct sampler *s, struct ns_tally *nt);
+
 /* Read one namespace into the tally.  A namespace gone meanwhile is
  * counted as vanished, not as an error. */
 static int read_namespace(struct sampler *s, const struct netns_entry *e)
@@ -187,15 +202,70 @@ static int read_namespace(struct sampler *s, const struct netns_entry *e)
 		return err;
 	nt->read = r;
 	nt->count[PROTO_TCP][ST_SYN_RECV] += r.syn_recv; /* no socket to hand on */
+	nt->count[PROTO_TCP][ST_TIME_WAIT] += r.time_wait;
 	s->stats.skipped_unknown_state += r.unknown_states;
 	if (r.mode == NS_MODE_NONE)
 		return 0;
-	int n = twports_top(&s->pass.twports, r.port_lo, r.port_hi, s->cfg->time_wait_top_ports,
+	return break_down_time_wait(s, nt);
+}
+
+/* TIME_WAIT by port: from the sockets of this pass, kept for passes that
+ * count it without listing it (then served again, with its age). */
+static int break_down_time_wait(struct sampler *s, struct ns_tally *nt)
+{
+	const struct ns_read *r = &nt->read;
+	int n = twports_top(&s->pass.twports, r->port_lo, r->port_hi, s->cfg->time_wait_top_ports,
 			    nt->tw);
 	if (n < 0)
 		return n;
 	nt->ntw = n;
+	if (!r->time_wait)
+		return twports_remember(&s->tw_kept, nt->id.ino, nt->tw, n, s->pass.now);
+	const struct twports_kept *k = twports_recall(&s->tw_kept, nt->id.ino);
+	if (k) {
+		memcpy(nt->tw, k->rows, (size_t)k->n * sizeof(*k->rows));
+		nt->ntw = k->n;
+		nt->tw_age = s->pass.now - k->at;
+	}
 	return 0;
+}
+
+/* The budget for namespaces other than our own: --netns.read-budget, or a
+ * quarter of the interval; none for the first pass (so --once and a
+ * one-shot top read every namespace). */
+static double read_budget(const struct sampler *s)
+{
+	const struct config *cfg = s->cfg;
+	if (s->stats.scans == 0)
+		return 1e9;
+	return cfg->netns_read_budget > 0 ? cfg->netns_read_budget : cfg->interval / 4;
+}
+
+/* The source whose last reads decide which namespace comes first. */
+static struct source *paced(const struct sampler *s)
+{
+	return s->walked ? s->src[SRC_BPF_DUMPER] : s->no_setns ? s->procfs : s->netlink;
+}
+
+static int staler(const void *x, const void *y, void *arg)
+{
+	const struct source *src = arg;
+	const struct netns_entry *a = x, *b = y;
+	double ra = source_budget_read_at(src, &a->id), rb = source_budget_read_at(src, &b->id);
+	return (ra > rb) - (ra < rb);
+}
+
+/* Start the budgets, and put the namespaces read longest ago first (our
+ * own stays first: it is always read). */
+static void pace(struct sampler *s)
+{
+	struct netns_entries *v = &s->pass.namespaces.entries;
+	for (int i = SRC_NETLINK_PACED; i <= SRC_BPF_FALLBACK; i++)
+		if (s->src[i])
+			source_budget_begin(s->src[i], s->pass.now, read_budget(s));
+	size_t first = v->n && v->v[0].self;
+	if (v->n > first)
+		qsort_r(v->v + first, v->n - first, sizeof(*v->v), staler, paced(s));
 }
 
 static int read_namespaces(struct sampler *s)
@@ -206,6 +276,8 @@ static int read_namespaces(struct sampler *s)
 		s->stats.errors[STAGE_NETNS]++; /* labels fall back to ns-<inode> */
 	int err = netns_collect(&p->namespaces, &s->names, &s->self_ns, p->tally.procs,
 				p->tally.nprocs, s->cfg->netns == NETNS_ALL);
+	pace(s);
+	twports_memory_begin(&s->tw_kept);
 	sockhist_begin(&s->sockhist);
 	for (size_t i = 0; i < p->namespaces.entries.n && !err; i++) {
 		double t0 = now_monotonic();

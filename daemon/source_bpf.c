@@ -2,6 +2,7 @@
  * source_bpf.h. */
 #include <socklife/source_bpf.h>
 
+#include <socklife/clock.h>
 #include <socklife/kstat.h>
 
 #include <errno.h>
@@ -20,6 +21,25 @@ struct bucket {
 	uint32_t syn_queue;    /* request socks */
 };
 
+/* A socket as kept from the walk to its namespace's replay: the record's
+ * fields a socket is made of, without the holder's (those went to the
+ * census), and an IPv6 socket's addresses aside: 64 bytes instead of the
+ * record's 112, for every socket of the host. */
+struct kept {
+	uint64_t cookie;
+	uint32_t ino, rqueue, wqueue, rmem, wmem;
+	uint32_t last_recv_ms, last_send_ms, last_ack_ms, peer_ino;
+	uint32_t laddr4, raddr4; /* IPv4; IPv6: laddr4 indexes the source's v6 pairs */
+	uint16_t lport, rport, protocol;
+	uint8_t family, state, type, shutdown, flags;
+};
+
+struct v6_pair {
+	uint8_t laddr[16], raddr[16];
+};
+
+_Static_assert(sizeof(struct kept) == 64, "a kept socket is one cache line");
+
 struct bucket_slot {
 	uint32_t key; /* netns inode */
 	uint32_t index;
@@ -29,13 +49,15 @@ struct inode_slot {
 	uint32_t key; /* socket inode: a socket with several holders is kept once */
 };
 
-/* A namespace's sysctls, as its last dump read them. */
+/* What the last dumps of a namespace told: its sysctls, and when its TCP
+ * was last dumped (its TIME_WAIT broken down by port). */
 struct sysctls {
 	uint32_t key; /* netns inode */
 	uint32_t read_pass;
 	uint16_t port_lo, port_hi;
 	uint64_t max_tw_buckets;
 	bool shared_ehash;
+	double tcp_dumped_at; /* monotonic; 0: never */
 };
 
 struct bpf_source {
@@ -45,12 +67,17 @@ struct bpf_source {
 	bool no_setns; /* setns was refused once: the fallback dumps */
 	const char *proc_root;
 	uint64_t nsfs_dev;
+	double breakdown_every; /* seconds between TIME_WAIT breakdowns */
+	double now;             /* when this pass's walk began */
 	uint32_t pass;
 	/* The last walk. */
 	struct census *census;
 	int err;
-	struct records VEC(struct sockiter_sock) socks; /* each socket once, walk order */
+	struct records VEC(struct kept) socks;          /* each socket once, walk order */
+	struct v6_pairs VEC(struct v6_pair) v6;         /* the IPv6 ones' addresses */
 	struct walk_order VEC(uint32_t) order;          /* socks by namespace */
+	struct bucket_of VEC(uint32_t) bucket_of;       /* each sock's bucket */
+	uint32_t last_netns, last_bucket;               /* a table's sockets share one, mostly */
 	struct fill_list VEC(uint32_t) fill;            /* lay_out's cursors */
 	struct bucket_list VEC(struct bucket) buckets;
 	struct hashmap by_netns;  /* of struct bucket_slot */
@@ -60,8 +87,49 @@ struct bpf_source {
 
 /* --- the walk -------------------------------------------------------------- */
 
+static int keep(struct bpf_source *src, const struct sockiter_sock *r, struct kept *k)
+{
+	*k = (struct kept){r->cookie, r->ino, r->rqueue, r->wqueue, r->rmem, r->wmem,
+			   r->last_recv_ms, r->last_send_ms, r->last_ack_ms, r->peer_ino, 0, 0,
+			   r->lport, r->rport, r->protocol, r->family, r->state, r->type,
+			   r->shutdown, r->flags};
+	if (r->family == AF_INET6) {
+		struct v6_pair *p = vec_push(&src->v6);
+		if (!p)
+			return -ENOMEM;
+		memcpy(p->laddr, r->laddr, sizeof(p->laddr));
+		memcpy(p->raddr, r->raddr, sizeof(p->raddr));
+		k->laddr4 = (uint32_t)(src->v6.n - 1);
+	} else {
+		memcpy(&k->laddr4, r->laddr, 4);
+		memcpy(&k->raddr4, r->raddr, 4);
+	}
+	return 0;
+}
+
+/* Back to a record, for sockiter_to_socket. */
+static void unkeep(const struct bpf_source *src, const struct kept *k, struct sockiter_sock *r)
+{
+	*r = (struct sockiter_sock){
+		.kind = SOCKITER_KIND_SOCK, .version = SOCKITER_VERSION, .family = k->family,
+		.state = k->state, .protocol = k->protocol, .type = k->type,
+		.shutdown = k->shutdown, .ino = k->ino, .cookie = k->cookie, .lport = k->lport,
+		.rport = k->rport, .rqueue = k->rqueue, .wqueue = k->wqueue, .rmem = k->rmem,
+		.wmem = k->wmem, .last_recv_ms = k->last_recv_ms, .last_send_ms = k->last_send_ms,
+		.last_ack_ms = k->last_ack_ms, .peer_ino = k->peer_ino, .flags = k->flags};
+	if (k->family == AF_INET6) {
+		memcpy(r->laddr, src->v6.v[k->laddr4].laddr, sizeof(r->laddr));
+		memcpy(r->raddr, src->v6.v[k->laddr4].raddr, sizeof(r->raddr));
+	} else {
+		memcpy(r->laddr, &k->laddr4, 4);
+		memcpy(r->raddr, &k->raddr4, 4);
+	}
+}
+
 static struct bucket *bucket_of(struct bpf_source *src, uint32_t netns)
 {
+	if (netns == src->last_netns && src->last_bucket < src->buckets.n)
+		return &src->buckets.v[src->last_bucket];
 	bool added;
 	struct bucket_slot *s = hashmap_put(&src->by_netns, &netns, &added);
 	if (!s)
@@ -75,12 +143,14 @@ static struct bucket *bucket_of(struct bpf_source *src, uint32_t netns)
 		*b = (struct bucket){0};
 		s->index = (uint32_t)(src->buckets.n - 1);
 	}
+	src->last_netns = netns;
+	src->last_bucket = s->index;
 	return &src->buckets.v[s->index];
 }
 
-static bool is_listener(const struct sockiter_sock *r)
+static bool is_listener(uint8_t flags, uint8_t state)
 {
-	return (r->flags & SOCKITER_F_TCP) && r->state == ST_LISTEN;
+	return (flags & SOCKITER_F_TCP) && state == ST_LISTEN;
 }
 
 /* Would a sock_diag dump of its namespace list it?  TCP lists what is in
@@ -118,17 +188,20 @@ static void on_sock(const struct sockiter_sock *r, void *ctx)
 		src->err = -ENOMEM;
 		return;
 	}
-	struct bucket *b = added ? bucket_of(src, r->netns) : NULL;
-	struct sockiter_sock *kept = b ? vec_push(&src->socks) : NULL;
-	if (added && !kept) {
+	if (!added)
+		return;
+	struct bucket *b = bucket_of(src, r->netns);
+	struct kept *kept = b ? vec_push(&src->socks) : NULL;
+	uint32_t *in = kept ? vec_push(&src->bucket_of) : NULL;
+	if (!in) {
 		src->err = -ENOMEM;
 		return;
 	}
-	if (!added)
+	if ((src->err = keep(src, r, kept)))
 		return;
-	*kept = *r;
+	*in = (uint32_t)(b - src->buckets.v);
 	b->n++;
-	if (is_listener(r)) {
+	if (is_listener(r->flags, r->state)) {
 		b->listeners++;
 		b->backlog += r->rqueue;
 		b->syn_queue += r->syn_queue;
@@ -165,9 +238,9 @@ static int lay_out(struct bpf_source *src)
 		at += b->n;
 	}
 	for (uint32_t i = 0; i < src->socks.n; i++) {
-		const struct sockiter_sock *r = &src->socks.v[i];
-		const struct bucket_slot *slot = hashmap_get(&src->by_netns, &r->netns);
-		src->order.v[src->fill.v[2 * slot->index + !is_listener(r)]++] = i;
+		uint32_t b = src->bucket_of.v[i];
+		const struct kept *k = &src->socks.v[i];
+		src->order.v[src->fill.v[2 * b + !is_listener(k->flags, k->state)]++] = i;
 	}
 	src->order.n = at;
 	return 0;
@@ -179,10 +252,14 @@ static int walk(struct source *base, struct census *census)
 	struct sockiter_sink sink = {on_sock, on_task, src};
 
 	src->pass++;
+	src->now = now_monotonic();
 	src->census = census;
 	src->err = 0;
 	vec_clear(&src->socks);
+	vec_clear(&src->v6);
+	vec_clear(&src->bucket_of);
 	vec_clear(&src->buckets);
+	src->last_bucket = UINT32_MAX;
 	hashmap_clear(&src->by_netns);
 	hashmap_clear(&src->seen);
 	census_begin(census, src->nsfs_dev);
@@ -224,17 +301,24 @@ static int kernel_counts(const struct bpf_source *src, const struct netns_entry 
 	return err;
 }
 
-/* The protocols the walk cannot answer for alone in this namespace. */
+/* The protocols the walk cannot answer for alone in this namespace.  Its
+ * TIME_WAIT (and orphaned FIN_WAIT2 minisocks: sockstat's tw counts both)
+ * alone is counted, not dumped, but for a breakdown by port every
+ * breakdown_every seconds: *time_wait gets the count then. */
 static uint8_t to_dump(const struct bpf_source *src, const struct netns_entry *e,
-		       const struct bucket *b)
+		       const struct bucket *b, const struct sysctls *known, uint32_t *time_wait)
 {
 	struct protocols pr;
 	struct sockstat st;
 	if (kernel_counts(src, e, &pr, &st) < 0)
 		return SOURCE_ALL_PROTOS;
 	uint8_t dump = 0;
-	if (pr.tcp != b->hashed[PROTO_TCP] || st.tcp_tw || b->backlog)
+	bool breakdown_due = !known->tcp_dumped_at ||
+			     src->now - known->tcp_dumped_at >= src->breakdown_every;
+	if (pr.tcp != b->hashed[PROTO_TCP] || b->backlog || (st.tcp_tw && breakdown_due))
 		dump |= 1u << PROTO_TCP;
+	else
+		*time_wait = st.tcp_tw > UINT32_MAX ? UINT32_MAX : (uint32_t)st.tcp_tw;
 	if (pr.udp != b->hashed[PROTO_UDP])
 		dump |= 1u << PROTO_UDP;
 	if (pr.unix_ != b->hashed[PROTO_UNIX] + b->unix_orphans)
@@ -248,7 +332,9 @@ static int replay(struct bpf_source *src, const struct bucket *b, uint8_t protos
 {
 	for (uint32_t i = b->first; i < b->first + b->n; i++) {
 		struct sl_socket s;
-		if (sockiter_to_socket(&src->socks.v[src->order.v[i]], &s) == -ERANGE) {
+		struct sockiter_sock r;
+		unkeep(src, &src->socks.v[src->order.v[i]], &r);
+		if (sockiter_to_socket(&r, &s) == -ERANGE) {
 			out->unknown_states++;
 			continue;
 		}
@@ -301,26 +387,42 @@ static int read_netns(struct source *base, const struct netns_entry *e,
 	if (!known)
 		return -ENOMEM;
 
-	uint8_t dump = to_dump(src, e, b) & sink->protos;
+	uint32_t time_wait = 0;
+	uint8_t dump = to_dump(src, e, b, known, &time_wait) & sink->protos;
 	bool stale = !known->read_pass || src->pass - known->read_pass >= SOURCE_BPF_SYSCTL_EVERY;
 	if (dump || stale) {
 		int err = dump_part(src, e, sink, dump, out);
 		if (err)
 			return err; /* gone meanwhile: the caller counts it */
+		double dumped_at = (dump & (1u << PROTO_TCP)) && !out->age ? src->now
+									: known->tcp_dumped_at;
 		*known = (struct sysctls){netns, src->pass, out->port_lo, out->port_hi,
-					  out->max_tw_buckets, out->shared_ehash};
+					  out->max_tw_buckets, out->shared_ehash, dumped_at};
 	}
-	out->mode = !dump ? NS_MODE_BPF : out->setns_refused ? NS_MODE_BPF_PROCFS : NS_MODE_BPF_DUMP;
+	/* What the dumper read for real this pass is its; the walk gives the
+	 * held sockets of every other protocol.  Past the budget the dumper
+	 * handed on only the kernel's sockets of its last dump (out->age):
+	 * then every held socket is the walk's, and the kernel's counts are
+	 * those of that dump, not added again. */
+	uint8_t dumped = 0;
+	for (int p = 0; p < PROTO_COUNT; p++)
+		if ((dump & (1u << p)) && out->read[p] && !out->age)
+			dumped |= (uint8_t)(1u << p);
+	uint8_t walked = sink->protos & (uint8_t)~dumped;
+	out->mode = out->age || !dump ? NS_MODE_BPF
+		    : out->setns_refused  ? NS_MODE_BPF_PROCFS
+					  : NS_MODE_BPF_DUMP;
 	out->port_lo = known->port_lo;
 	out->port_hi = known->port_hi;
 	out->max_tw_buckets = known->max_tw_buckets;
 	out->shared_ehash = known->shared_ehash;
-	uint8_t walked = sink->protos & (uint8_t)~dump;
 	for (int p = 0; p < PROTO_COUNT; p++)
 		if (walked & (1u << p))
 			out->read[p] = true;
-	if (walked & (1u << PROTO_TCP))
+	if ((walked & (1u << PROTO_TCP)) && !out->age) {
 		out->syn_recv = b->syn_queue;
+		out->time_wait = time_wait;
+	}
 	return replay(src, b, walked, sink, out);
 }
 
@@ -328,7 +430,9 @@ static void free_source(struct source *base)
 {
 	struct bpf_source *src = (struct bpf_source *)base;
 	vec_free(&src->socks);
+	vec_free(&src->v6);
 	vec_free(&src->order);
+	vec_free(&src->bucket_of);
 	vec_free(&src->fill);
 	vec_free(&src->buckets);
 	hashmap_free(&src->by_netns);
@@ -338,7 +442,8 @@ static void free_source(struct source *base)
 }
 
 int source_bpf_new(struct source **out, struct sockiter *it, struct source *dumper,
-		   struct source *fallback, const char *proc_root, uint64_t nsfs_dev)
+		   struct source *fallback, const char *proc_root, uint64_t nsfs_dev,
+		   double breakdown_every)
 {
 	struct bpf_source *src = calloc(1, sizeof(*src));
 	if (!src)
@@ -350,6 +455,7 @@ int source_bpf_new(struct source **out, struct sockiter *it, struct source *dump
 		.fallback = fallback,
 		.proc_root = proc_root,
 		.nsfs_dev = nsfs_dev,
+		.breakdown_every = breakdown_every,
 		.by_netns = HASHMAP_INIT(struct bucket_slot),
 		.seen = HASHMAP_INIT(struct inode_slot),
 		.sysctls = HASHMAP_INIT(struct sysctls),

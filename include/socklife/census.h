@@ -39,18 +39,17 @@ struct census_proc {
 	uint32_t tid;       /* the task whose table gave nfds (private) */
 };
 
-struct census_pending_fd {
-	struct sock_fd f;
-	int32_t pid;
-};
-
 struct census {
 	uint64_t netns_dev;  /* the device of every namespace file (nsfs) */
 	struct census_procs VEC(struct census_proc) procs;
 	struct census_fds VEC(struct sock_fd) fds;
 	/* private */
-	struct census_pending VEC(struct census_pending_fd) pending;
+	struct census_owners VEC(uint32_t) owner; /* each fd's process, in walk order */
+	struct census_fds spare;  /* for regrouping scattered tables */
+	bool scattered;           /* a process's fds came in more than one run */
 	struct hashmap by_pid;
+	int32_t last_pid;    /* a table's fds come together: the last one looked up */
+	uint32_t last_index;
 };
 
 void census_init(struct census *c);

@@ -64,6 +64,8 @@ struct config {
 	const char *user;    /* --user: switch to this user after start-up; NULL = stay */
 	enum netns_scope netns;
 	enum socket_source socket_source;
+	double netns_read_budget; /* seconds a pass may read other namespaces; 0: interval / 4 */
+	double time_wait_breakdown; /* bpf: seconds between TIME_WAIT breakdowns by port */
 	int log_level;       /* enum log_level */
 	double watch;        /* top: refresh every this many seconds; 0 = once */
 	int32_t pid;         /* top: every socket of this process; 0 = none */

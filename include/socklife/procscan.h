@@ -88,7 +88,7 @@ struct procscan {
 	char *dents;
 	uint32_t pass;
 	bool is_procfs;
-	const struct census *census;  /* this pass's, or NULL */
+	const struct census *census;  /* this pass's (and it stays the caller's), or NULL */
 };
 
 /* Prepare a scanner of the proc tree at `root`. */

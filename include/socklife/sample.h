@@ -33,6 +33,16 @@
 
 #include <stdbool.h>
 
+/* The sources a sampler holds: the readers, and the budgeted wrappers
+ * the pass reads through. */
+enum sampler_source {
+	SRC_NETLINK, SRC_PROCFS,             /* the readers */
+	SRC_NETLINK_PACED, SRC_PROCFS_PACED, /* them, within the budget */
+	SRC_BPF_DUMPER, SRC_BPF_FALLBACK,    /* them for the bpf source: the kernel's sockets kept */
+	SRC_BPF,
+	SRC_COUNT,
+};
+
 /* What one pass builds and the next throws away (its memory is reused). */
 struct pass {
 	double now;                  /* monotonic time the pass started */
@@ -50,9 +60,11 @@ struct sampler {
 	const struct config *cfg;
 	double start_time;          /* epoch seconds the daemon started */
 	struct caps_state caps;     /* the capabilities held, read at start-up */
-	/* Kept from pass to pass. */
-	struct source *netlink;     /* enters each namespace */
-	struct source *procfs;      /* for namespaces setns() may not enter */
+	/* Kept from pass to pass.  The sources, each but our own namespace's
+	 * read within the pass's budget (source_budget.h). */
+	struct source *src[SRC_COUNT];
+	struct source *netlink;     /* enters each namespace (paced) */
+	struct source *procfs;      /* for namespaces setns() may not enter (paced) */
 	struct source *bpf;         /* one walk for every namespace; NULL: not loaded */
 	struct census census;       /* what the bpf walk saw of every process */
 	bool walked;                /* this pass reads through the bpf walk */
@@ -63,6 +75,7 @@ struct sampler {
 	struct netns_names names;
 	struct attrib attrib;
 	struct sockhist sockhist;
+	struct twports_memory tw_kept; /* each namespace's last TIME_WAIT breakdown */
 	struct leak_tracker leak;
 	struct scan_stats stats;
 	struct strbuf data;         /* socket families of the last good pass */

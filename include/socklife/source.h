@@ -52,8 +52,10 @@ struct ns_read {
 	uint64_t max_tw_buckets;   /* net.ipv4.tcp_max_tw_buckets; 0 when unknown */
 	uint64_t unknown_states;   /* sockets left out: a state socklife does not know */
 	uint32_t syn_recv;         /* request socks counted, not handed on (bpf) */
+	uint32_t time_wait;        /* TIME_WAIT counted, not handed on (bpf, between breakdowns) */
 	bool shared_ehash;         /* its TCP connections live in the host's hash table */
 	bool setns_refused;        /* entering it was refused: read through /proc/PID/net */
+	double age;                /* seconds since it was read: 0 when read this pass */
 };
 
 /* Where a source hands its sockets. */

@@ -14,9 +14,11 @@
  *
  *   TCP   the "sockets" of protocols (hashed full sockets, IPv4 and IPv6:
  *         listeners, connections, orphans, unaccepted children) against
- *         the walk's hashed TCP sockets, no listener with a backlog, and
- *         sockstat's tw (TIME_WAIT, FIN_WAIT2 minisocks) at 0.  Request
- *         socks are counted from each listener's SYN queue.
+ *         the walk's hashed TCP sockets, and no listener with a backlog.
+ *         Request socks are counted from each listener's SYN queue, and
+ *         TIME_WAIT from sockstat's tw (which counts orphaned FIN_WAIT2
+ *         minisocks too); its breakdown by port needs a dump, made every
+ *         `breakdown_every` seconds while there is TIME_WAIT.
  *   UDP   protocols' count against the walk's bound UDP sockets.
  *   UNIX  protocols' count against the walk's UNIX sockets.
  *
@@ -39,8 +41,10 @@
  * dumping what the walk cannot see with `dumper` (netlink), or with
  * `fallback` (procfs) where entering a namespace is refused.  `proc_root`
  * is where the kernel's counts of other namespaces are read; `nsfs_dev`
- * the device of every namespace file.  0 or -ENOMEM. */
+ * the device of every namespace file; `breakdown_every` the seconds
+ * between two dumps that break TIME_WAIT down by port.  0 or -ENOMEM. */
 int source_bpf_new(struct source **out, struct sockiter *it, struct source *dumper,
-		   struct source *fallback, const char *proc_root, uint64_t nsfs_dev);
+		   struct source *fallback, const char *proc_root, uint64_t nsfs_dev,
+		   double breakdown_every);
 
 #endif

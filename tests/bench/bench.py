@@ -127,18 +127,26 @@ class Daemon:
         return h.parse(body) if r.status == 200 else None
 
     def passes(self, n, timeout=900):
-        """Durations of the next n passes, and CPU seconds they used."""
+        """Durations of the next n passes, and CPU seconds per pass over
+        them (the passes counted by socklife itself: a scrape may miss
+        one)."""
         seen, durations = None, []
-        cpu0 = cpu_seconds(self.pid)
+        first = cpu0 = None
         deadline = time.monotonic() + timeout
         while len(durations) < n and time.monotonic() < deadline:
+            cpu = cpu_seconds(self.pid)
             s = self.scrape()
             scans = h.value(s, "socklife_scans_total")
             if seen is not None and scans != seen:
                 durations.append(h.value(s, "socklife_scan_duration_seconds", phase="total"))
+                if first is None:  # measure from the end of a pass
+                    first, cpu0 = scans, cpu
+                last, cpu1 = scans, cpu
             seen = scans
             time.sleep(0.02)
-        return durations, cpu_seconds(self.pid) - cpu0
+        per_pass = (cpu1 - cpu0) / (last - first) if first is not None and last > first else \
+            float("nan")
+        return durations, per_pass
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -205,6 +213,19 @@ class Pod:
         self.space.__exit__(*exc)
 
 
+def bare_cpu(ns, probe, runs=7):
+    """CPU seconds of one bare dump of namespace `ns` (sl-dumpprobe, its
+    start-up taken out by a run of one): CPU, as socklife's passes are
+    measured, since a virtual machine's wall clock also counts steal."""
+    def cpu_of(n):
+        before = os.times()
+        run_in(ns, [probe, str(n)], capture_output=True, check=True)
+        after = os.times()
+        return (after.children_user - before.children_user +
+                after.children_system - before.children_system)
+    return (cpu_of(runs) - cpu_of(1)) / (runs - 1)
+
+
 def sweep(args, socklife, benchpop, probe):
     """The Kubernetes node: one big namespace (--sockets in --procs
     processes, socklife running in it as on a node's host namespace) and
@@ -216,9 +237,7 @@ def sweep(args, socklife, benchpop, probe):
     results = []
     with Space(f"{tag}-big", benchpop, args.sockets, args.procs) as big, \
             contextlib.ExitStack() as pods:
-        bare = statistics.median(float(l.split()[0]) for l in run_in(
-            big.name, [probe, "7"], capture_output=True, text=True,
-            check=True).stdout.split("\n") if l)
+        bare = bare_cpu(big.name, probe)
         made = 0
         for n in counts:
             log(f"sweep: {n} small namespaces")
@@ -227,7 +246,7 @@ def sweep(args, socklife, benchpop, probe):
                 made += 1
             for source in ("bpf", "netlink"):
                 d = Daemon(socklife, big.name, "--netns=all", "--interval=200ms",
-                           f"--socket-source={source}")
+                           f"--socket-source={source}", "--netns.read-budget=60s")
                 s = d.scrape()
                 got = [l["source"] for l, _ in h.select(s, "socklife_socket_source")]
                 first = h.value(s, "socklife_scan_duration_seconds", phase="total")
@@ -236,9 +255,10 @@ def sweep(args, socklife, benchpop, probe):
                 hwm = status_kib(d.pid, "VmHWM")
                 d.stop()
                 results.append((n, namespaces, source if got == [source] else f"{source}?",
-                                first, statistics.median(durations), cpu / len(durations), hwm))
+                                first, statistics.median(durations), cpu, hwm))
     print(f"namespace sweep: {big.total} TCP sockets in one namespace (socklife's own), "
-          f"plus small ones of 3 processes and ~10 sockets; bare dump {bare:.3f} s")
+          f"plus small ones of 3 processes and ~10 sockets; one bare dump of the big one: "
+          f"{bare:.3f} s CPU; each socklife reads within --netns.read-budget=60s")
     print()
     print(f"| {'small ns':>8} | {'read':>4} | {'source':>7} | {'first pass s':>12} | "
           f"{'x dump':>6} | {'steady s':>8} | {'CPU/pass s':>10} | {'x dump':>6} | "
@@ -304,7 +324,7 @@ def main():
         durations, cpu = d.passes(args.passes)
         steady = statistics.median(durations)
         rows.append((f"socklife steady pass (median of {len(durations)})", steady, ""))
-        rows.append(("socklife CPU per steady pass", cpu / len(durations), "cpu"))
+        rows.append(("socklife CPU per steady pass", cpu, "cpu"))
         s = d.scrape()
         proc_phase = h.value(s, "socklife_scan_duration_seconds", phase="proc")
         dump_phase = h.value(s, "socklife_scan_duration_seconds", phase="dump")
@@ -334,7 +354,7 @@ def main():
             bd, bcpu = b.passes(args.passes)
             rows.append((f"baseline steady pass (median of {len(bd)})",
                          statistics.median(bd), ""))
-            rows.append(("baseline CPU per steady pass", bcpu / len(bd), "cpu"))
+            rows.append(("baseline CPU per steady pass", bcpu, "cpu"))
             rows.append(("baseline peak RSS (KiB)", status_kib(b.pid, "VmHWM"), "cpu"))
             b.stop()
         population = sp.total
@@ -370,7 +390,7 @@ def main():
             first = h.value(d.scrape(), "socklife_scan_duration_seconds", phase="total")
             durations, cpu = d.passes(max(5, args.passes // 2))
             d.stop()
-            scaling.append((n, per, first, statistics.median(durations), cpu / len(durations)))
+            scaling.append((n, per, first, statistics.median(durations), cpu))
 
     print_table(args, population, total, owned, bare, rows, proc_phase, dump_phase, lat,
                 rss_start, rss_end, hwm, soaked, scaling)

@@ -140,8 +140,8 @@ static struct source *fresh(struct census *c)
 	netlink = (struct dumper){{"netlink", NULL, dumper_read, NULL}, 0, 0, 0};
 	procfs = (struct dumper){{"procfs", NULL, dumper_read, NULL}, 0, 0, 0};
 	census_init(c);
-	assert_int_equal(source_bpf_new(&src, NULL, &netlink.base, &procfs.base, "/proc", NSFS_DEV),
-			 0);
+	assert_int_equal(source_bpf_new(&src, NULL, &netlink.base, &procfs.base, "/proc", NSFS_DEV,
+				       60), 0);
 	return src;
 }
 
@@ -215,10 +215,19 @@ static void test_disagreeing_protocols_are_dumped(void **state)
 
 	struct ns_read r;
 	struct seen seen = read_ns(src, NS_A, 100, &r);
-	assert_int_equal(netlink.protos, 1u << PROTO_TCP);
+	assert_int_equal(netlink.protos, 1u << PROTO_TCP); /* TIME_WAIT's first breakdown */
 	assert_int_equal(r.mode, NS_MODE_BPF_DUMP);
 	assert_int_equal(seen.n, 2); /* UDP and UNIX from the walk; TCP was the dump's */
 	assert_int_equal(r.syn_recv, 0);
+	assert_int_equal(r.time_wait, 0);
+
+	/* Until the next breakdown is due, TIME_WAIT is counted, not dumped. */
+	netlink.protos = 0xff;
+	seen = read_ns(src, NS_A, 100, &r);
+	assert_int_equal(netlink.protos, 0xff); /* not called */
+	assert_int_equal(r.mode, NS_MODE_BPF);
+	assert_int_equal(r.time_wait, 5);
+	assert_int_equal(seen.n, 3);
 
 	/* An orphan (hashed, no fd): the count is one above the walk's. */
 	kernel_st.tcp_tw = 0;
