@@ -94,6 +94,9 @@ static const struct option_spec options[] = {
 	{"once", '1', SWITCH, F(once), NULL,
 	 .help = "run one pass, print the exposition on stdout and exit"},
 	{"proc-root", 0, TEXT, F(proc_root), "/proc", .arg = "DIR", .help = "where procfs is mounted"},
+	{"kubernetes.pod-logs", 0, TEXT, F(pod_logs), "/var/log/pods", .arg = "DIR",
+	 .help = "the kubelet's pod log directories, which name each pod" MORE
+		 "(<namespace>_<name>_<uid>)"},
 	{"user", 'u', TEXT, F(user), NULL, .arg = "USER",
 	 .help = "after binding the port, become USER, keeping only the capabilities" MORE
 		 "socklife needs"},

@@ -202,6 +202,11 @@ static void emit_container_info(struct strbuf *out, const struct family *f,
 		label_str(out, c->runtime);
 		sb_puts(out, "\",pod_uid=\"");
 		label_str(out, c->pod_uid);
+		const struct pod_name *pod = in->pods ? pods_find(in->pods, c->pod_uid) : NULL;
+		sb_puts(out, "\",pod=\"");
+		label_str(out, pod ? pod->name : "");
+		sb_puts(out, "\",pod_namespace=\"");
+		label_str(out, pod ? pod->namespace_ : "");
 		sb_puts(out, "\",cgroup=\"");
 		label_str(out, c->cgroup);
 		sb_puts(out, "\"} 1\n");
@@ -494,8 +499,8 @@ static const struct family families[] = {
 	 "only a close() here ends them.",
 	 GROUP_VALUE(unix_gone, PROTO_UNIX, "%.0f")},
 	{"socklife_container_info", "gauge",
-	 "Maps a container id to its runtime, cgroup path and Kubernetes pod UID (join with "
-	 "kube-state-metrics on uid); always 1.",
+	 "Maps a container id to its runtime, cgroup path and Kubernetes pod (UID, and name and "
+	 "namespace from the kubelet's /var/log/pods where the node has it); always 1.",
 	 EMITTER(emit_container_info)},
 	{"socklife_netns_data_age_seconds", "gauge",
 	 "How old the data served for a namespace is, for namespaces the last pass did not read "

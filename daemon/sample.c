@@ -30,6 +30,7 @@ int sampler_init(struct sampler *s, const struct config *cfg, double start_time,
 	attrib_init(&s->attrib, cfg->proc_root, cfg->verify_passes);
 	s->sockhist = (struct sockhist)SOCKHIST_INIT;
 	s->tw_kept = (struct twports_memory)TWPORTS_MEMORY_INIT;
+	s->pods = (struct pods)PODS_INIT;
 	s->leak.params = cfg->leak;
 	s->focus.pid = cfg->pid;
 	/* Our own namespace, from the real procfs even when --proc-root points
@@ -75,6 +76,7 @@ void sampler_free(struct sampler *s)
 	tally_free(&s->pass.tally);
 	twports_free(&s->pass.twports);
 	twports_memory_free(&s->tw_kept);
+	pods_free(&s->pods);
 	diag_free(&s->pass.diag);
 	vec_free(&s->pass.watch);
 	focus_free(&s->focus);
@@ -373,6 +375,7 @@ static int count_sockets(struct sampler *s)
 	if (err)
 		return err;
 	kstat_read_figures(s->cfg->proc_root, &p->kernel);
+	pods_refresh(&s->pods, s->cfg->pod_logs); /* unreadable: the last names stay */
 	err = leak_update(&s->leak, &p->tally, p->now);
 	/* The fix is named in a suspect's own language, where it is known. */
 	for (size_t i = 0; i < s->leak.procs.n && !err; i++)
@@ -485,7 +488,8 @@ int sampler_pass(struct sampler *s, struct snapshot **out)
 	if (!err) {
 		s->stats.duration[PHASE_DUMP] = now_monotonic() - t1;
 		keep_stats(s, taken);
-		struct render_input in = {&p->tally, &p->diag, &p->kernel, &s->stats, NULL, &s->caps, NULL};
+		struct render_input in = {.tally = &p->tally, .diag = &p->diag, .kernel = &p->kernel,
+					  .stats = &s->stats, .caps = &s->caps, .pods = &s->pods};
 		struct page_input pin = {&p->diag, &p->tally, &s->stats};
 		sb_reset(&s->data);
 		render_pass(&s->data, &in);

@@ -61,6 +61,7 @@ struct config {
 	enum group_by group_by;
 	bool once;           /* one pass, exposition to stdout, exit */
 	const char *proc_root;
+	const char *pod_logs;  /* the kubelet's /var/log/pods: pod names by UID */
 	const char *user;    /* --user: switch to this user after start-up; NULL = stay */
 	enum netns_scope netns;
 	enum socket_source socket_source;

@@ -13,6 +13,7 @@
 #include <socklife/diag.h>
 #include <socklife/http.h>
 #include <socklife/kstat.h>
+#include <socklife/pods.h>
 #include <socklife/scanstats.h>
 #include <socklife/selfstat.h>
 #include <socklife/strbuf.h>
@@ -33,6 +34,7 @@ struct render_input {
 	const struct selfstat *self;
 	const struct caps_state *caps;
 	const struct http_stats *http;  /* the server's; NULL: not serving (--once) */
+	const struct pods *pods;        /* pod names by UID; NULL: none */
 };
 
 /* Append the families of a good pass: sockets per namespace and group,

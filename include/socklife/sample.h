@@ -76,6 +76,7 @@ struct sampler {
 	struct attrib attrib;
 	struct sockhist sockhist;
 	struct twports_memory tw_kept; /* each namespace's last TIME_WAIT breakdown */
+	struct pods pods;              /* Kubernetes pod names, by UID */
 	struct leak_tracker leak;
 	struct scan_stats stats;
 	struct strbuf data;         /* socket families of the last good pass */

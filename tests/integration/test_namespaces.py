@@ -260,6 +260,50 @@ class Containers(unittest.TestCase):
                                      container="", state="listen"), 1)
 
 
+class Pods(unittest.TestCase):
+    def test_a_pods_container_carries_its_name(self):
+        """A container in a pod's cgroup (as the kubelet's systemd driver
+        makes it) is labelled with the pod's UID, and with its name and
+        namespace from the kubelet's log directory names."""
+        uid = str(uuid.uuid4())
+        cid = uuid.uuid4().hex + uuid.uuid4().hex
+        root = "/sys/fs/cgroup/pids"
+        if os.path.exists(f"{root}/cgroup.procs"):  # cgroup v1: the cgroupfs driver's layout
+            dirs = [f"{root}/kubepods", f"{root}/kubepods/besteffort",
+                    f"{root}/kubepods/besteffort/pod{uid}"]
+            dirs.append(f"{dirs[-1]}/{cid}")
+        else:  # cgroup v2: the systemd driver's
+            root = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else \
+                "/sys/fs/cgroup"
+            dirs = [f"{root}/kubepods.slice", f"{root}/kubepods.slice/kubepods-besteffort.slice"]
+            dirs.append(f"{dirs[-1]}/kubepods-besteffort-pod{uid.replace('-', '_')}.slice")
+            dirs.append(f"{dirs[-1]}/cri-containerd-{cid}.scope")
+        path = dirs[-1]
+        logs = f"/tmp/slpods-{os.getpid()}"
+        os.makedirs(f"{logs}/shop_checkout-7d4b9_{uid}/app", exist_ok=True)
+        made = [d for d in dirs if not os.path.isdir(d)]
+        for d in made:
+            os.mkdir(d)
+        try:
+            with h.Netns(), h.Fleet() as f:
+                inside = f.start("listeners", count=1)
+                with open(f"{path}/cgroup.procs", "w") as cg:
+                    cg.write(str(inside.pid))
+                samples = h.parse(h.run_once(f"--kubernetes.pod-logs={logs}").stdout.decode())
+                info = h.select(samples, "socklife_container_info", container=cid[:13])
+                self.assertEqual(len(info), 1, info)
+                self.assertEqual(info[0][0]["pod_uid"], uid)
+                self.assertEqual(info[0][0]["pod"], "checkout-7d4b9")
+                self.assertEqual(info[0][0]["pod_namespace"], "shop")
+                with open(f"{root}/cgroup.procs", "w") as cg:
+                    cg.write(str(inside.pid))
+        finally:
+            for d in reversed(made):
+                with contextlib.suppress(OSError):
+                    os.rmdir(d)
+            subprocess.run(["rm", "-rf", logs], check=False)
+
+
 if __name__ == "__main__":
     h.require_root()
     unittest.main()

@@ -35,7 +35,7 @@ static struct strbuf render_world(struct test_world *w)
 {
 	struct strbuf out = STRBUF_INIT;
 	struct kernel_figures k = {0};
-	struct render_input in = {&w->t, &w->d, &k, &w->st, NULL, NULL, NULL};
+	struct render_input in = {.tally = &w->t, .diag = &w->d, .kernel = &k, .stats = &w->st};
 	render_pass(&out, &in);
 	return out;
 }
