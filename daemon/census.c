@@ -4,47 +4,32 @@
 #include <errno.h>
 #include <string.h>
 
-struct census_slot {
-	int32_t key; /* pid */
-	uint32_t index;
-};
-
 void census_init(struct census *c)
 {
-	*c = (struct census){.by_pid = HASHMAP_INIT(struct census_slot), .last_pid = -1};
+	*c = (struct census){.by_pid = KEYINDEX_INIT};
 }
 
 void census_begin(struct census *c, uint64_t netns_dev)
 {
 	c->netns_dev = netns_dev;
-	c->last_pid = -1;
 	vec_clear(&c->procs);
 	vec_clear(&c->fds);
 	vec_clear(&c->owner);
 	c->scattered = false;
-	hashmap_clear(&c->by_pid);
+	keyindex_clear(&c->by_pid);
 }
 
 static struct census_proc *proc_of(struct census *c, int32_t pid)
 {
-	if (pid == c->last_pid && c->last_index < c->procs.n)
-		return &c->procs.v[c->last_index];
 	bool added;
-	struct census_slot *s = hashmap_put(&c->by_pid, &pid, &added);
-	if (!s)
+	if (vec_reserve(&c->procs, c->procs.n + 1))
 		return NULL;
-	if (added) {
-		struct census_proc *p = vec_push(&c->procs);
-		if (!p) {
-			hashmap_del(&c->by_pid, &pid);
-			return NULL;
-		}
-		*p = (struct census_proc){.pid = pid};
-		s->index = (uint32_t)(c->procs.n - 1);
-	}
-	c->last_pid = pid;
-	c->last_index = s->index;
-	return &c->procs.v[s->index];
+	long i = keyindex_of(&c->by_pid, (uint32_t)pid, &added);
+	if (i < 0)
+		return NULL;
+	if (added)
+		c->procs.v[c->procs.n++] = (struct census_proc){.pid = pid};
+	return &c->procs.v[i];
 }
 
 /* The fds go where they come, in walk order: a table's fds come
@@ -117,8 +102,8 @@ int census_end(struct census *c)
 
 const struct census_proc *census_find(const struct census *c, int32_t pid)
 {
-	const struct census_slot *s = hashmap_get(&c->by_pid, &pid);
-	return s ? &c->procs.v[s->index] : NULL;
+	long i = pid ? keyindex_find(&c->by_pid, (uint32_t)pid) : -1;
+	return i < 0 ? NULL : &c->procs.v[i];
 }
 
 void census_free(struct census *c)
@@ -127,6 +112,6 @@ void census_free(struct census *c)
 	vec_free(&c->fds);
 	vec_free(&c->owner);
 	vec_free(&c->spare);
-	hashmap_free(&c->by_pid);
+	keyindex_free(&c->by_pid);
 	census_init(c);
 }

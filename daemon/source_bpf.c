@@ -3,6 +3,7 @@
 #include <socklife/source_bpf.h>
 
 #include <socklife/clock.h>
+#include <socklife/keyindex.h>
 #include <socklife/kstat.h>
 
 #include <errno.h>
@@ -40,11 +41,6 @@ struct v6_pair {
 
 _Static_assert(sizeof(struct kept) == 64, "a kept socket is one cache line");
 
-struct bucket_slot {
-	uint32_t key; /* netns inode */
-	uint32_t index;
-};
-
 struct inode_slot {
 	uint32_t key; /* socket inode: a socket with several holders is kept once */
 };
@@ -77,10 +73,9 @@ struct bpf_source {
 	struct v6_pairs VEC(struct v6_pair) v6;         /* the IPv6 ones' addresses */
 	struct walk_order VEC(uint32_t) order;          /* socks by namespace */
 	struct bucket_of VEC(uint32_t) bucket_of;       /* each sock's bucket */
-	uint32_t last_netns, last_bucket;               /* a table's sockets share one, mostly */
 	struct fill_list VEC(uint32_t) fill;            /* lay_out's cursors */
 	struct bucket_list VEC(struct bucket) buckets;
-	struct hashmap by_netns;  /* of struct bucket_slot */
+	struct keyindex by_netns; /* netns inode -> index into buckets */
 	struct hashmap seen;      /* of struct inode_slot */
 	struct hashmap sysctls;   /* of struct sysctls, kept between passes */
 };
@@ -128,24 +123,15 @@ static void unkeep(const struct bpf_source *src, const struct kept *k, struct so
 
 static struct bucket *bucket_of(struct bpf_source *src, uint32_t netns)
 {
-	if (netns == src->last_netns && src->last_bucket < src->buckets.n)
-		return &src->buckets.v[src->last_bucket];
 	bool added;
-	struct bucket_slot *s = hashmap_put(&src->by_netns, &netns, &added);
-	if (!s)
+	if (vec_reserve(&src->buckets, src->buckets.n + 1))
 		return NULL;
-	if (added) {
-		struct bucket *b = vec_push(&src->buckets);
-		if (!b) {
-			hashmap_del(&src->by_netns, &netns);
-			return NULL;
-		}
-		*b = (struct bucket){0};
-		s->index = (uint32_t)(src->buckets.n - 1);
-	}
-	src->last_netns = netns;
-	src->last_bucket = s->index;
-	return &src->buckets.v[s->index];
+	long i = keyindex_of(&src->by_netns, netns, &added);
+	if (i < 0)
+		return NULL;
+	if (added)
+		src->buckets.v[src->buckets.n++] = (struct bucket){0};
+	return &src->buckets.v[i];
 }
 
 static bool is_listener(uint8_t flags, uint8_t state)
@@ -259,8 +245,7 @@ static int walk(struct source *base, struct census *census)
 	vec_clear(&src->v6);
 	vec_clear(&src->bucket_of);
 	vec_clear(&src->buckets);
-	src->last_bucket = UINT32_MAX;
-	hashmap_clear(&src->by_netns);
+	keyindex_clear(&src->by_netns);
 	hashmap_clear(&src->seen);
 	census_begin(census, src->nsfs_dev);
 	int err = sockiter_read(src->it, &sink);
@@ -271,7 +256,7 @@ static int walk(struct source *base, struct census *census)
 	if (!err)
 		err = lay_out(src);
 	if (err) /* nothing of a broken walk is replayed */
-		vec_clear(&src->buckets), hashmap_clear(&src->by_netns);
+		vec_clear(&src->buckets), keyindex_clear(&src->by_netns);
 	return err;
 }
 
@@ -379,10 +364,10 @@ static int read_netns(struct source *base, const struct netns_entry *e,
 	struct bpf_source *src = (struct bpf_source *)base;
 	static const struct bucket none;
 	uint32_t netns = (uint32_t)e->id.ino;
-	const struct bucket_slot *slot = e->id.dev == src->nsfs_dev && e->id.ino <= UINT32_MAX
-						 ? hashmap_get(&src->by_netns, &netns)
-						 : NULL;
-	const struct bucket *b = slot ? &src->buckets.v[slot->index] : &none;
+	long i = e->id.dev == src->nsfs_dev && e->id.ino && e->id.ino <= UINT32_MAX
+			 ? keyindex_find(&src->by_netns, netns)
+			 : -1;
+	const struct bucket *b = i >= 0 ? &src->buckets.v[i] : &none;
 	struct sysctls *known = sysctls_of(src, netns);
 	if (!known)
 		return -ENOMEM;
@@ -435,7 +420,7 @@ static void free_source(struct source *base)
 	vec_free(&src->bucket_of);
 	vec_free(&src->fill);
 	vec_free(&src->buckets);
-	hashmap_free(&src->by_netns);
+	keyindex_free(&src->by_netns);
 	hashmap_free(&src->seen);
 	hashmap_free(&src->sysctls);
 	free(src);
@@ -456,7 +441,7 @@ int source_bpf_new(struct source **out, struct sockiter *it, struct source *dump
 		.proc_root = proc_root,
 		.nsfs_dev = nsfs_dev,
 		.breakdown_every = breakdown_every,
-		.by_netns = HASHMAP_INIT(struct bucket_slot),
+		.by_netns = KEYINDEX_INIT,
 		.seen = HASHMAP_INIT(struct inode_slot),
 		.sysctls = HASHMAP_INIT(struct sysctls),
 	};

@@ -11,7 +11,7 @@
 #ifndef SOCKLIFE_CENSUS_H
 #define SOCKLIFE_CENSUS_H
 
-#include <socklife/hashmap.h>
+#include <socklife/keyindex.h>
 #include <socklife/vec.h>
 
 #include <stdbool.h>
@@ -47,9 +47,7 @@ struct census {
 	struct census_owners VEC(uint32_t) owner; /* each fd's process, in walk order */
 	struct census_fds spare;  /* for regrouping scattered tables */
 	bool scattered;           /* a process's fds came in more than one run */
-	struct hashmap by_pid;
-	int32_t last_pid;    /* a table's fds come together: the last one looked up */
-	uint32_t last_index;
+	struct keyindex by_pid;   /* pid -> index into procs */
 };
 
 void census_init(struct census *c);
