@@ -193,7 +193,7 @@ class Namespaces(unittest.TestCase):
             # named namespaces but not read root's processes.
             r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                 "--inh-caps=-all,+sys_admin", "--ambient-caps=-all,+sys_admin",
-                                h.SOCKLIFE, "--once", "--netns=all",
+                                h.SOCKLIFE, "--once", "--netns=all", "--group-by=pid",
                                 f"--socket-source={self.SOURCE}"], capture_output=True,
                                timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
@@ -234,8 +234,8 @@ class NamespacesBpf(Namespaces):
             self.assertEqual(h.value(samples, "socklife_unresolved_sockets", netns=space.name,
                                      proto="tcp"), 0)
         self.assertEqual(h.value(samples, "socklife_scan_denied_processes"), 0)
-        self.assertEqual(sum(v for _, v in h.select(samples, "socklife_process_sockets",
-                                                        process="sl-cwait", state="close_wait")),
+        self.assertEqual(by_pids(samples, pids_in(a, b, c), "socklife_process_sockets",
+                                 process="sl-cwait", proto="tcp", state="close_wait"),
                          sum(s.pop["close_wait"] for s in (a, b, c)))
 
 
