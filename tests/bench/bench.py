@@ -279,8 +279,9 @@ def node_shape(args, socklife, benchpop, tag):
     samples = h.parse(text)
     netns = {l["netns"] for _, l, _ in samples if "netns" in l}
     tcp = sum(v for _, v in h.select(samples, "socklife_sockets", proto="tcp"))
+    # Every group has its fd usage ratio, whatever else it shows.
     groups = {(l.get("container"), l["process"], l.get("program"), l.get("pid"))
-              for n, l, _ in samples if n == "socklife_process_open_fds"}
+              for n, l, _ in samples if n == "socklife_process_fd_usage_ratio"}
     fams = families(text)
     zipped = len(gzip.compress(text.encode()))
     lines = [f"node shape{' (' + ' '.join(args.node_args) + ')' if args.node_args else ''}: "

@@ -76,7 +76,7 @@ def check_space(test, samples, space, protos=("tcp", "udp", "unix")):
         if proto not in protos:
             continue
         for state, want in states.items():
-            test.assertEqual(h.value(samples, "socklife_sockets", netns=space.name, proto=proto,
+            test.assertEqual(h.count(samples, "socklife_sockets", netns=space.name, proto=proto,
                                      state=state), want, f"{space.name} {proto} {state}")
 
 
@@ -107,9 +107,22 @@ def spaces():
 class Namespaces(unittest.TestCase):
     def test_every_namespace_exactly_and_deletion(self):
         a, b, c = spaces()
-        with a, b, c, h.Daemon("--group-by=pid", interval="200ms", netns="all") as d:
+        with a, b, c, h.Daemon("--group-by=pid", "--metrics.netns-scan", interval="200ms",
+                               netns="all") as d:
             time.sleep(0.5)  # a pass after the three exist
             samples = h.parse(h.metrics_text(d.port))
+            # By default a namespace read the usual way (sock_diag) has no
+            # scan mode and no time of its own: two series a namespace.
+            default = h.parse(h.run_once(netns="all").stdout.decode())
+            for space in (a, b, c):
+                check_space(self, default, space)
+                self.assertEqual(h.select(default, "socklife_netns_scan_mode", netns=space.name),
+                                 [])
+                self.assertEqual(h.select(default, "socklife_scan_duration_seconds",
+                                          netns=space.name), [])
+                # Its TCP counters, read through one of its processes.
+                self.assertGreaterEqual(
+                    h.value(default, "socklife_netns_tcp_resets_sent_total", netns=space.name), 0)
             for space in (a, b, c):
                 check_space(self, samples, space)
                 self.assertEqual(h.value(samples, "socklife_netns_scan_mode", netns=space.name,
@@ -166,6 +179,9 @@ class Namespaces(unittest.TestCase):
                 check_space(self, samples, space)
                 self.assertEqual(h.value(samples, "socklife_netns_scan_mode", netns=space.name,
                                          mode="procfs"), 1)
+                # No setns needed for its TCP counters either.
+                self.assertGreaterEqual(h.value(samples, "socklife_netns_tcp_listen_overflows_total",
+                                                netns=space.name), 0)
             self.assertEqual(by_pids(samples, pids_in(a, b, c), "socklife_process_sockets",
                                      process="sl-cwait", proto="tcp", state="close_wait"),
                              sum(s.pop["close_wait"] for s in (a, b, c)))
