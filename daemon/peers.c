@@ -27,7 +27,8 @@ static int by_proc_then_peer(const void *a, const void *b)
 
 void peers_sort(struct peer_rec *recs, size_t n)
 {
-	qsort(recs, n, sizeof(*recs), by_proc_then_peer);
+	if (n) /* none: recs may be NULL, which qsort must not be given */
+		qsort(recs, n, sizeof(*recs), by_proc_then_peer);
 }
 
 /* The first record of process `proc`. */
