@@ -21,8 +21,9 @@ struct owner {
 	uint32_t head; /* first holder */
 	uint32_t proc; /* its process: most sockets have one holder, and then the
 			* index alone answers, one cache line per socket */
-	uint16_t seen;   /* a dump listed it this pass */
-	uint16_t shared; /* it has further holders (fork, SCM_RIGHTS) */
+	uint8_t seen;   /* a dump listed it this pass */
+	uint8_t shared; /* it has further holders (fork, SCM_RIGHTS) */
+	uint8_t proto;  /* as the walk found it (struct sock_fd) */
 };
 
 struct cookie_key {
@@ -75,6 +76,7 @@ static int build_index(struct attrib *a)
 			o->head = (uint32_t)(a->holders.n - 1);
 			o->proc = (uint32_t)p;
 			o->shared = !added;
+			o->proto = fds[i].proto;
 		}
 	}
 	return 0;
@@ -118,7 +120,7 @@ static struct hashmap *unresolvable_before(struct attrib *a)
 	return &a->unresolvable[(a->pass + 1) % 2];
 }
 
-int attrib_begin(struct attrib *a, const struct attrib_sink *sink)
+int attrib_begin(struct attrib *a, const struct attrib_sink *sink, const struct census *census)
 {
 	a->sink = sink;
 	a->pass++;
@@ -127,7 +129,7 @@ int attrib_begin(struct attrib *a, const struct attrib_sink *sink)
 	hashmap_clear(&a->missing);
 	hashmap_clear(unresolvable_now(a));
 	vec_clear(&a->pending);
-	int err = procscan_run(&a->ps);
+	int err = procscan_run(&a->ps, census);
 	return err ? err : build_index(a);
 }
 
@@ -177,6 +179,8 @@ int attrib_socket(struct attrib *a, const struct sl_socket *s, uint32_t ns, doub
 		if (holders_of(a, o))
 			return -ENOMEM;
 		deliver(a, s, ns, age, side, OWNED);
+	} else if (s->cached && s->inode) {
+		return 0; /* read passes ago, and no fd holds it now: closed since */
 	} else if (!s->inode) {
 		deliver(a, s, ns, age, side, KERNEL); /* the kernel's: no fd holds it */
 	} else if (hashmap_get(unresolvable_before(a), &s->inode)) {
@@ -266,11 +270,14 @@ static int settle_pending(struct attrib *a)
  * the fd still holds it (a process not read this pass may have closed it).
  * UDP dumps leave out sockets never bound, which is normal, not a leak;
  * TCP and UNIX dumps list every socket still in use. */
-static bool should_list(struct attrib *a, const struct holder *h, uint32_t inode,
-			attrib_dumped_fn dumped, void *ctx, uint8_t *proto)
+static bool should_list(struct attrib *a, const struct owner *o, attrib_dumped_fn dumped,
+			void *ctx, uint8_t *proto)
 {
+	const struct holder *h = &a->holders.v[o->head];
 	const struct proc_info *pi = &a->ps.procs.v[h->proc];
-	*proto = sockproto_of(&a->protos, a->ps.root, pi->pid, h->fd, inode);
+	uint32_t inode = o->key;
+	*proto = o->proto != SOCK_FD_UNKNOWN ? o->proto
+					     : sockproto_of(&a->protos, a->ps.root, pi->pid, h->fd, inode);
 	if (*proto == PROTO_UDP || *proto >= PROTO_COUNT || !dumped(ctx, pi, *proto))
 		return false;
 	return procscan_still_held(&a->ps, h->proc, h->fd, inode);
@@ -282,7 +289,7 @@ static int report_unhashed(struct attrib *a, attrib_dumped_fn dumped, void *ctx)
 	sockproto_begin(&a->protos);
 	for (struct owner *o; (o = hashmap_next(&a->owners, &pos));) {
 		uint8_t proto;
-		if (o->seen || !should_list(a, &a->holders.v[o->head], o->key, dumped, ctx, &proto))
+		if (o->seen || !should_list(a, o, dumped, ctx, &proto))
 			continue;
 		if (holders_of(a, o))
 			return -ENOMEM;

@@ -48,6 +48,7 @@ static const char *check_listen(const char *a)
 }
 
 static const char *const group_by_names[] = {"comm", "pid", NULL};
+static const char *const socket_source_names[] = {"auto", "bpf", "netlink", NULL};
 static const char *const netns_names[] = {"host", "all", NULL};
 static const char *const log_level_names[] = {"error", "warn", "info", "debug", NULL};
 
@@ -93,9 +94,20 @@ static const struct option_spec options[] = {
 	{"once", '1', SWITCH, F(once), NULL,
 	 .help = "run one pass, print the exposition on stdout and exit"},
 	{"proc-root", 0, TEXT, F(proc_root), "/proc", .arg = "DIR", .help = "where procfs is mounted"},
+	{"kubernetes.pod-logs", 0, TEXT, F(pod_logs), "/var/log/pods", .arg = "DIR",
+	 .help = "the kubelet's pod log directories, which name each pod" MORE
+		 "(<namespace>_<name>_<uid>)"},
 	{"user", 'u', TEXT, F(user), NULL, .arg = "USER",
 	 .help = "after binding the port, become USER, keeping only the capabilities" MORE
 		 "socklife needs"},
+	{"socket-source", 0, CHOICE, F(socket_source), "auto", .choices = socket_source_names,
+	 .arg = "auto|bpf|netlink",
+	 .help = "bpf: one walk of every fd table (a BPF iterator); netlink:" MORE
+		 "sock_diag in each namespace; auto: bpf where it loads"},
+	{"netns.read-budget", 0, DURATION, F(netns_read_budget), NULL, 0.001, 0, .arg = "DURATION",
+	 .help = "time a pass may spend reading other namespaces; past it the" MORE
+		 "stalest are read first, the rest served from their last read" MORE
+		 "(default: a quarter of --interval)"},
 	{"netns", 0, CHOICE, F(netns), "all", .choices = netns_names, .arg = "all|host",
 	 .help = "dump every network namespace, or only the one socklife runs" MORE "in"},
 	{"log.level", 0, CHOICE, F(log_level), "info", .choices = log_level_names, .arg = "LEVEL",
@@ -103,6 +115,9 @@ static const struct option_spec options[] = {
 	{"resolve.verify-passes", 0, COUNT, F(verify_passes), "20", 1, 1000, .arg = "N",
 	 .help = "read every process's fds again at least every N passes, to catch" MORE
 		 "sockets handed from one process to another (1: every pass)"},
+	{"time-wait.breakdown-interval", 0, DURATION, F(time_wait_breakdown), "1m", 0.001, 0,
+	 .arg = "DURATION", .help = "bpf source: TIME_WAIT is counted every pass, broken down" MORE
+		 "by port (a dump) this often"},
 	{"time-wait.top-ports", 0, COUNT, F(time_wait_top_ports), "10", 1, 50, .arg = "N",
 	 .help = "TIME_WAIT is reported for this many busiest ports per side, the rest" MORE
 		 "summed as \"other\""},

@@ -130,25 +130,50 @@ static void free_web_config(struct web_setup *w)
 	webconfig_free(&w->config);
 }
 
+/* Load the BPF iterator where --socket-source asks for it (loading needs
+ * privileges about to go).  NULL: read over netlink. */
+static struct sockiter *open_socket_source(const struct config *cfg)
+{
+	struct sockiter *it = NULL;
+	if (cfg->socket_source == SOURCE_NETLINK)
+		return NULL;
+	int err = sockiter_open(&it);
+	if (err && cfg->socket_source == SOURCE_BPF)
+		fatal("--socket-source bpf: cannot load the BPF iterator: %s", sockiter_strerror(err));
+	if (err) {
+		log_info("socket source: netlink (the BPF iterator did not load: %s)",
+			 sockiter_strerror(err));
+		return NULL;
+	}
+	bool measured;
+	uint32_t hz = sockiter_hz(it, &measured);
+	log_info("socket source: bpf, one walk of every fd table (kernel tick %u Hz%s)", hz,
+		 measured ? ", measured" : "");
+	return it;
+}
+
 /* Keep only the capabilities socklife needs, become --user, and say what
  * that leaves socklife unable to see. */
-static void restrict_privileges(const struct config *cfg)
+static void restrict_privileges(const struct config *cfg, bool bpf)
 {
 	static const char *const without[SL_CAP_COUNT] = {
 		[SL_CAP_DAC_READ_SEARCH] = "other users' sockets are not attributed to processes",
 		[SL_CAP_SYS_PTRACE] = "other users' sockets are not attributed to processes",
 		[SL_CAP_SYS_ADMIN] = "other network namespaces are read from /proc/PID/net",
+		[SL_CAP_BPF] = "the BPF walk may fail each pass (then netlink reads it)",
 	};
 	char why[256], held[128] = "";
 	struct caps_state caps;
 
-	if (caps_restrict(cfg->user, why, sizeof(why)) < 0) {
+	if (caps_restrict(cfg->user, bpf, why, sizeof(why)) < 0) {
 		if (cfg->user)
 			fatal("cannot become %s: %s", cfg->user, why);
 		log_warn("cannot drop capabilities it does not need: %s", why);
 	}
-	caps_read(&caps);
+	caps_read(&caps, bpf);
 	for (int c = 0; c < SL_CAP_COUNT; c++) {
+		if (!caps.needed[c])
+			continue;
 		if (caps.held[c]) {
 			strcat(held, " ");
 			strcat(held, caps_name(c));
@@ -195,8 +220,11 @@ int main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	mallopt(M_ARENA_MAX, 2);
 	if (cfg.command == CMD_TOP) {
-		restrict_privileges(&cfg);
-		return top_run(&cfg);
+		struct sockiter *it = open_socket_source(&cfg);
+		restrict_privileges(&cfg, it != NULL);
+		int rc = top_run(&cfg, it);
+		sockiter_close(it);
+		return rc;
 	}
 
 	/* Block the stop signals before any thread exists, so all inherit it. */
@@ -220,14 +248,16 @@ int main(int argc, char **argv)
 	struct web_setup web = {0};
 	if (!cfg.once && cfg.web_config_file)
 		load_web_config(cfg.web_config_file, &web);
-	restrict_privileges(&cfg);
+	struct sockiter *it = open_socket_source(&cfg);
+	restrict_privileges(&cfg, it != NULL);
 
-	int err = sampler_init(&r.sampler, &cfg, now_realtime());
+	int err = sampler_init(&r.sampler, &cfg, now_realtime(), it);
 	if (err)
 		fatal("cannot open a sock_diag socket: %s", strerror(-err));
 	if (cfg.once) {
 		int rc = run_once(&r.sampler);
 		sampler_free(&r.sampler);
+		sockiter_close(it);
 		return rc;
 	}
 
@@ -295,6 +325,7 @@ int main(int argc, char **argv)
 	pthread_join(thread, NULL);
 	http_stop(r.http);
 	sampler_free(&r.sampler);
+	sockiter_close(it);
 	free_web_config(&web);
 	return 0;
 }

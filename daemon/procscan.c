@@ -25,6 +25,7 @@ struct proc_entry {
 	struct proc_info info;
 	struct container_ref container; /* parsed when its fds were last read */
 	struct sock_fds VEC(struct sock_fd) held; /* its socket fds when last read */
+	uint32_t census_first, census_n; /* with a census: its socket fds there instead */
 	uint32_t read_pass;     /* when its fds were last read; 0 = never */
 	uint32_t nfds_at_read;  /* its fd count then */
 	uint32_t grew_pass;     /* the last read that found a socket it had not held */
@@ -164,7 +165,7 @@ static int read_fds(struct procscan *ps, int piddir, struct proc_entry *e)
 			if (!(h = vec_push(&e->held)))
 				err = -ENOMEM;
 			else
-				*h = (struct sock_fd){inode, (uint32_t)fd};
+				*h = (struct sock_fd){inode, (uint32_t)fd, SOCK_FD_UNKNOWN};
 		}
 	}
 	close(dfd);
@@ -194,6 +195,13 @@ static int list_pids(struct procscan *ps, int rootfd)
 	const char *name;
 	int err;
 	vec_clear(&ps->pids);
+	if (ps->census) { /* the processes with fds are known */
+		if (vec_reserve(&ps->pids, ps->census->procs.n + 1))
+			return -ENOMEM;
+		for (size_t i = 0; i < ps->census->procs.n; i++)
+			ps->pids.v[ps->pids.n++] = ps->census->procs.v[i].pid;
+		return 0;
+	}
 	dirwalk_start(&w, rootfd, ps->dents, DIRWALK_BUF);
 	while ((name = dirwalk_next(&w, &err))) {
 		uint64_t n;
@@ -243,6 +251,32 @@ static int fresh_entry(int piddir, int32_t pid, const struct proc_stat *st, stru
 	return read_cgroup(piddir, e);
 }
 
+/* What the census says of the process in `e`, in place of reading its
+ * limits, namespace and fds.  Returns 1 (kept) or 0 (no fd table: it has
+ * no fds, or was born after the walk). */
+static int take_census(struct procscan *ps, struct proc_entry *e)
+{
+	const struct census_proc *cp = census_find(ps->census, e->info.pid);
+	if (!cp || cp->nfds == 0) {
+		drop_entry(e);
+		return 0;
+	}
+	/* Its fds stay in the census (not copied: every socket of the host
+	 * would be twice in memory). */
+	vec_free(&e->held);
+	e->census_first = cp->first;
+	e->census_n = cp->n;
+	e->info.fd_limit = cp->fd_limit;
+	e->info.netns_dev = cp->netns_ino ? ps->census->netns_dev : 0;
+	e->info.netns_ino = cp->netns_ino;
+	e->info.fds_denied = false;
+	e->info.nfds = e->nfds_at_read = cp->nfds;
+	e->info.nsockets = (uint32_t)cp->n;
+	e->read_pass = ps->pass;
+	e->due = false;
+	return 1;
+}
+
 /* Refresh one process into `e` (new, or moved from the last pass).
  * Returns 1 if it is to be kept, 0 if it is skipped (gone, kernel thread,
  * no fds), or -errno when it could not be read for another reason. */
@@ -278,6 +312,9 @@ static int refresh(struct procscan *ps, int piddir, int32_t pid, struct proc_ent
 		drop_entry(e);
 		return err;
 	}
+
+	if (ps->census)
+		return take_census(ps, e);
 
 	len = read_small_at(piddir, "limits", buf, sizeof(buf));
 	if (outcome_of((int)len) == FAILED)
@@ -483,11 +520,17 @@ void procscan_init(struct procscan *ps, const char *root, unsigned verify_passes
 	};
 }
 
-int procscan_run(struct procscan *ps)
+int procscan_run(struct procscan *ps, const struct census *census)
 {
 	int ret;
 
 	ps->pass++;
+	/* After passes that took a census, no process's fds were kept: every
+	 * one is read again. */
+	if (ps->census && !census)
+		for (size_t i = 0; i < ps->entries.n; i++)
+			ps->entries.v[i].read_pass = 0;
+	ps->census = census;
 	memset(&ps->stats, 0, sizeof(ps->stats));
 	if (!ps->dents && !(ps->dents = malloc(DIRWALK_BUF)))
 		return -ENOMEM;
@@ -497,7 +540,7 @@ int procscan_run(struct procscan *ps)
 	/* Only procfs reports an fd count as a directory's size. */
 	struct statfs sfs;
 	ps->is_procfs = fstatfs(rootfd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
-	if ((ret = list(ps, rootfd)) || (ret = choose_rotation(ps)))
+	if ((ret = list(ps, rootfd)) || (!census && (ret = choose_rotation(ps))))
 		goto out;
 	for (uint32_t i = 0; i < ps->entries.n; i++)
 		if (ps->entries.v[i].due && (ret = read_entry(ps, rootfd, i)))
@@ -533,8 +576,13 @@ enum runtime procscan_runtime(struct procscan *ps, size_t proc)
 
 const struct sock_fd *procscan_sockets(const struct procscan *ps, size_t proc, size_t *n)
 {
-	*n = ps->entries.v[proc].held.n;
-	return ps->entries.v[proc].held.v;
+	const struct proc_entry *e = &ps->entries.v[proc];
+	if (ps->census) {
+		*n = e->census_n;
+		return ps->census->fds.v + e->census_first;
+	}
+	*n = e->held.n;
+	return e->held.v;
 }
 
 bool procscan_read_now(const struct procscan *ps, size_t proc)
@@ -594,6 +642,9 @@ bool procscan_still_held(const struct procscan *ps, size_t proc, uint32_t fd, ui
 	uint64_t held;
 	snprintf(path, sizeof(path), "%s/%d/fd/%u", ps->root, (int)ps->procs.v[proc].pid, fd);
 	ssize_t len = readlink(path, link, sizeof(link));
+	/* Not ours to read: a census (this pass's walk) is the best word. */
+	if (len < 0 && (errno == EACCES || errno == EPERM) && ps->census)
+		return true;
 	return len > 0 && procparse_fd_link(link, (size_t)len, &held) && held == inode;
 }
 

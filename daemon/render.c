@@ -225,6 +225,11 @@ static void emit_container_info(struct strbuf *out, const struct family *f,
 		label_str(out, c->runtime);
 		sb_puts(out, "\",pod_uid=\"");
 		label_str(out, c->pod_uid);
+		const struct pod_name *pod = in->pods ? pods_find(in->pods, c->pod_uid) : NULL;
+		sb_puts(out, "\",pod=\"");
+		label_str(out, pod ? pod->name : "");
+		sb_puts(out, "\",pod_namespace=\"");
+		label_str(out, pod ? pod->namespace_ : "");
 		sb_puts(out, "\",cgroup=\"");
 		label_str(out, c->cgroup);
 		sb_puts(out, "\"} 1\n");
@@ -234,11 +239,17 @@ static void emit_container_info(struct strbuf *out, const struct family *f,
 static void emit_netns_mode(struct strbuf *out, const struct family *f, const struct render_input *in)
 {
 	static const char *const modes[NS_MODE_COUNT] = {
-		[NS_MODE_SOCK_DIAG] = "sock_diag", [NS_MODE_PROCFS] = "procfs", [NS_MODE_NONE] = "none"};
+		[NS_MODE_SOCK_DIAG] = "sock_diag", [NS_MODE_PROCFS] = "procfs", [NS_MODE_NONE] = "none",
+		[NS_MODE_BPF] = "bpf", [NS_MODE_BPF_DUMP] = "bpf_sock_diag",
+		[NS_MODE_BPF_PROCFS] = "bpf_procfs"};
 	bool every = !in->series || in->series->netns_scan;
 	FOR_NAMESPACES(ns, in->tally) {
-		if (ns->read.mode == NS_MODE_SOCK_DIAG && !every)
-			continue; /* the usual way: only the exceptions by default */
+		/* The full ways (sock_diag, the bpf walk, the walk and a dump):
+		 * by default only the exceptions, read without CAP_SYS_ADMIN or
+		 * not at all. */
+		if (!every && (ns->read.mode == NS_MODE_SOCK_DIAG || ns->read.mode == NS_MODE_BPF ||
+			       ns->read.mode == NS_MODE_BPF_DUMP))
+			continue;
 		ns_labels(out, f, ns);
 		sb_printf(out, ",mode=\"%s\"} 1\n", modes[ns->read.mode]);
 	}
@@ -368,7 +379,7 @@ static void emit_listeners(struct strbuf *out, const struct family *f, const str
 		if (g->outside || ns->gone || !series_listener(in->series, i))
 			continue;
 		/* /proc/net/tcp shows no backlog: better none than a 0. */
-		if (backlog && ns->read.mode != NS_MODE_SOCK_DIAG)
+		if (backlog && ns->read.mode == NS_MODE_PROCFS)
 			continue;
 		group_labels(out, f, g);
 		sb_puts(out, ",netns=\"");
@@ -407,6 +418,16 @@ static void emit_socket_memory(struct strbuf *out, const struct family *f,
 			memcpy(&bytes, (const char *)&g->h + dirs[d].offset, sizeof(bytes));
 			group_labels(out, f, g);
 			sb_printf(out, ",direction=\"%s\"} %" PRIu64 "\n", dirs[d].direction, bytes);
+		}
+	}
+}
+
+static void emit_data_age(struct strbuf *out, const struct family *f, const struct render_input *in)
+{
+	FOR_NAMESPACES(ns, in->tally) {
+		if (ns->read.age > 0) {
+			ns_labels(out, f, ns);
+			sb_printf(out, "} %.3f\n", ns->read.age);
 		}
 	}
 }
@@ -454,6 +475,16 @@ static void emit_netns_pods(struct strbuf *out, const struct family *f, const st
 	}
 }
 
+static void emit_tw_age(struct strbuf *out, const struct family *f, const struct render_input *in)
+{
+	FOR_NAMESPACES(ns, in->tally) {
+		if (ns->tw_age > 0) {
+			ns_labels(out, f, ns);
+			sb_printf(out, "} %.3f\n", ns->tw_age);
+		}
+	}
+}
+
 static void emit_build_info(struct strbuf *out, const struct family *f, const struct render_input *in)
 {
 	(void)in;
@@ -487,6 +518,8 @@ SCALAR_OF(scan_procs, in->stats->procs, true)
 SCALAR_OF(scan_denied, in->stats->denied_procs, true)
 SCALAR_OF(scan_fds_read, in->stats->fds_read, true)
 SCALAR_OF(hist_overflow, in->stats->history_overflow, true)
+SCALAR_OF(source_fallbacks, in->stats->source_fallbacks, true)
+SCALAR_OF(shared_ehash, in->stats->shared_ehash, true)
 SCALAR_OF(self_cpu, in->self->cpu_seconds, in->self->known[SELF_CPU])
 SCALAR_OF(self_rss, in->self->resident_bytes, in->self->known[SELF_MEMORY])
 SCALAR_OF(self_vsz, in->self->virtual_bytes, in->self->known[SELF_MEMORY])
@@ -530,11 +563,19 @@ static size_t vanished(const struct render_input *in, struct item out[MAX_ITEMS]
 	return 3;
 }
 
+static size_t socket_source(const struct render_input *in, struct item out[MAX_ITEMS])
+{
+	out[0] = (struct item){in->stats->source ? in->stats->source : "netlink", 1};
+	return 1;
+}
+
 static size_t capabilities(const struct render_input *in, struct item out[MAX_ITEMS])
 {
+	size_t n = 0;
 	for (int c = 0; c < SL_CAP_COUNT; c++)
-		out[c] = (struct item){caps_name(c), in->caps->held[c] ? 1 : 0};
-	return SL_CAP_COUNT;
+		if (in->caps->needed[c])
+			out[n++] = (struct item){caps_name(c), in->caps->held[c] ? 1 : 0};
+	return n;
 }
 
 /* The HTTP server's families; none without a server (--once). */
@@ -610,21 +651,28 @@ static const struct family families[] = {
 	 "only a close() here ends them.",
 	 GROUP_VALUE(unix_gone, SERIES_UNIX_GONE, "%.0f")},
 	{"socklife_container_info", "gauge",
-	 "Maps a container id to its runtime, cgroup path and Kubernetes pod UID (join with "
-	 "kube-state-metrics on uid); always 1.",
+	 "Maps a container id to its runtime, cgroup path and Kubernetes pod (UID, and name and "
+	 "namespace from the kubelet's /var/log/pods where the node has it); always 1.",
 	 EMITTER(emit_container_info)},
+	{"socklife_netns_data_age_seconds", "gauge",
+	 "How old the data served for a namespace is, for namespaces the last pass did not read "
+	 "but served from their last read, because reading them would have overrun "
+	 "--netns.read-budget (read stalest first, they take turns).",
+	 EMITTER(emit_data_age)},
 	{"socklife_netns_scan_mode", "gauge",
 	 "How a namespace was read: sock_diag from inside it, procfs (/proc/PID/net, without "
-	 "CAP_SYS_ADMIN) or none; always 1.",
+	 "CAP_SYS_ADMIN) or none; with the bpf source, bpf (the walk, the kernel's counts "
+	 "agreeing), bpf_sock_diag or bpf_procfs (the walk, and a dump of what it cannot see); "
+	 "always 1.",
 	 EMITTER(emit_netns_mode)},
 	{"socklife_process_close_wait_sockets", "gauge",
 	 "CLOSE_WAIT sockets of a process group by cause: eof_unread (the peer's EOF was never "
 	 "read) or eof_read (EOF read, close() never called).",
 	 EMITTER(emit_close_wait_causes)},
 	{"socklife_process_close_wait_oldest_seconds", "gauge",
-	 "How long the group's oldest CLOSE_WAIT socket has been in that state (a lower bound: "
-	 "since first seen, or the kernel's time since the peer's last ACK when first seen); 0 "
-	 "when it holds none.",
+	 "How long nothing has been sent, received or acknowledged on the group's longest-silent "
+	 "CLOSE_WAIT socket (the kernel's tcp_info; at most its time in CLOSE_WAIT); 0 when it "
+	 "holds none.",
 	 GROUP_VALUE(cw_oldest, SERIES_STATE(PROTO_TCP, ST_CLOSE_WAIT), "%.3f")},
 	{"socklife_process_unhashed_socket_fds", "gauge",
 	 "Socket fds of the group whose socket is in no dump: reset by the peer while in "
@@ -643,6 +691,11 @@ static const struct family families[] = {
 	{"socklife_tcp_max_orphans", "gauge",
 	 "net.ipv4.tcp_max_orphans: past it the kernel resets orphans.",
 	 SCALAR_VALUE(max_orphans, "%.0f")},
+	{"socklife_time_wait_breakdown_age_seconds", "gauge",
+	 "With the bpf source, TIME_WAIT is counted every pass but broken down by port only every "
+	 "--time-wait.breakdown-interval: how old the breakdown socklife_time_wait_sockets shows "
+	 "is, for namespaces whose breakdown is not of this pass.",
+	 EMITTER(emit_tw_age)},
 	{"socklife_tcp_max_tw_buckets", "gauge",
 	 "net.ipv4.tcp_max_tw_buckets of the namespace: past it TIME_WAIT is skipped.",
 	 EMITTER(emit_max_tw)},
@@ -657,7 +710,8 @@ static const struct family families[] = {
 	 EMITTER(emit_listen_queue)},
 	{"socklife_listen_backlog", "gauge",
 	 "How many connections may wait for accept() on that listener (listen()'s backlog, capped "
-	 "by net.core.somaxconn); only where sock_diag read the namespace.",
+	 "by net.core.somaxconn); not for namespaces read from /proc/PID/net, which does not show "
+	 "it.",
 	 EMITTER(emit_listen_backlog)},
 	{"socklife_process_socket_memory_bytes", "gauge",
 	 "Memory the TCP and UDP sockets of a process group hold, by direction: receive (arrived, "
@@ -689,7 +743,7 @@ static const struct family families[] = {
 	 "Maps a network namespace to the Kubernetes pod whose containers live in it (join with "
 	 "kube-state-metrics on uid); always 1.",
 	 EMITTER(emit_netns_pods)},
-#define FIRST_STATUS 27
+#define FIRST_STATUS 29
 	{"socklife_scan_duration_seconds", "gauge",
 	 "Duration of the last sampling pass, by phase; phase=\"netns\" series give the time "
 	 "spent in each namespace.",
@@ -717,10 +771,22 @@ static const struct family families[] = {
 	 "File descriptors the last pass read (one readlink each): processes are read again only "
 	 "when new, changed, due in the rotation, or needed to place a new socket.",
 	 SCALAR_VALUE(scan_fds_read, "%.0f")},
+	{"socklife_socket_source", "gauge",
+	 "What read the last pass's sockets: bpf (one walk of every fd table) or netlink "
+	 "(sock_diag in each namespace, /proc/PID/fd for holders); always 1.",
+	 LABELED_VALUES("source", socket_source)},
+	{"socklife_socket_source_fallbacks_total", "counter",
+	 "Passes read over netlink because the bpf walk failed.",
+	 SCALAR_VALUE(source_fallbacks, "%.0f")},
+	{"socklife_netns_shared_tcp_hash", "gauge",
+	 "Namespaces whose TCP connections live in the host's hash table, so that every dump of "
+	 "one walks the host's sockets (net.ipv4.tcp_child_ehash_entries gives new ones their "
+	 "own).",
+	 SCALAR_VALUE(shared_ehash, "%.0f")},
 	{"socklife_capability", "gauge",
 	 "1 for each capability socklife needs that it holds, 0 for one it lacks: "
 	 "cap_dac_read_search and cap_sys_ptrace (other users' fds), cap_sys_admin (entering "
-	 "other network namespaces).",
+	 "other network namespaces), cap_bpf (with the bpf socket source: an iterator per pass).",
 	 LABELED_VALUES("capability", capabilities)},
 	{"socklife_history_overflow_total", "counter",
 	 "Sockets whose age was not tracked because the history table was full.",

@@ -9,22 +9,29 @@
 #include <socklife/log.h>
 #include <socklife/netstat.h>
 #include <socklife/selfstat.h>
+#include <socklife/source_bpf.h>
+#include <socklife/source_budget.h>
 #include <socklife/source_netlink.h>
 #include <socklife/source_procfs.h>
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-int sampler_init(struct sampler *s, const struct config *cfg, double start_time)
+int sampler_init(struct sampler *s, const struct config *cfg, double start_time,
+		 struct sockiter *it)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	s->start_time = start_time;
-	caps_read(&s->caps);
+	caps_read(&s->caps, it != NULL);
+	census_init(&s->census);
 	attrib_init(&s->attrib, cfg->proc_root, cfg->verify_passes);
 	s->sockhist = (struct sockhist)SOCKHIST_INIT;
+	s->tw_kept = (struct twports_memory)TWPORTS_MEMORY_INIT;
+	s->pods = (struct pods)PODS_INIT;
 	s->leak.params = cfg->leak;
 	s->series.all_states = cfg->metrics_all_states;
 	s->series.netns_scan = cfg->metrics_netns_scan;
@@ -32,19 +39,35 @@ int sampler_init(struct sampler *s, const struct config *cfg, double start_time)
 	/* Our own namespace, from the real procfs even when --proc-root points
 	 * at a fake tree or a host's /proc mounted elsewhere. */
 	int err = netns_id_of("/proc/thread-self/ns/net", &s->self_ns);
+	struct source **src = s->src;
 	if (!err)
-		err = source_netlink_new(&s->netlink, cfg->proc_root, "/run/netns");
+		err = source_netlink_new(&src[SRC_NETLINK], cfg->proc_root, "/run/netns");
 	if (!err)
-		err = source_procfs_new(&s->procfs, cfg->proc_root);
+		err = source_procfs_new(&src[SRC_PROCFS], cfg->proc_root);
+	if (!err)
+		err = source_budget_new(&src[SRC_NETLINK_PACED], src[SRC_NETLINK], false);
+	if (!err)
+		err = source_budget_new(&src[SRC_PROCFS_PACED], src[SRC_PROCFS], false);
+	if (!err && it)
+		err = source_budget_new(&src[SRC_BPF_DUMPER], src[SRC_NETLINK], true);
+	if (!err && it)
+		err = source_budget_new(&src[SRC_BPF_FALLBACK], src[SRC_PROCFS], true);
+	if (!err && it)
+		err = source_bpf_new(&src[SRC_BPF], it, src[SRC_BPF_DUMPER], src[SRC_BPF_FALLBACK],
+				     cfg->proc_root, s->self_ns.dev, cfg->time_wait_breakdown);
+	s->netlink = src[SRC_NETLINK_PACED];
+	s->procfs = src[SRC_PROCFS_PACED];
+	s->bpf = src[SRC_BPF];
+	s->stats.source = it ? "bpf" : "netlink";
 	return err;
 }
 
 void sampler_free(struct sampler *s)
 {
-	if (s->netlink)
-		s->netlink->free(s->netlink);
-	if (s->procfs)
-		s->procfs->free(s->procfs);
+	for (int i = SRC_COUNT; i-- > 0;) /* wrappers before what they wrap */
+		if (s->src[i])
+			s->src[i]->free(s->src[i]);
+	census_free(&s->census);
 	netns_names_free(&s->names);
 	attrib_free(&s->attrib);
 	sockhist_free(&s->sockhist);
@@ -57,6 +80,8 @@ void sampler_free(struct sampler *s)
 	netns_set_free(&s->pass.namespaces);
 	tally_free(&s->pass.tally);
 	twports_free(&s->pass.twports);
+	twports_memory_free(&s->tw_kept);
+	pods_free(&s->pods);
 	diag_free(&s->pass.diag);
 	vec_free(&s->pass.watch);
 	focus_free(&s->focus);
@@ -132,21 +157,26 @@ static int on_socket(const struct sl_socket *sk, void *arg)
 	return attrib_socket(&c->s->attrib, sk, c->ns, silence_of(c->s, sk), side_of(tw, sk));
 }
 
-/* The source for a namespace: sock_diag from inside it, unless setns() has
- * been refused; then /proc/PID/net. */
+/* The source for a namespace: the bpf walk when it worked this pass, else
+ * sock_diag from inside it, unless setns() has been refused; then
+ * /proc/PID/net. */
 static struct source *source_for(struct sampler *s, const struct netns_entry *e)
 {
+	if (s->walked)
+		return s->bpf;
 	return e->self || !s->no_setns ? s->netlink : s->procfs;
 }
 
 static int read_with(struct sampler *s, struct source *src, const struct netns_entry *e,
 		     struct ns_ctx *c, struct ns_read *r)
 {
-	struct source_sink sink = {on_socket, wants_times, c};
+	struct source_sink sink = {on_socket, wants_times, c, SOURCE_ALL_PROTOS};
 	memset(r, 0, sizeof(*r));
 	twports_begin(&s->pass.twports);
 	return src->read_netns(src, e, &sink, r);
 }
+
+static int break_down_time_wait(struct sampler *s, struct ns_tally *nt);
 
 /* Read one namespace into the tally.  A namespace gone meanwhile is
  * counted as vanished, not as an error. */
@@ -161,10 +191,13 @@ static int read_namespace(struct sampler *s, const struct netns_entry *e)
 	struct source *src = source_for(s, e);
 	int err = read_with(s, src, e, &c, &r);
 	if (err == -EPERM && src == s->netlink) {
+		err = read_with(s, s->procfs, e, &c, &r);
+		r.setns_refused = true;
+	}
+	if (r.setns_refused && !s->no_setns) {
 		s->no_setns = true;
 		log_warn("cannot enter other network namespaces (setns needs CAP_SYS_ADMIN): "
 			 "reading /proc/PID/net for them instead");
-		err = read_with(s, s->procfs, e, &c, &r);
 	}
 	struct ns_tally *nt = &t->ns.v[ns];
 	if (err == -ENOENT || err == -ESRCH) {
@@ -175,18 +208,74 @@ static int read_namespace(struct sampler *s, const struct netns_entry *e)
 	if (err)
 		return err;
 	nt->read = r;
+	nt->count[PROTO_TCP][ST_SYN_RECV] += r.syn_recv; /* no socket to hand on */
+	nt->count[PROTO_TCP][ST_TIME_WAIT] += r.time_wait;
 	s->stats.skipped_unknown_state += r.unknown_states;
 	/* Its TCP counters, through a process living in it: no setns.  What
 	 * cannot be read stays unknown and is left out. */
 	netstat_read(s->cfg->proc_root, e->pid, e->self, &e->id, &nt->kernel);
 	if (r.mode == NS_MODE_NONE)
 		return 0;
-	int n = twports_top(&s->pass.twports, r.port_lo, r.port_hi, s->cfg->time_wait_top_ports,
+	return break_down_time_wait(s, nt);
+}
+
+/* TIME_WAIT by port: from the sockets of this pass, kept for passes that
+ * count it without listing it (then served again, with its age). */
+static int break_down_time_wait(struct sampler *s, struct ns_tally *nt)
+{
+	const struct ns_read *r = &nt->read;
+	int n = twports_top(&s->pass.twports, r->port_lo, r->port_hi, s->cfg->time_wait_top_ports,
 			    nt->tw);
 	if (n < 0)
 		return n;
 	nt->ntw = n;
+	if (!r->time_wait)
+		return twports_remember(&s->tw_kept, nt->id.ino, nt->tw, n, s->pass.now);
+	const struct twports_kept *k = twports_recall(&s->tw_kept, nt->id.ino);
+	if (k) {
+		memcpy(nt->tw, k->rows, (size_t)k->n * sizeof(*k->rows));
+		nt->ntw = k->n;
+		nt->tw_age = s->pass.now - k->at;
+	}
 	return 0;
+}
+
+/* The budget for namespaces other than our own: --netns.read-budget, or a
+ * quarter of the interval; none for the first pass (so --once and a
+ * one-shot top read every namespace). */
+static double read_budget(const struct sampler *s)
+{
+	const struct config *cfg = s->cfg;
+	if (s->stats.scans == 0)
+		return 1e9;
+	return cfg->netns_read_budget > 0 ? cfg->netns_read_budget : cfg->interval / 4;
+}
+
+/* The source whose last reads decide which namespace comes first. */
+static struct source *paced(const struct sampler *s)
+{
+	return s->walked ? s->src[SRC_BPF_DUMPER] : s->no_setns ? s->procfs : s->netlink;
+}
+
+static int staler(const void *x, const void *y, void *arg)
+{
+	const struct source *src = arg;
+	const struct netns_entry *a = x, *b = y;
+	double ra = source_budget_read_at(src, &a->id), rb = source_budget_read_at(src, &b->id);
+	return (ra > rb) - (ra < rb);
+}
+
+/* Start the budgets, and put the namespaces read longest ago first (our
+ * own stays first: it is always read). */
+static void pace(struct sampler *s)
+{
+	struct netns_entries *v = &s->pass.namespaces.entries;
+	for (int i = SRC_NETLINK_PACED; i <= SRC_BPF_FALLBACK; i++)
+		if (s->src[i])
+			source_budget_begin(s->src[i], s->pass.now, read_budget(s));
+	size_t first = v->n && v->v[0].self;
+	if (v->n > first)
+		qsort_r(v->v + first, v->n - first, sizeof(*v->v), staler, paced(s));
 }
 
 static int read_namespaces(struct sampler *s)
@@ -197,6 +286,8 @@ static int read_namespaces(struct sampler *s)
 		s->stats.errors[STAGE_NETNS]++; /* labels fall back to ns-<inode> */
 	int err = netns_collect(&p->namespaces, &s->names, &s->self_ns, p->tally.procs,
 				p->tally.nprocs, s->cfg->netns == NETNS_ALL);
+	pace(s);
+	twports_memory_begin(&s->tw_kept);
 	sockhist_begin(&s->sockhist);
 	for (size_t i = 0; i < p->namespaces.entries.n && !err; i++) {
 		double t0 = now_monotonic();
@@ -242,12 +333,31 @@ static bool was_read(void *ctx, const struct proc_info *pi, uint8_t proto)
 
 /* --- the pass -------------------------------------------------------------- */
 
+/* The bpf walk, where it is loaded: every fd table in one go.  When it
+ * fails this pass reads over netlink instead, counted, and said once per
+ * kind of failure. */
+static void walk_all(struct sampler *s)
+{
+	s->walked = false;
+	if (!s->bpf)
+		return;
+	int err = s->bpf->walk(s->bpf, &s->census);
+	s->walked = err == 0;
+	s->stats.source = s->walked ? "bpf" : "netlink";
+	if (!err)
+		return;
+	s->stats.source_fallbacks++;
+	if (err != s->walk_error)
+		log_warn("the BPF walk failed (%s): reading this pass over netlink", strerror(-err));
+	s->walk_error = err;
+}
+
 /* Walk /proc and group the processes.  Fails the pass's "proc" stage. */
 static int scan_processes(struct sampler *s, const struct attrib_sink *sink)
 {
 	struct tally *t = &s->pass.tally;
 	const struct procscan *ps = &s->attrib.ps;
-	int err = attrib_begin(&s->attrib, sink);
+	int err = attrib_begin(&s->attrib, sink, s->walked ? &s->census : NULL);
 	if (err)
 		return err;
 	t->scope = s->cfg->netns == NETNS_ALL ? NULL : &s->self_ns;
@@ -281,6 +391,7 @@ static int count_sockets(struct sampler *s)
 	 * less than there is. */
 	series_update(&s->series, &p->tally, &p->listeners, p->now);
 	kstat_read_figures(s->cfg->proc_root, &p->kernel);
+	pods_refresh(&s->pods, s->cfg->pod_logs); /* unreadable: the last names stay */
 	err = leak_update(&s->leak, &p->tally, p->now);
 	/* The fix is named in a suspect's own language, where it is known. */
 	for (size_t i = 0; i < s->leak.procs.n && !err; i++)
@@ -311,6 +422,12 @@ static void keep_stats(struct sampler *s, double taken)
 {
 	struct scan_stats *st = &s->stats;
 	const struct procscan *ps = &s->attrib.ps;
+	uint32_t shared = 0;
+	for (const struct ns_tally *ns = s->pass.tally.ns.v; ns < s->pass.tally.ns.v + s->pass.tally.ns.n;
+	     ns++)
+		shared += !ns->gone && !ns->read.setns_refused && ns->read.mode != NS_MODE_NONE &&
+			  ns->read.shared_ehash && !(ns->id.ino == s->self_ns.ino && ns->id.dev == s->self_ns.dev);
+	st->shared_ehash = shared;
 	st->last_success = taken;
 	st->procs = (uint32_t)ps->procs.n;
 	st->fds_read = ps->stats.fds_read;
@@ -377,6 +494,7 @@ int sampler_pass(struct sampler *s, struct snapshot **out)
 	listeners_begin(&p->listeners);
 	focus_begin(&s->focus);
 	s->have_good = false;
+	walk_all(s);
 	int err = scan_processes(s, &sink);
 	double t1 = now_monotonic();
 	if (err) {
@@ -389,8 +507,9 @@ int sampler_pass(struct sampler *s, struct snapshot **out)
 	if (!err) {
 		s->stats.duration[PHASE_DUMP] = now_monotonic() - t1;
 		keep_stats(s, taken);
-		struct render_input in = {&p->tally, &p->diag, &p->kernel, &s->stats, NULL, &s->caps, NULL,
-					  &s->series, &p->listeners};
+		struct render_input in = {.tally = &p->tally, .diag = &p->diag, .kernel = &p->kernel,
+					  .stats = &s->stats, .caps = &s->caps, .pods = &s->pods,
+					  .series = &s->series, .listeners = &p->listeners};
 		struct page_input pin = {&p->diag, &p->tally, &s->stats};
 		sb_reset(&s->data);
 		render_pass(&s->data, &in);

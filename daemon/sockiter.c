@@ -169,11 +169,24 @@ int sockiter_to_socket(const struct sockiter_sock *r, struct sl_socket *s)
 		.state = r->state,
 		.has_info = (r->flags & SOCKITER_F_TIMES) != 0,
 		.last_ack_recv_ms = r->last_ack_ms,
+		.last_data_recv_ms = r->last_recv_ms,
+		.last_data_sent_ms = r->last_send_ms,
 		.type = r->type,
 		.shutdown = r->shutdown,
 		.has_peer = (r->flags & SOCKITER_F_PEER) != 0,
 		.peer_inode = r->peer_ino,
 	};
+	if (r->family != AF_UNIX) {
+		memcpy(s->saddr, r->laddr, sizeof(s->saddr));
+		memcpy(s->daddr, r->raddr, sizeof(s->daddr));
+	}
+	/* Memory as sock_diag gives it (sockdiag.h): TCP and UDP only, none
+	 * for a listener.  The record's wmem is sk_wmem_queued, which UDP
+	 * does not use: a UDP socket's send direction reads 0 here. */
+	if ((s->proto == PROTO_TCP || s->proto == PROTO_UDP) && s->state != ST_LISTEN) {
+		s->rmem_bytes = r->rmem;
+		s->wmem_bytes = r->wmem;
+	}
 	return 0;
 }
 
@@ -192,6 +205,28 @@ uint32_t sockiter_hz_from(uint64_t jiffies, uint64_t ns)
 			return tick_rates[i];
 	}
 	return 0;
+}
+
+/* The reasons sockiter_open gives, as an operator reads them. */
+static const struct {
+	int err;
+	const char *why;
+} open_errors[] = {
+	{EPERM, "not permitted: loading needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN"},
+	{EACCES, "not permitted: loading needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN"},
+	{EXDEV, "not in the host's pid namespace (a container needs hostPID)"},
+	{ENOENT, "the kernel has no BTF (/sys/kernel/btf/vmlinux) or lacks a structure it reads"},
+	{ESRCH, "the kernel lacks a structure or field the program reads"},
+	{EINVAL, "the kernel's verifier refused the program"},
+	{EOPNOTSUPP, "socklife was built without BPF (-DSOCKLIFE_BPF=OFF)"},
+};
+
+const char *sockiter_strerror(int err)
+{
+	for (size_t i = 0; i < sizeof(open_errors) / sizeof(open_errors[0]); i++)
+		if (-err == open_errors[i].err)
+			return open_errors[i].why;
+	return strerror(-err);
 }
 
 /* --- I/O: load once, read a pass per call ------------------------------ */

@@ -2,9 +2,11 @@
  * source_netlink.h. */
 #include <socklife/source_netlink.h>
 
+#include <socklife/fileio.h>
 #include <socklife/kstat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -136,17 +138,33 @@ static void protocols_in_use(bool in_use[PROTO_COUNT])
 	in_use[PROTO_UNIX] = pr.unix_ > 0;
 }
 
+/* Does the namespace the calling thread is in keep its TCP connections
+ * in the host's hash table?  Then every TCP dump of it walks the host's
+ * sockets: net.ipv4.tcp_child_ehash_entries, set where containers are
+ * created, gives a namespace its own.  tcp_ehash_entries reads negative
+ * in a namespace that shares the host's (Linux 6.1+; absent before, when
+ * every namespace shared it). */
+static bool shares_ehash(void)
+{
+	char buf[32];
+	ssize_t n = read_small_at(AT_FDCWD, "/proc/sys/net/ipv4/tcp_ehash_entries", buf, sizeof(buf));
+	return n <= 0 || buf[0] == '-';
+}
+
 /* Read the namespace the calling thread is in through `diag`. */
 static int read_inside(struct netlink_source *src, struct sockdiag *diag,
 		       const struct source_sink *sink, struct ns_read *out)
 {
 	bool in_use[PROTO_COUNT];
 	protocols_in_use(in_use);
+	out->shared_ehash = shares_ehash();
 	if (kstat_read_port_range("/proc/sys/net/ipv4/ip_local_port_range", &out->port_lo,
 				  &out->port_hi) < 0)
 		out->port_lo = out->port_hi = 0;
 	for (int proto = 0; proto < PROTO_COUNT; proto++) {
 		struct sockdiag_parser p = {.proto = proto, .cb = sink->socket, .ctx = sink->ctx};
+		if (!(sink->protos & (1u << proto)))
+			continue;
 		int err = in_use[proto] ? dump_proto(src, diag, &p, sink) : 0;
 		out->unknown_states += p.stats.unknown_states;
 		if (err)
@@ -211,7 +229,7 @@ int source_netlink_new(struct source **out, const char *proc_root, const char *r
 	if (!src)
 		return -ENOMEM;
 	*src = (struct netlink_source){
-		.base = {"netlink", read_netns, free_source},
+		.base = {"netlink", NULL, read_netns, free_source},
 		.proc_root = proc_root,
 		.run_dir = run_dir,
 		.tcp_one_walk = true,

@@ -35,6 +35,8 @@ static int read_netns(struct source *base, const struct netns_entry *e,
 	}
 	for (int proto = 0; proto < PROTO_COUNT; proto++) {
 		struct sockdiag_parser p = {.proto = proto, .cb = sink->socket, .ctx = sink->ctx};
+		if (!(sink->protos & (1u << proto)))
+			continue;
 		for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 			if (tables[i].proto != proto)
 				continue;
@@ -61,7 +63,7 @@ int source_procfs_new(struct source **out, const char *proc_root)
 	struct procfs_source *src = malloc(sizeof(*src));
 	if (!src)
 		return -ENOMEM;
-	*src = (struct procfs_source){{"procfs", read_netns, free_source}, proc_root};
+	*src = (struct procfs_source){{"procfs", NULL, read_netns, free_source}, proc_root};
 	*out = &src->base;
 	return 0;
 }

@@ -423,14 +423,14 @@ static void start_curses(bool color)
 	}
 }
 
-int top_run(const struct config *cfg)
+int top_run(const struct config *cfg, struct sockiter *it)
 {
 	struct sampler s;
 	struct strbuf frame = STRBUF_INIT;
 	sigset_t sigs;
 	int rc = 0;
 
-	int err = sampler_init(&s, cfg, now_realtime());
+	int err = sampler_init(&s, cfg, now_realtime(), it);
 	if (err) {
 		log_error("cannot open a sock_diag socket: %s", strerror(-err));
 		return 1;

@@ -108,3 +108,45 @@ void twports_free(struct twports *t)
 	free(t->counts);
 	t->counts = NULL;
 }
+
+/* --- the last breakdown of each namespace --------------------------------- */
+
+static bool recent(const void *entry, void *ctx)
+{
+	const struct twports_kept *k = entry;
+	const struct twports_memory *m = ctx;
+	return m->pass - k->seen_pass < 16;
+}
+
+void twports_memory_begin(struct twports_memory *m)
+{
+	m->pass++;
+	hashmap_retain(&m->kept, recent, m); /* out of memory: kept a while longer */
+}
+
+int twports_remember(struct twports_memory *m, uint64_t ino, const struct twport_row *rows, int n,
+		     double now)
+{
+	bool added;
+	struct twports_kept *k = hashmap_put(&m->kept, &ino, &added);
+	if (!k)
+		return -ENOMEM;
+	k->at = now;
+	k->seen_pass = m->pass;
+	k->n = n;
+	memcpy(k->rows, rows, (size_t)n * sizeof(*rows));
+	return 0;
+}
+
+const struct twports_kept *twports_recall(struct twports_memory *m, uint64_t ino)
+{
+	struct twports_kept *k = hashmap_get(&m->kept, &ino);
+	if (k)
+		k->seen_pass = m->pass;
+	return k;
+}
+
+void twports_memory_free(struct twports_memory *m)
+{
+	hashmap_free(&m->kept);
+}

@@ -182,25 +182,25 @@ class LintTest(unittest.TestCase):
 
     def test_gridpos_out_of_range_or_not_integers(self):
         d = self.dashboard()
-        self.place(self.panel(d, "Scan duration"), 0, 63, 0, 8)
-        self.place(self.panel(d, "Scan errors"), -1, 63, 8, 8)
+        self.place(self.panel(d, "Scan duration"), 0, 69, 0, 8)
+        self.place(self.panel(d, "Scan errors"), -1, 69, 8, 8)
         self.place(self.panel(d, "Data age"), 20, 1, 4, 4.5)
-        self.place(self.panel(d, "Kernel limits"), 0, 53, 12, 1)
+        self.place(self.panel(d, "Kernel limits"), 0, 59, 12, 1)
         self.save(d)
         self.assertFails("panel 'Scan duration': gridPos needs x >= 0, y >= 0, w >= 1, h >= 1, "
-                         "got x 0 y 63 w 0 h 8",
+                         "got x 0 y 69 w 0 h 8",
                          "panel 'Scan errors': gridPos needs x >= 0, y >= 0, w >= 1, h >= 1, "
-                         "got x -1 y 63 w 8 h 8",
+                         "got x -1 y 69 w 8 h 8",
                          "panel 'Data age': gridPos {h, w, x, y} missing or not integers",
                          "panel 'Kernel limits': a row's gridPos must be x 0, w 24, h 1, "
                          "got x 0 w 12 h 1")
 
     def test_overlapping_panels(self):
         d = self.dashboard()
-        self.place(self.panel(d, "TIME_WAIT against the namespace's bucket limit"), 0, 54, 12, 8)
-        self.place(self.panel(d, "Kernel orphans against their limit"), 8, 54, 12, 8)
+        self.place(self.panel(d, "TIME_WAIT against the namespace's bucket limit"), 0, 60, 12, 8)
+        self.place(self.panel(d, "Kernel orphans against their limit"), 8, 60, 12, 8)
         self.save(d)
-        self.assertFails("panel 'Kernel orphans against their limit': gridPos x 8 y 54 w 12 h 8 "
+        self.assertFails("panel 'Kernel orphans against their limit': gridPos x 8 y 60 w 12 h 8 "
                          "overlaps panel \"TIME_WAIT against the namespace's bucket limit\"")
 
     def test_panel_overlapping_a_row(self):
@@ -223,16 +223,16 @@ class LintTest(unittest.TestCase):
 
     def test_collapsed_row(self):
         # Collapse "Kernel limits" as Grafana saves it: its two panels move
-        # into the row and keep their y (54), and everything below the row
+        # into the row and keep their y (60), and everything below the row
         # moves up by their height (8), onto the same lines.
         d = self.dashboard()
         row = self.panel(d, "Kernel limits")
         start = d["panels"].index(row) + 1
         inside, below = d["panels"][start:start + 2], d["panels"][start + 2:]
-        self.assertEqual([p["gridPos"]["y"] for p in inside], [54, 54])
+        self.assertEqual([p["gridPos"]["y"] for p in inside], [60, 60])
         for p in below:
             p["gridPos"]["y"] -= 8
-        self.assertEqual(below[0]["gridPos"]["y"], 54)
+        self.assertEqual(below[0]["gridPos"]["y"], 60)
         del d["panels"][start:start + 2]
         row["collapsed"] = True
         row["panels"] = inside
@@ -242,7 +242,7 @@ class LintTest(unittest.TestCase):
         # the panels inside a collapsed row must not overlap each other
         inside[1]["gridPos"]["x"] = 6
         self.save(d)
-        self.assertFails("panel 'Kernel orphans against their limit': gridPos x 6 y 54 w 12 h 8 overlaps "
+        self.assertFails("panel 'Kernel orphans against their limit': gridPos x 6 y 60 w 12 h 8 overlaps "
                          "panel \"TIME_WAIT against the namespace's bucket limit\"")
 
     def test_not_json(self):
@@ -252,10 +252,10 @@ class LintTest(unittest.TestCase):
 
     # rules
     def test_unknown_metric_in_rule(self):
-        self.edit_text(RULES, "socklife_process_close_wait_oldest_seconds > 3600",
-                       "socklife_close_wait_oldest_seconds > 3600")
-        self.assertFails("alert SocklifeCloseWaitStale",
-                         "metric socklife_close_wait_oldest_seconds is not in the metric contract")
+        self.edit_text(RULES, "socklife_process_fd_usage_ratio > 0.9",
+                       "socklife_process_fd_ratio > 0.9")
+        self.assertFails("alert SocklifeFdLimitNear",
+                         "metric socklife_process_fd_ratio is not in the metric contract")
 
     def test_alert_without_severity_or_runbook_section(self):
         self.edit_text(RULES, "severity: critical", "severity: page")
@@ -264,7 +264,8 @@ class LintTest(unittest.TestCase):
                          "runbook_url anchor #socklife-down has no heading")
 
     def test_alert_without_for(self):
-        self.edit_text(RULES, "        for: 2m\n", "")
+        self.edit_text(RULES, "socklife_last_scan_timestamp_seconds > 300\n        for: 2m\n",
+                       "socklife_last_scan_timestamp_seconds > 300\n")
         self.assertFails("alert SocklifeScanStale: alert without `for:`")
 
     def test_runbook_section_removed_from_readme(self):
@@ -275,11 +276,11 @@ class LintTest(unittest.TestCase):
         path = os.path.join(self.root, TESTS)
         with open(path, encoding="utf-8") as f:
             text = f.read()
-        start = text.index("  - name: FdLimitNear stays silent")
+        start = text.index("  - name: OrphansNearLimit stays silent")
         end = text.index("  # ---", start)
         with open(path, "w", encoding="utf-8") as f:
             f.write(text[:start] + text[end:])
-        self.assertFails("no test in which SocklifeFdLimitNear stays silent")
+        self.assertFails("no test in which SocklifeOrphansNearLimit stays silent")
 
     def line_of(self, rel, text):
         """1-based line on which `text` starts in the fixture `rel`."""

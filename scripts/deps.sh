@@ -10,7 +10,7 @@ build="build-essential cmake pkg-config git libmnl-dev libmicrohttpd-dev zlib1g-
 	clang libbpf-dev bpftool"
 # promtool comes with Debian's prometheus package; ss with iproute2.
 test="libcmocka-dev libclang-rt-14-dev iproute2 python3 python3-yaml openssl prometheus valgrind curl chromium
-	systemd groff strace dpkg-dev adduser init-system-helpers shellcheck"
+	systemd groff strace dpkg-dev adduser init-system-helpers shellcheck tmux"
 
 want="$runtime $build"
 [ "${1:-}" = "--test" ] && want="$want $test"

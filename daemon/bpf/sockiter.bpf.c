@@ -201,6 +201,7 @@ static void fill_tcp(struct sockiter_sock *r, struct sock *sk)
 	if (r->state == TCP_LISTEN) {
 		r->rqueue = sk->sk_ack_backlog;     /* accept queue length */
 		r->wqueue = sk->sk_max_ack_backlog; /* listen() backlog */
+		r->syn_queue = (__u32)tp->inet_conn.icsk_accept_queue.qlen.counter;
 	} else {
 		int unread = (int)(tp->rcv_nxt - tp->copied_seq);
 		r->rqueue = unread > 0 ? (__u32)unread : 0;

@@ -132,7 +132,12 @@ struct sock {
 	__u32 sk_max_ack_backlog;
 } CORE;
 
+struct request_sock_queue {
+	atomic_t qlen; /* request socks (SYN_RECV) of a listener */
+} CORE;
+
 struct inet_connection_sock {
+	struct request_sock_queue icsk_accept_queue;
 	struct {
 		__u32 lrcvtime; /* jiffies: data last received */
 	} icsk_ack;

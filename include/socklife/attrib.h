@@ -97,8 +97,10 @@ struct attrib {
  * read at least every `verify_passes` passes. */
 void attrib_init(struct attrib *a, const char *proc_root, unsigned verify_passes);
 
-/* Start a pass: walk /proc and index who holds what.  0 or -errno. */
-int attrib_begin(struct attrib *a, const struct attrib_sink *sink);
+/* Start a pass: walk /proc and index who holds what, the holders taken
+ * from `census` where a source walked every fd table (NULL: read
+ * /proc/PID/fd).  0 or -errno. */
+int attrib_begin(struct attrib *a, const struct attrib_sink *sink, const struct census *census);
 
 /* One socket of namespace `ns` from a source, `age` seconds in its state,
  * on `side`: handed to the sink now, deferred, or left out as a duplicate.

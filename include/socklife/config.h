@@ -16,6 +16,12 @@ enum group_by {
 	GROUP_BY_PID,  /* one group per process; adds a pid label */
 };
 
+enum socket_source {
+	SOURCE_AUTO,    /* bpf where the iterator loads, else netlink */
+	SOURCE_BPF,     /* bpf, or fail at start-up */
+	SOURCE_NETLINK, /* sock_diag in each namespace, /proc/PID/fd for holders */
+};
+
 enum netns_scope {
 	NETNS_HOST, /* only the namespace socklife runs in */
 	NETNS_ALL,  /* every namespace a process lives in or /run/netns names */
@@ -55,8 +61,12 @@ struct config {
 	enum group_by group_by;
 	bool once;           /* one pass, exposition to stdout, exit */
 	const char *proc_root;
+	const char *pod_logs;  /* the kubelet's /var/log/pods: pod names by UID */
 	const char *user;    /* --user: switch to this user after start-up; NULL = stay */
 	enum netns_scope netns;
+	enum socket_source socket_source;
+	double netns_read_budget; /* seconds a pass may read other namespaces; 0: interval / 4 */
+	double time_wait_breakdown; /* bpf: seconds between TIME_WAIT breakdowns by port */
 	int log_level;       /* enum log_level */
 	double watch;        /* top: refresh every this many seconds; 0 = once */
 	int32_t pid;         /* top: every socket of this process; 0 = none */

@@ -24,11 +24,18 @@
  * we may not read (EACCES, EPERM) as denied; any other failure (EMFILE,
  * ENOMEM, ...) fails the walk: it says nothing about the process.
  *
+ * Given a census of every fd table (census.h: the bpf source walked them
+ * all in the kernel), the scanner reads no fd at all: each process's
+ * socket fds, fd count, limit and namespace come from the census, and
+ * /proc gives only what tells processes apart (stat, cgroup, cmdline).
+ * Every process is then current on every pass.
+ *
  * The scanner reads `<root>`, so tests point it at a fake tree of plain
  * files and "socket:[N]" symlinks (--proc-root). */
 #ifndef SOCKLIFE_PROCSCAN_H
 #define SOCKLIFE_PROCSCAN_H
 
+#include <socklife/census.h>
 #include <socklife/cmdline.h>
 #include <socklife/container.h>
 #include <socklife/hashmap.h>
@@ -52,12 +59,6 @@ struct proc_info {
 	uint64_t netns_dev, netns_ino; /* network namespace; 0 when unreadable */
 	uint32_t container; /* index into procscan.containers; 0 = a host process */
 	bool fds_denied;   /* fd/ could not be read (no CAP_SYS_PTRACE / DAC_READ_SEARCH) */
-};
-
-/* One socket fd of a process. */
-struct sock_fd {
-	uint64_t inode;
-	uint32_t fd;
 };
 
 struct procscan_stats {
@@ -87,15 +88,17 @@ struct procscan {
 	char *dents;
 	uint32_t pass;
 	bool is_procfs;
+	const struct census *census;  /* this pass's (and it stays the caller's), or NULL */
 };
 
 /* Prepare a scanner of the proc tree at `root`. */
 void procscan_init(struct procscan *ps, const char *root, unsigned verify_passes);
 
 /* One pass: list the processes, refresh what is cheap, read the fds of
- * those that need it, and lay out procs[].  Returns 0, or -errno when the
- * walk cannot tell the truth (the root unreadable, out of fds or memory). */
-int procscan_run(struct procscan *ps);
+ * those that need it (none with a `census`; NULL: read /proc/PID/fd), and
+ * lay out procs[].  Returns 0, or -errno when the walk cannot tell the
+ * truth (the root unreadable, out of fds or memory). */
+int procscan_run(struct procscan *ps, const struct census *census);
 
 /* The socket fds of process `proc` (an index into procs) as last read. */
 const struct sock_fd *procscan_sockets(const struct procscan *ps, size_t proc, size_t *n);

@@ -14,6 +14,7 @@
 #include <socklife/http.h>
 #include <socklife/kstat.h>
 #include <socklife/listeners.h>
+#include <socklife/pods.h>
 #include <socklife/scanstats.h>
 #include <socklife/selfstat.h>
 #include <socklife/series.h>
@@ -37,6 +38,7 @@ struct render_input {
 	const struct http_stats *http;  /* the server's; NULL: not serving (--once) */
 	const struct series *series;    /* which series show; NULL: all there are */
 	const struct listeners *listeners; /* the pass's listening sockets; NULL: none */
+	const struct pods *pods;        /* pod names by UID; NULL: none */
 };
 
 /* Append the families of a good pass: sockets per namespace and group,

@@ -28,11 +28,22 @@
 #include <socklife/snapshot.h>
 #include <socklife/sockhist.h>
 #include <socklife/source.h>
+#include <socklife/sockiter.h>
 #include <socklife/strbuf.h>
 #include <socklife/tally.h>
 #include <socklife/twports.h>
 
 #include <stdbool.h>
+
+/* The sources a sampler holds: the readers, and the budgeted wrappers
+ * the pass reads through. */
+enum sampler_source {
+	SRC_NETLINK, SRC_PROCFS,             /* the readers */
+	SRC_NETLINK_PACED, SRC_PROCFS_PACED, /* them, within the budget */
+	SRC_BPF_DUMPER, SRC_BPF_FALLBACK,    /* them for the bpf source: the kernel's sockets kept */
+	SRC_BPF,
+	SRC_COUNT,
+};
 
 /* What one pass builds and the next throws away (its memory is reused). */
 struct pass {
@@ -53,15 +64,23 @@ struct sampler {
 	const struct config *cfg;
 	double start_time;          /* epoch seconds the daemon started */
 	struct caps_state caps;     /* the capabilities held, read at start-up */
-	/* Kept from pass to pass. */
-	struct source *netlink;     /* enters each namespace */
-	struct source *procfs;      /* for namespaces setns() may not enter */
+	/* Kept from pass to pass.  The sources, each but our own namespace's
+	 * read within the pass's budget (source_budget.h). */
+	struct source *src[SRC_COUNT];
+	struct source *netlink;     /* enters each namespace (paced) */
+	struct source *procfs;      /* for namespaces setns() may not enter (paced) */
+	struct source *bpf;         /* one walk for every namespace; NULL: not loaded */
+	struct census census;       /* what the bpf walk saw of every process */
+	bool walked;                /* this pass reads through the bpf walk */
+	int walk_error;             /* the last walk's failure, logged once */
 	bool no_setns;              /* setns was refused: read /proc/PID/net instead */
 	bool told_denied;           /* the partial attribution has been logged */
 	struct netns_id self_ns;
 	struct netns_names names;
 	struct attrib attrib;
 	struct sockhist sockhist;
+	struct twports_memory tw_kept; /* each namespace's last TIME_WAIT breakdown */
+	struct pods pods;              /* Kubernetes pod names, by UID */
 	struct leak_tracker leak;
 	struct scan_stats stats;
 	struct series series;       /* which series show, and since when (series.h) */
@@ -76,8 +95,11 @@ struct sampler {
 	struct pass pass;
 };
 
-/* Open what a pass needs.  Returns 0 or -errno (start-up failure). */
-int sampler_init(struct sampler *s, const struct config *cfg, double start_time);
+/* Open what a pass needs; `it`, the loaded BPF iterator (NULL: none),
+ * makes the bpf source the first choice of every pass.  Returns 0 or
+ * -errno (start-up failure). */
+int sampler_init(struct sampler *s, const struct config *cfg, double start_time,
+		 struct sockiter *it);
 
 /* Run one pass and build the snapshot that serves its result.  Returns 0 if
  * the pass succeeded, or the -errno it failed with; `*out` is set in both

@@ -46,6 +46,9 @@ struct scan_stats {
 	uint32_t denied_procs;          /* of them, fds unreadable: attribution partial */
 	uint64_t history_overflow;      /* sockets not aged: the history table was full */
 	uint64_t resolve_reads;         /* processes read on demand to place new sockets */
+	const char *source;             /* what read the last pass: "bpf" or "netlink" */
+	uint64_t source_fallbacks;      /* passes read over netlink after the bpf walk failed */
+	uint32_t shared_ehash;          /* namespaces, last pass, in the host's TCP hash */
 	/* Seconds the last good pass spent in each namespace, by label. */
 	struct ns_durations VEC(struct ns_duration) ns_durations;
 };

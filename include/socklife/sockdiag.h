@@ -33,6 +33,7 @@ struct sl_socket {
 	uint8_t state;    /* enum sl_state; NEW_SYN_RECV is folded into SYN_RECV */
 	uint8_t timer;
 	bool has_info;    /* the dump asked for tcp_info and the kernel gave it */
+	bool cached;      /* handed on again from an earlier read (source_budget.h) */
 	uint32_t last_ack_recv_ms;  /* tcp_info: time since the peer last ACKed */
 	uint32_t last_data_recv_ms; /* tcp_info: time since data last came in */
 	uint32_t last_data_sent_ms; /* tcp_info: time since data last went out */

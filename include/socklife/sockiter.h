@@ -120,6 +120,10 @@ struct sockiter;
 int sockiter_open(struct sockiter **out);
 int sockiter_open_opts(struct sockiter **out, const struct sockiter_opts *opts);
 
+/* What an error of sockiter_open means for an operator: the missing
+ * privilege or kernel feature, and what to do. */
+const char *sockiter_strerror(int err);
+
 /* One full pass: create an iterator from the attached link, read it up to
  * its END record and feed every record to `sink`.  (Not to EOF: a read
  * after END would walk processes created since, past the last pid.)  Needs no capability (with

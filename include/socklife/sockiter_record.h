@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bumped whenever a record's layout or meaning changes. */
-#define SOCKITER_VERSION 1
+#define SOCKITER_VERSION 2
 
 enum sockiter_kind {
 	SOCKITER_KIND_NONE = 0, /* never written: a zeroed buffer is not a record */
@@ -33,7 +33,7 @@ enum sockiter_kind {
 /* Ages above this (49.7 days) read as this. */
 #define SOCKITER_MS_MAX 0xffffffffu
 
-/* One fd that refers to a socket.  104 bytes. */
+/* One fd that refers to a socket.  112 bytes. */
 struct sockiter_sock {
 	__u8 kind;     /* SOCKITER_KIND_SOCK */
 	__u8 version;  /* SOCKITER_VERSION */
@@ -68,6 +68,10 @@ struct sockiter_sock {
 	__u32 peer_ino; /* UNIX with SOCKITER_F_PEER: what UNIX_DIAG_PEER says */
 	__u8 flags;    /* SOCKITER_F_* */
 	__u8 pad[3];
+	/* A TCP listener: its request socks (SYN_RECV), which no fd refers to
+	 * and sockstat does not count. */
+	__u32 syn_queue;
+	__u32 pad2;
 };
 
 /* sockiter_task.flags */
@@ -101,7 +105,7 @@ struct sockiter_end {
 	__u32 pad2;
 };
 
-_Static_assert(sizeof(struct sockiter_sock) == 104, "sockiter_sock layout");
+_Static_assert(sizeof(struct sockiter_sock) == 112, "sockiter_sock layout");
 _Static_assert(sizeof(struct sockiter_task) == 24, "sockiter_task layout");
 _Static_assert(sizeof(struct sockiter_end) == 24, "sockiter_end layout");
 _Static_assert(__builtin_offsetof(struct sockiter_sock, cookie) == 24, "cookie is 8-aligned");

@@ -69,6 +69,7 @@ struct ns_tally {
 	uint32_t unresolved[PROTO_COUNT]; /* inode != 0 but no fd holds it */
 	struct twport_row tw[2 * (TWPORTS_TOP_MAX + 1)]; /* TIME_WAIT by port */
 	int ntw;
+	double tw_age;                    /* seconds since that breakdown; 0: this pass */
 	struct netstat kernel;            /* its TCP counters (ListenOverflows, ...) */
 };
 

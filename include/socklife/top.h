@@ -14,6 +14,7 @@
 #include <socklife/config.h>
 #include <socklife/focus.h>
 #include <socklife/page.h>
+#include <socklife/sockiter.h>
 #include <socklife/strbuf.h>
 
 #include <stdbool.h>
@@ -41,6 +42,6 @@ void top_render_focus(struct strbuf *out, const struct page_input *in, const str
 		      const struct top_view *v);
 
 /* Run `socklife top`; returns the exit status. */
-int top_run(const struct config *cfg);
+int top_run(const struct config *cfg, struct sockiter *it);
 
 #endif

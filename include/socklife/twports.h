@@ -10,6 +10,7 @@
 #ifndef SOCKLIFE_TWPORTS_H
 #define SOCKLIFE_TWPORTS_H
 
+#include <socklife/hashmap.h>
 #include <socklife/vec.h>
 
 #include <stdbool.h>
@@ -49,5 +50,32 @@ int twports_time_wait(struct twports *t, uint16_t sport, uint16_t dport);
 int twports_top(struct twports *t, uint16_t lo, uint16_t hi, size_t k, struct twport_row *out);
 
 void twports_free(struct twports *t);
+
+/* The last breakdown of each namespace's TIME_WAIT by port, for passes
+ * that count its TIME_WAIT without listing it (the bpf source between
+ * two dumps): its rows are served again, with their age. */
+struct twports_kept {
+	uint64_t key;       /* netns inode */
+	double at;          /* monotonic time of the breakdown */
+	uint32_t seen_pass;
+	int n;
+	struct twport_row rows[2 * (TWPORTS_TOP_MAX + 1)];
+};
+
+struct twports_memory {
+	struct hashmap kept; /* of struct twports_kept */
+	uint32_t pass;
+};
+
+#define TWPORTS_MEMORY_INIT {HASHMAP_INIT(struct twports_kept), 0}
+
+/* Start a pass: namespaces not seen for 16 passes are forgotten. */
+void twports_memory_begin(struct twports_memory *m);
+/* Keep namespace `ino`'s breakdown of now.  0 or -ENOMEM. */
+int twports_remember(struct twports_memory *m, uint64_t ino, const struct twport_row *rows, int n,
+		     double now);
+/* Its last breakdown, or NULL. */
+const struct twports_kept *twports_recall(struct twports_memory *m, uint64_t ino);
+void twports_memory_free(struct twports_memory *m);
 
 #endif

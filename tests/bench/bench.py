@@ -161,18 +161,26 @@ class Daemon:
         return h.parse(body) if r.status == 200 else None
 
     def passes(self, n, timeout=900):
-        """Durations of the next n passes, and CPU seconds they used."""
+        """Durations of the next n passes, and CPU seconds per pass over
+        them (the passes counted by socklife itself: a scrape may miss
+        one)."""
         seen, durations = None, []
-        cpu0 = cpu_seconds(self.pid)
+        first = cpu0 = None
         deadline = time.monotonic() + timeout
         while len(durations) < n and time.monotonic() < deadline:
+            cpu = cpu_seconds(self.pid)
             s = self.scrape()
             scans = h.value(s, "socklife_scans_total")
             if seen is not None and scans != seen:
                 durations.append(h.value(s, "socklife_scan_duration_seconds", phase="total"))
+                if first is None:  # measure from the end of a pass
+                    first, cpu0 = scans, cpu
+                last, cpu1 = scans, cpu
             seen = scans
             time.sleep(0.02)
-        return durations, cpu_seconds(self.pid) - cpu0
+        per_pass = (cpu1 - cpu0) / (last - first) if first is not None and last > first else \
+            float("nan")
+        return durations, per_pass
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -299,6 +307,93 @@ def node_shape(args, socklife, benchpop, tag):
     return lines
 
 
+class Pod:
+    """A small pod-like namespace: a client and a server with ~10
+    connections between them (sl-benchpop), and a third process idling."""
+
+    def __init__(self, name, benchpop):
+        self.space = Space(name, benchpop, 10, 2)
+
+    def __enter__(self):
+        self.space.__enter__()
+        self.idle = popen_in(self.space.name, ["sleep", "infinity"])
+        return self
+
+    def __exit__(self, *exc):
+        self.idle.kill()
+        self.idle.wait()
+        self.space.__exit__(*exc)
+
+
+def bare_cpu(ns, probe, runs=7):
+    """CPU seconds of one bare dump of namespace `ns` (sl-dumpprobe, its
+    start-up taken out by a run of one): CPU, as socklife's passes are
+    measured, since a virtual machine's wall clock also counts steal."""
+    def cpu_of(n):
+        before = os.times()
+        run_in(ns, [probe, str(n)], capture_output=True, check=True)
+        after = os.times()
+        return (after.children_user - before.children_user +
+                after.children_system - before.children_system)
+    return (cpu_of(runs) - cpu_of(1)) / (runs - 1)
+
+
+def sweep(args, socklife, benchpop, probe):
+    """The Kubernetes node: one big namespace (--sockets in --procs
+    processes, socklife running in it as on a node's host namespace) and
+    0, 10, 50, 110 small pod-like namespaces, read by each socket source.
+    CPU per steady pass and the first pass as ratios to one bare dump of
+    the big namespace, measured in the same run."""
+    tag = f"slw-{os.getpid()}"
+    counts = [int(x) for x in args.sweep_namespaces.split(",")]
+    results = []
+    with Space(f"{tag}-big", benchpop, args.sockets, args.procs) as big, \
+            contextlib.ExitStack() as pods:
+        bare = bare_cpu(big.name, probe)
+        made = 0
+        for n in counts:
+            log(f"sweep: {n} small namespaces")
+            while made < n:
+                pods.enter_context(Pod(f"{tag}-pod{made}", benchpop))
+                made += 1
+            for source in ("bpf", "netlink"):
+                before = os.times()
+                run_in(big.name, [socklife, "--once", "--netns=all", f"--socket-source={source}"],
+                       capture_output=True, check=True)
+                after = os.times()
+                once = (after.children_user - before.children_user +
+                        after.children_system - before.children_system)
+                # --metrics.netns-scan: every namespace's scan mode, counted below.
+                d = Daemon(socklife, big.name, "--netns=all", "--interval=200ms",
+                           f"--socket-source={source}", "--netns.read-budget=60s",
+                           "--metrics.netns-scan")
+                s = d.scrape()
+                got = [l["source"] for l, _ in h.select(s, "socklife_socket_source")]
+                first = h.value(s, "socklife_scan_duration_seconds", phase="total")
+                durations, cpu = d.passes(args.passes)
+                namespaces = len(h.select(d.scrape(), "socklife_netns_scan_mode"))
+                hwm = status_kib(d.pid, "VmHWM")
+                d.stop()
+                results.append((n, namespaces, source if got == [source] else f"{source}?",
+                                once, statistics.median(durations), cpu, hwm))
+    print(f"namespace sweep: {big.total} TCP sockets in one namespace (socklife's own), "
+          f"plus small ones of 3 processes and ~10 sockets; one bare dump of the big one: "
+          f"{bare:.3f} s CPU; each socklife reads within --netns.read-budget=60s")
+    print()
+    print("--once CPU: a whole run (start-up, loading the iterator, the first pass: every "
+          "process read, every namespace); steady: wall seconds of a pass (median) and CPU "
+          "per pass")
+    print()
+    print(f"| {'small ns':>8} | {'read':>4} | {'source':>7} | {'--once CPU s':>12} | "
+          f"{'x dump':>6} | {'steady s':>8} | {'CPU/pass s':>10} | {'x dump':>6} | "
+          f"{'peak RSS MiB':>12} |")
+    print(f"|{'-' * 10}|{'-' * 6}|{'-' * 9}|{'-' * 14}|{'-' * 8}|{'-' * 10}|{'-' * 12}|"
+          f"{'-' * 8}|{'-' * 14}|")
+    for n, read, source, first, steady, cpu, hwm in results:
+        print(f"| {n:>8} | {read:>4} | {source:>7} | {first:>12.3f} | {first / bare:>6.2f} | "
+              f"{steady:>8.3f} | {cpu:>10.3f} | {cpu / bare:>6.2f} | {hwm / 1024:>12.1f} |")
+
+
 def median_runs(fn, runs):
     return statistics.median(fn() for _ in range(runs))
 
@@ -327,12 +422,19 @@ def main():
     ap.add_argument("--node-save", metavar="FILE", help="keep the node shape's exposition")
     ap.add_argument("--node-shape-only", action="store_true",
                     help="measure only the node shape")
+    ap.add_argument("--sweep", action="store_true",
+                    help="only the namespace sweep of both socket sources (the Kubernetes "
+                         "node: --sockets in one namespace plus small pod-like ones)")
+    ap.add_argument("--sweep-namespaces", default="0,10,50,110")
     args = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("bench: needs root (network namespaces)")
     socklife = os.path.join(args.build, "socklife")
     benchpop = os.path.join(args.build, "tests", "bench", "sl-benchpop")
     probe = os.path.join(args.build, "tests", "bench", "sl-dumpprobe")
+    if args.sweep:
+        sweep(args, socklife, benchpop, probe)
+        return
     rows = []  # (what, seconds or text, note)
     tag = f"slb-{os.getpid()}"
     if args.node_shape_only:
@@ -360,7 +462,7 @@ def main():
         durations, cpu = d.passes(args.passes)
         steady = statistics.median(durations)
         rows.append((f"socklife steady pass (median of {len(durations)})", steady, ""))
-        rows.append(("socklife CPU per steady pass", cpu / len(durations), "cpu"))
+        rows.append(("socklife CPU per steady pass", cpu, "cpu"))
         s = d.scrape()
         proc_phase = h.value(s, "socklife_scan_duration_seconds", phase="proc")
         dump_phase = h.value(s, "socklife_scan_duration_seconds", phase="dump")
@@ -390,7 +492,7 @@ def main():
             bd, bcpu = b.passes(args.passes)
             rows.append((f"baseline steady pass (median of {len(bd)})",
                          statistics.median(bd), ""))
-            rows.append(("baseline CPU per steady pass", bcpu / len(bd), "cpu"))
+            rows.append(("baseline CPU per steady pass", bcpu, "cpu"))
             rows.append(("baseline peak RSS (KiB)", status_kib(b.pid, "VmHWM"), "cpu"))
             b.stop()
         population = sp.total
@@ -426,7 +528,7 @@ def main():
             first = h.value(d.scrape(), "socklife_scan_duration_seconds", phase="total")
             durations, cpu = d.passes(max(5, args.passes // 2))
             d.stop()
-            scaling.append((n, per, first, statistics.median(durations), cpu / len(durations)))
+            scaling.append((n, per, first, statistics.median(durations), cpu))
 
     print_table(args, population, total, owned, bare, rows, proc_phase, dump_phase, lat,
                 rss_start, rss_end, hwm, soaked, scaling)

@@ -36,7 +36,7 @@ static int walk(const char *root)
 	struct procscan ps;
 	procscan_init(&ps, root, 1);
 	double t0 = now();
-	if (procscan_run(&ps) < 0)
+	if (procscan_run(&ps, NULL) < 0)
 		return 1;
 	printf("%.6f %llu\n", now() - t0, (unsigned long long)ps.stats.fds_read);
 	procscan_free(&ps);

@@ -46,6 +46,9 @@
  *               nothing: receive queues full at one end, send queues at the
  *               other (a process hoarding socket memory)
  *   udps        holds --count bound UDP sockets
+ *   nsstorm     --count processes, each in a network namespace of its own
+ *               (a user namespace too: any user may do it, `unshare -Urn`)
+ *               holding a TCP listener: a namespace storm
  *   handoff     two processes, sl-giver holding a TCP listener and sl-taker
  *               holding /dev/null in its place; a line on stdin makes the
  *               giver pass the listener to the taker over a UNIX socket
@@ -56,12 +59,14 @@
  * a server and its clients in different network namespaces.
  *
  * All print "ready[ PORT]" once set up, then run until killed. */
+#define _GNU_SOURCE /* unshare() */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -480,6 +485,39 @@ static void dialer(void)
 		pause();
 }
 
+static void nsstorm(void)
+{
+	int gate[2];
+	if (pipe(gate) < 0)
+		die("pipe");
+	for (int i = 0; i < opt_count; i++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			die("fork");
+		if (pid > 0)
+			continue;
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNET) < 0)
+			die("unshare");
+		struct sockaddr_in sa = {.sin_family = AF_INET};
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 8) < 0)
+			die("listen");
+		if (write(gate[1], "x", 1) != 1)
+			die("gate");
+		for (;;)
+			pause();
+	}
+	for (int i = 0; i < opt_count; i++) {
+		char x;
+		if (read(gate[0], &x, 1) != 1)
+			die("a namespace of the storm");
+	}
+	ready();
+	for (;;)
+		pause();
+}
+
 static void hoard(void)
 {
 	static char chunk[65536];
@@ -630,6 +668,7 @@ int main(int argc, char **argv)
 	} clients[] = {{"pool", pool},         {"churn-cli", churn}, {"half-cli", half_client},
 		       {"fw2", fin_wait2},     {"fdhog", fdhog},     {"sockgrow", sockgrow},
 		       {"listeners", listeners}, {"udps", udps},     {"handoff", handoff},
+		       {"nsstorm", nsstorm},
 		       {"keepalive", keepalive}, {"stream-cli", stream_client},
 		       {"idle-pool", idle_pool}, {"warmup", warmup},  {"dips", dips},
 		       {"stalled", stalled},   {"dialer", dialer},   {"hoard", hoard}};

@@ -182,6 +182,11 @@ def live_netns_inodes():
 
 class Vanishing(unittest.TestCase):
     SECONDS = 8
+    SOURCE = "netlink"
+    # What must be seen vanishing: netlink reads fds one by one, so an fd
+    # closes between the listing and the read; the bpf walk reads them all
+    # in the kernel at once.
+    VANISHING = ("process", "fd", "netns")
 
     def test_processes_and_namespaces_vanishing_mid_scan(self):
         """A pass every 20 ms over every namespace, while for 8 s processes
@@ -193,7 +198,8 @@ class Vanishing(unittest.TestCase):
         prefix = f"slv-{os.getpid()}-{uuid.uuid4().hex[:4]}"
         drivers = []
         try:
-            with h.Netns(), h.Daemon(interval="20ms", netns="all") as d:
+            with h.Netns(), h.Daemon(f"--socket-source={self.SOURCE}", interval="20ms",
+                                     netns="all") as d:
                 def scrape():
                     text = h.metrics_text(d.port)
                     samples = h.parse(text)
@@ -253,7 +259,7 @@ class Vanishing(unittest.TestCase):
                 self.assertEqual(sum(errors.values()), 0, errors)
                 self.assertGreater(len(named), 5)
                 self.assertGreater(unnamed, 5)
-                for obj in ("process", "fd", "netns"):
+                for obj in self.VANISHING:
                     self.assertGreater(grown[obj], 0, f"no {obj} vanished mid-scan: not exercised")
                 self.assertTrue(seen & named, "none of the namespaces was ever seen")
 
@@ -288,6 +294,15 @@ class Vanishing(unittest.TestCase):
                             with contextlib.suppress(ProcessLookupError):
                                 os.kill(int(pid), signal.SIGKILL)
                         subprocess.run(["ip", "netns", "del", name], check=False)
+
+
+class VanishingBpf(Vanishing):
+    SOURCE = "bpf"
+    VANISHING = ("process", "netns")
+
+    def setUp(self):
+        if b"socket source: bpf" not in h.run_once("--socket-source=auto").stderr:
+            self.skipTest("the BPF iterator does not load on this kernel")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@ throwaway namespaces (two named under /run/netns, one unnamed and held only
 by a process) exactly, for TCP, UDP and UNIX; survives one being deleted
 while it runs; and keeps serving namespace totals with capabilities
 dropped (procfs without CAP_SYS_ADMIN, partial attribution without the
-ptrace capabilities)."""
+ptrace capabilities).  Each test runs once per socket source: netlink,
+and bpf (whose walk attributes every socket even without the ptrace
+capabilities)."""
 import contextlib
 import os
 import subprocess
@@ -104,20 +106,36 @@ def spaces():
     return (Space(True, 3, 2, 1, 2, 2), Space(False, 2, 1, 0, 3, 1), Space(True, 1, 0, 0, 1, 1))
 
 
+def mode_of(samples, netns):
+    found = [l["mode"] for l, v in h.select(samples, "socklife_netns_scan_mode", netns=netns)]
+    assert len(found) == 1, f"{netns}: {found}"
+    return found[0]
+
+
 class Namespaces(unittest.TestCase):
+    SOURCE = "netlink"
+    MODES = {"sock_diag"}               # how a namespace is read
+    MODES_NO_SETNS = {"procfs"}         # ... without CAP_SYS_ADMIN
+
+    def once(self, *args, **kw):
+        return h.run_once(f"--socket-source={self.SOURCE}", *args, **kw)
+
     def test_every_namespace_exactly_and_deletion(self):
         a, b, c = spaces()
-        with a, b, c, h.Daemon("--group-by=pid", "--metrics.netns-scan", interval="200ms",
-                               netns="all") as d:
+        with a, b, c, h.Daemon("--group-by=pid", f"--socket-source={self.SOURCE}",
+                               "--metrics.netns-scan", interval="200ms", netns="all") as d:
             time.sleep(0.5)  # a pass after the three exist
             samples = h.parse(h.metrics_text(d.port))
-            # By default a namespace read the usual way (sock_diag) has no
-            # scan mode and no time of its own: two series a namespace.
-            default = h.parse(h.run_once(netns="all").stdout.decode())
+            self.assertEqual(h.value(samples, "socklife_socket_source", source=self.SOURCE), 1)
+            # By default a namespace read the usual way (sock_diag, the bpf
+            # walk alone) has no scan mode and no time of its own: two
+            # series a namespace (--metrics.netns-scan serves them).
+            default = h.parse(self.once(netns="all").stdout.decode())
             for space in (a, b, c):
                 check_space(self, default, space)
-                self.assertEqual(h.select(default, "socklife_netns_scan_mode", netns=space.name),
-                                 [])
+                if self.SOURCE == "netlink":
+                    self.assertEqual(h.select(default, "socklife_netns_scan_mode",
+                                              netns=space.name), [])
                 self.assertEqual(h.select(default, "socklife_scan_duration_seconds",
                                           netns=space.name), [])
                 # Its TCP counters, read through one of its processes.
@@ -125,12 +143,10 @@ class Namespaces(unittest.TestCase):
                     h.value(default, "socklife_netns_tcp_resets_sent_total", netns=space.name), 0)
             for space in (a, b, c):
                 check_space(self, samples, space)
-                self.assertEqual(h.value(samples, "socklife_netns_scan_mode", netns=space.name,
-                                         mode="sock_diag"), 1)
+                self.assertIn(mode_of(samples, space.name), self.MODES)
                 self.assertGreater(h.value(samples, "socklife_scan_duration_seconds",
                                            phase="netns", netns=space.name), 0)
-            self.assertEqual(h.value(samples, "socklife_netns_scan_mode", netns="host",
-                                     mode="sock_diag"), 1)
+            self.assertIn(mode_of(samples, "host"), self.MODES)
             # Each program's sockets are attributed in every namespace it runs in.
             mine = pids_in(a, b, c)
             udp = sum(s.pop["udp"] for s in (a, b, c))
@@ -162,7 +178,7 @@ class Namespaces(unittest.TestCase):
     def test_netns_host_dumps_only_its_own(self):
         a, b, c = spaces()
         with a, b, c:
-            samples = h.parse(h.run_once("--netns=host").stdout.decode())
+            samples = h.parse(self.once("--netns=host").stdout.decode())
             labels = {l["netns"] for l, _ in h.select(samples, "socklife_sockets")}
             self.assertEqual(labels, {"host"})
 
@@ -170,32 +186,37 @@ class Namespaces(unittest.TestCase):
         a, b, c = spaces()
         with a, b, c:
             r = subprocess.run(["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin",
-                                h.SOCKLIFE, "--once", "--netns=all", "--group-by=pid"],
+                                h.SOCKLIFE, "--once", "--netns=all", "--group-by=pid",
+                                f"--socket-source={self.SOURCE}", "--metrics.netns-scan"],
                                capture_output=True, timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn(b"reading /proc/PID/net", r.stderr)
             samples = h.parse(r.stdout.decode())
             for space in (a, b, c):
                 check_space(self, samples, space)
-                self.assertEqual(h.value(samples, "socklife_netns_scan_mode", netns=space.name,
-                                         mode="procfs"), 1)
+                self.assertIn(mode_of(samples, space.name), self.MODES_NO_SETNS)
                 # No setns needed for its TCP counters either.
                 self.assertGreaterEqual(h.value(samples, "socklife_netns_tcp_listen_overflows_total",
                                                 netns=space.name), 0)
+            if any(mode_of(samples, s.name) != "bpf" for s in (a, b, c)):
+                self.assertIn(b"reading /proc/PID/net", r.stderr)
             self.assertEqual(by_pids(samples, pids_in(a, b, c), "socklife_process_sockets",
                                      process="sl-cwait", proto="tcp", state="close_wait"),
                              sum(s.pop["close_wait"] for s in (a, b, c)))
 
     def test_without_ptrace_caps_attribution_is_partial(self):
-        a, b, c = spaces()
+        a, b, c = self.spaces = spaces()
         with a, b, c:
             # An unprivileged user keeping only CAP_SYS_ADMIN: it can enter the
             # named namespaces but not read root's processes.
             r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                                 "--inh-caps=-all,+sys_admin", "--ambient-caps=-all,+sys_admin",
-                                h.SOCKLIFE, "--once", "--netns=all"], capture_output=True,
+                                h.SOCKLIFE, "--once", "--netns=all",
+                                f"--socket-source={self.SOURCE}"], capture_output=True,
                                timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
+            if self.SOURCE == "bpf":
+                self.check_walk_attributes_all(r)
+                return
             self.assertIn(b"per-process attribution is partial", r.stderr)
             samples = h.parse(r.stdout.decode())
             for space in (a, c):  # named: found through /run/netns
@@ -205,6 +226,34 @@ class Namespaces(unittest.TestCase):
             self.assertGreater(h.value(samples, "socklife_scan_denied_processes"), 0)
             self.assertEqual(h.select(samples, "socklife_process_sockets", process="sl-cwait"),
                              [])
+
+
+class NamespacesBpf(Namespaces):
+    """The same namespaces through the bpf walk: a namespace whose kernel
+    counts agree with the walk is read from it alone ("bpf"), one holding
+    TIME_WAIT is dumped for TCP ("bpf_sock_diag")."""
+    SOURCE = "bpf"
+    MODES = {"bpf", "bpf_sock_diag"}
+    MODES_NO_SETNS = {"bpf", "bpf_procfs"}
+
+    def setUp(self):
+        if b"socket source: bpf" not in h.run_once("--socket-source=auto").stderr:
+            self.skipTest("the BPF iterator does not load on this kernel")
+
+    def check_walk_attributes_all(self, r):
+        """Without the ptrace capabilities the walk still sees every fd:
+        nothing is denied, every CLOSE_WAIT has its process."""
+        a, b, c = self.spaces
+        self.assertNotIn(b"per-process attribution is partial", r.stderr)
+        samples = h.parse(r.stdout.decode())
+        for space in (a, c):
+            check_space(self, samples, space)
+            self.assertEqual(h.value(samples, "socklife_unresolved_sockets", netns=space.name,
+                                     proto="tcp"), 0)
+        self.assertEqual(h.value(samples, "socklife_scan_denied_processes"), 0)
+        self.assertEqual(sum(v for _, v in h.select(samples, "socklife_process_sockets",
+                                                        process="sl-cwait", state="close_wait")),
+                         sum(s.pop["close_wait"] for s in (a, b, c)))
 
 
 class Containers(unittest.TestCase):
@@ -226,6 +275,50 @@ class Containers(unittest.TestCase):
                                      container=c.short, state="listen"), 2)
             self.assertEqual(h.value(samples, "socklife_process_sockets", process="sl-listeners",
                                      container="", state="listen"), 1)
+
+
+class Pods(unittest.TestCase):
+    def test_a_pods_container_carries_its_name(self):
+        """A container in a pod's cgroup (as the kubelet's systemd driver
+        makes it) is labelled with the pod's UID, and with its name and
+        namespace from the kubelet's log directory names."""
+        uid = str(uuid.uuid4())
+        cid = uuid.uuid4().hex + uuid.uuid4().hex
+        root = "/sys/fs/cgroup/pids"
+        if os.path.exists(f"{root}/cgroup.procs"):  # cgroup v1: the cgroupfs driver's layout
+            dirs = [f"{root}/kubepods", f"{root}/kubepods/besteffort",
+                    f"{root}/kubepods/besteffort/pod{uid}"]
+            dirs.append(f"{dirs[-1]}/{cid}")
+        else:  # cgroup v2: the systemd driver's
+            root = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else \
+                "/sys/fs/cgroup"
+            dirs = [f"{root}/kubepods.slice", f"{root}/kubepods.slice/kubepods-besteffort.slice"]
+            dirs.append(f"{dirs[-1]}/kubepods-besteffort-pod{uid.replace('-', '_')}.slice")
+            dirs.append(f"{dirs[-1]}/cri-containerd-{cid}.scope")
+        path = dirs[-1]
+        logs = f"/tmp/slpods-{os.getpid()}"
+        os.makedirs(f"{logs}/shop_checkout-7d4b9_{uid}/app", exist_ok=True)
+        made = [d for d in dirs if not os.path.isdir(d)]
+        for d in made:
+            os.mkdir(d)
+        try:
+            with h.Netns(), h.Fleet() as f:
+                inside = f.start("listeners", count=1)
+                with open(f"{path}/cgroup.procs", "w") as cg:
+                    cg.write(str(inside.pid))
+                samples = h.parse(h.run_once(f"--kubernetes.pod-logs={logs}").stdout.decode())
+                info = h.select(samples, "socklife_container_info", container=cid[:13])
+                self.assertEqual(len(info), 1, info)
+                self.assertEqual(info[0][0]["pod_uid"], uid)
+                self.assertEqual(info[0][0]["pod"], "checkout-7d4b9")
+                self.assertEqual(info[0][0]["pod_namespace"], "shop")
+                with open(f"{root}/cgroup.procs", "w") as cg:
+                    cg.write(str(inside.pid))
+        finally:
+            for d in reversed(made):
+                with contextlib.suppress(OSError):
+                    os.rmdir(d)
+            subprocess.run(["rm", "-rf", logs], check=False)
 
 
 if __name__ == "__main__":

@@ -234,7 +234,7 @@ def records(text):
     return hz, socks, tasks, ends
 
 
-RECORD_SIZE = {1: 104, 2: 24, 3: 24}  # sockiter_record.h: socket, task, END
+RECORD_SIZE = {1: 112, 2: 24, 3: 24}  # sockiter_record.h: socket, task, END
 
 
 def read_pass(fd):

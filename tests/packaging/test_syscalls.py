@@ -90,10 +90,12 @@ class Syscalls(unittest.TestCase):
     def tearDownClass(cls):
         cls.tmp.cleanup()
 
-    def check(self, trace):
+    def check(self, trace, source="auto"):
         calls, families, setns = read_trace(trace)
-        # The trace is real: it saw the calls any pass makes.
-        for c in ("openat", "getdents64", "readlinkat", "socket", "sendto"):
+        # The trace is real: it saw the calls any pass makes (fds read one
+        # by one over netlink, one walk of them all with bpf).
+        walk = "readlinkat" if source == "netlink" else "bpf"
+        for c in ("openat", "getdents64", walk, "socket", "sendto"):
             self.assertIn(c, calls, f"strace saw no {c}: {sorted(calls)}")
         # execve is strace starting the program (systemd's own exec is
         # allowed by @system-service too).
@@ -109,21 +111,28 @@ class Syscalls(unittest.TestCase):
         return calls
 
     def test_once(self):
-        trace = os.path.join(self.tmp.name, "once.trace")
+        self.once("auto")
+
+    def test_once_netlink(self):
+        self.once("netlink")
+
+    def once(self, source):
+        trace = os.path.join(self.tmp.name, f"once-{source}.trace")
         # With root, a second (named) network namespace, so that a daemon that
         # enters namespaces does so here, under strace.
         ns = f"slpkg-{os.getpid()}" if os.geteuid() == 0 and shutil.which("ip") else None
         if ns:
             subprocess.run(["ip", "netns", "add", ns], check=True)
         try:
-            proc = traced(trace, ["--once"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            proc = traced(trace, ["--once", f"--socket-source={source}"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             out, err = proc.communicate(timeout=60)
         finally:
             if ns:
                 subprocess.run(["ip", "netns", "delete", ns], check=False)
         self.assertEqual(proc.returncode, 0, err)
         self.assertIn(b"socklife_sockets{", out)
-        self.check(trace)
+        self.check(trace, source)
 
     def test_server(self):
         trace = os.path.join(self.tmp.name, "server.trace")

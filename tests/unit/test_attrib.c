@@ -120,7 +120,7 @@ static void test_each_socket_once_with_its_holders(void **state)
 	struct got g = {.a = &a};
 	struct attrib_sink sk = {on_socket, on_unhashed, &g};
 	attrib_init(&a, root, 1);
-	assert_int_equal(attrib_begin(&a, &sk), 0);
+	assert_int_equal(attrib_begin(&a, &sk, NULL), 0);
 
 	struct sl_socket listener = sock(1, 500, ST_LISTEN), conn = sock(2, 501, ST_ESTABLISHED);
 	struct sl_socket tw = sock(3, 0, ST_TIME_WAIT);
@@ -156,12 +156,12 @@ static void test_deferred_socket_is_found_by_a_search(void **state)
 	struct got g = {.a = &a};
 	struct attrib_sink sk = {on_socket, on_unhashed, &g};
 	attrib_init(&a, root, 1000); /* the rotation reads one process a pass */
-	assert_int_equal(attrib_begin(&a, &sk), 0);
+	assert_int_equal(attrib_begin(&a, &sk, NULL), 0);
 	assert_int_equal(attrib_end(&a, nothing_read, NULL), 0);
 
 	/* 104 gets a socket in place of another fd: its count does not change. */
 	replace_fd(104, 3, 900);
-	assert_int_equal(attrib_begin(&a, &sk), 0);
+	assert_int_equal(attrib_begin(&a, &sk, NULL), 0);
 	g.n = 0;
 	for (int pid = 100; pid < 106; pid++) {
 		struct sl_socket old = sock((uint64_t)pid, (uint64_t)(600 + pid), ST_ESTABLISHED);
@@ -197,7 +197,7 @@ static void test_unresolvable_is_not_searched_again(void **state)
 	attrib_init(&a, root, 1000);
 	struct sl_socket ghost = sock(9, 4242, ST_ESTABLISHED);
 
-	assert_int_equal(attrib_begin(&a, &sk), 0);
+	assert_int_equal(attrib_begin(&a, &sk, NULL), 0);
 	assert_int_equal(attrib_socket(&a, &ghost, 0, 0, SIDE_NONE), 0);
 	assert_int_equal(attrib_end(&a, nothing_read, NULL), 0);
 	assert_int_equal(g.n, 1);
@@ -205,7 +205,7 @@ static void test_unresolvable_is_not_searched_again(void **state)
 
 	/* Next pass: the first search read everyone and missed it; no search. */
 	g.n = 0;
-	assert_int_equal(attrib_begin(&a, &sk), 0);
+	assert_int_equal(attrib_begin(&a, &sk, NULL), 0);
 	assert_int_equal(attrib_socket(&a, &ghost, 0, 0, SIDE_NONE), 0);
 	assert_int_equal(g.n, 1); /* at once */
 	assert_int_equal(g.s[0].kind, UNRESOLVED);
@@ -215,7 +215,7 @@ static void test_unresolvable_is_not_searched_again(void **state)
 	/* It gets a holder later: the rotation finds it within verify passes. */
 	add_fd(101, 4, 4242);
 	g.n = 0;
-	assert_int_equal(attrib_begin(&a, &sk), 0); /* 101's fd count changed: read */
+	assert_int_equal(attrib_begin(&a, &sk, NULL), 0); /* 101's fd count changed: read */
 	assert_int_equal(attrib_socket(&a, &ghost, 0, 0, SIDE_NONE), 0);
 	assert_int_equal(g.s[0].kind, OWNED);
 	assert_int_equal(g.s[0].pids[0], 101);
@@ -236,7 +236,7 @@ static void test_socket_fds_no_dump_listed(void **state)
 	attrib_init(&a, root, 1);
 	struct sl_socket listed = sock(1, 700, ST_ESTABLISHED);
 
-	assert_int_equal(attrib_begin(&a, &sk), 0);
+	assert_int_equal(attrib_begin(&a, &sk, NULL), 0);
 	assert_int_equal(attrib_socket(&a, &listed, 0, 0, SIDE_NONE), 0);
 	assert_int_equal(attrib_end(&a, every_namespace_read, NULL), 0);
 	assert_int_equal(g.unhashed, 1);
@@ -246,7 +246,7 @@ static void test_socket_fds_no_dump_listed(void **state)
 
 	/* Its namespace was not read this pass: no dump could have listed it. */
 	g.unhashed = 0;
-	assert_int_equal(attrib_begin(&a, &sk), 0);
+	assert_int_equal(attrib_begin(&a, &sk, NULL), 0);
 	assert_int_equal(attrib_socket(&a, &listed, 0, 0, SIDE_NONE), 0);
 	assert_int_equal(attrib_end(&a, nothing_read, NULL), 0);
 	assert_int_equal(g.unhashed, 0);

@@ -156,7 +156,7 @@ static void test_walk_basic_and_shared_socket(void **state)
 	add_proc(300, "kworker/0:1", 2, "1024"); /* kernel thread: no fds */
 
 	struct procscan ps = scanner(1);
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	assert_int_equal(ps.procs.n, 2);
 
 	const struct proc_info *a = find(&ps, 100), *b = find(&ps, 200);
@@ -191,7 +191,7 @@ static void test_hostile_comm(void **state)
 	add_fd(100, 3, "socket:[5]");
 
 	struct procscan ps = scanner(1);
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	assert_int_equal(ps.procs.n, 1);
 	assert_string_equal(ps.procs.v[0].comm, evil);
 	assert_int_equal(ps.procs.v[0].start_time, 42);
@@ -210,7 +210,7 @@ static void test_process_vanishes_before_stat(void **state)
 	inject_open.err = ESRCH;
 
 	struct procscan ps = scanner(1);
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	assert_int_equal(ps.procs.n, 1);
 	assert_null(find(&ps, 400));
 	assert_int_equal(ps.stats.vanished_procs, 1);
@@ -231,7 +231,7 @@ static void test_process_exits_while_fds_are_read(void **state)
 	inject_open.err = ENOENT;
 
 	struct procscan ps = scanner(1);
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	assert_null(find(&ps, 500));
 	assert_int_equal(ps.stats.vanished_procs, 1);
 	int one[4];
@@ -252,7 +252,7 @@ static void test_fd_closes_mid_walk(void **state)
 	inject_link.err = ENOENT;
 
 	struct procscan ps = scanner(1);
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	const struct proc_info *p = find(&ps, 100);
 	assert_non_null(p);
 	assert_int_equal(p->nfds, 2);
@@ -275,7 +275,7 @@ static void test_fds_not_readable(void **state)
 	inject_link.err = EACCES;
 
 	struct procscan ps = scanner(1);
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	const struct proc_info *p = find(&ps, 100);
 	assert_non_null(p);
 	assert_true(p->fds_denied);
@@ -292,7 +292,7 @@ static void test_pid_reuse_gets_a_new_identity(void **state)
 	add_fd(100, 3, "socket:[1000]");
 
 	struct procscan ps = scanner(1);
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	assert_int_equal(find(&ps, 100)->start_time, 500);
 
 	/* The process exits and an unrelated one is born with the same pid. */
@@ -301,7 +301,7 @@ static void test_pid_reuse_gets_a_new_identity(void **state)
 	add_proc(100, "new", 900, "1024");
 	add_fd(100, 7, "socket:[2000]");
 
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	const struct proc_info *p = find(&ps, 100);
 	assert_int_equal(p->start_time, 900);
 	assert_string_equal(p->comm, "new");
@@ -334,7 +334,7 @@ static void test_containers_from_cgroups(void **state)
 	tu_write("0::/system.slice/ssh.service\n", 29, "%s/103/cgroup", root);
 
 	struct procscan ps = scanner(1);
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	assert_int_equal(ps.containers.n, 2); /* [0] is "none" */
 	assert_int_equal(find(&ps, 100)->container, 1);
 	assert_int_equal(find(&ps, 101)->container, 1);
@@ -343,7 +343,7 @@ static void test_containers_from_cgroups(void **state)
 	assert_string_equal(ps.containers.v[1].id, "3f2a1b9c0d1e");
 	assert_string_equal(ps.containers.v[1].runtime, "docker");
 	/* A second walk starts its table afresh. */
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	assert_int_equal(ps.containers.n, 2);
 	procscan_free(&ps);
 }
@@ -353,7 +353,7 @@ static void test_missing_root(void **state)
 	(void)state;
 	struct procscan ps;
 	procscan_init(&ps, "/nonexistent/socklife", 1);
-	assert_int_equal(procscan_run(&ps), -ENOENT);
+	assert_int_equal(procscan_run(&ps, NULL), -ENOENT);
 	procscan_free(&ps);
 }
 
@@ -367,9 +367,9 @@ static void test_unchanged_processes_are_not_reread(void **state)
 		add_fd(100 + p, 3, p == 0 ? "socket:[10]" : "/dev/null");
 	}
 	struct procscan ps = scanner(4);
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	assert_int_equal(ps.stats.fd_reads, 4); /* the first pass reads everyone */
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	assert_int_equal(ps.stats.fd_reads, 1); /* then a quarter: the rotation */
 	int ten[4];
 	assert_int_equal(socket_fds(&ps), 1);
@@ -377,7 +377,7 @@ static void test_unchanged_processes_are_not_reread(void **state)
 
 	/* A process whose fd count changes is read at once. */
 	add_fd(102, 4, "socket:[20]");
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	assert_true(ps.stats.fd_reads >= 1);
 	int pids[4];
 	assert_int_equal(holders_of(&ps, 20, pids), 1);
@@ -395,7 +395,7 @@ static void test_rotation_reaches_everyone(void **state)
 	add_proc(101, "b", 1, "1024");
 	add_fd(101, 3, "/dev/null");
 	struct procscan ps = scanner(3);
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 
 	/* The socket moves from a to b without either fd count changing (a
 	 * dup2 over it in a, an SCM_RIGHTS receive dup2'ed into place in b). */
@@ -408,7 +408,7 @@ static void test_rotation_reaches_everyone(void **state)
 
 	int pids[4], passes = 0;
 	do {
-		assert_int_equal(procscan_run(&ps), 0);
+		assert_int_equal(procscan_run(&ps, NULL), 0);
 		passes++;
 	} while (!(holders_of(&ps, 10, pids) == 1 && pids[0] == 101) && passes < 10);
 	assert_true(passes <= 3); /* within verify_passes */
@@ -442,12 +442,12 @@ static void test_read_more_finds_new_sockets(void **state)
 	add_fd(103, 5, "socket:[71]");
 	struct procscan ps = scanner(1000);
 	the_scanner = &ps;
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	/* pid 103 replaces an fd with a new socket: no count changes. */
 	snprintf(path, sizeof(path), "%s/103/fd/3", root);
 	unlink(path);
 	add_fd(103, 3, "socket:[77]");
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	int pids[4];
 	assert_int_equal(holders_of(&ps, 77, pids), 0); /* not known yet */
 
@@ -484,12 +484,12 @@ static void test_read_more_replaces_what_was_held(void **state)
 	add_fd(200, 3, "/dev/null");
 	struct procscan ps = scanner(1000);
 	the_scanner = &ps;
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	snprintf(path, sizeof(path), "%s/100/fd/3", root);
 	unlink(path);
 	add_fd(100, 3, "socket:[11]");
 	/* The rotation reads one of the two this pass (1000 passes, 2 processes). */
-	assert_int_equal(procscan_run(&ps), 0);
+	assert_int_equal(procscan_run(&ps, NULL), 0);
 	size_t a = (size_t)(find(&ps, 100) - ps.procs.v);
 	struct want w = {11, 0};
 	bool exhausted;

@@ -35,7 +35,7 @@ static struct strbuf render_world(struct test_world *w)
 {
 	struct strbuf out = STRBUF_INIT;
 	struct kernel_figures k = {0};
-	struct render_input in = {&w->t, &w->d, &k, &w->st, NULL, NULL, NULL, NULL, NULL};
+	struct render_input in = {.tally = &w->t, .diag = &w->d, .kernel = &k, .stats = &w->st};
 	render_pass(&out, &in);
 	return out;
 }
@@ -95,7 +95,7 @@ static void test_status(void **state)
 				.max_fds = 1024, .start_time = 1690000000,
 				.known = {true, true, true, true}};
 	struct strbuf out = STRBUF_INIT;
-	struct caps_state caps = {.held = {true, false, true}};
+	struct caps_state caps = {.held = {true, false, true}, .needed = {true, true, true}};
 	struct http_stats http = {.conns = {.accepted = 12, .connections = 3, .strangers = 1}};
 	http.conns.refused[SLOT_REFUSED_PER_ADDRESS] = 4;
 	struct render_input in = {.stats = &st, .self = &self, .caps = &caps, .http = &http};
@@ -186,7 +186,8 @@ static void test_listeners_memory_counters(void **state)
 	struct series budget = {0};
 	assert_int_equal(series_update(&budget, &w.t, &ls, 100), 0);
 	struct strbuf out = STRBUF_INIT;
-	struct render_input in = {&w.t, &w.d, &k, &w.st, NULL, NULL, NULL, &budget, &ls};
+	struct render_input in = {.tally = &w.t, .diag = &w.d, .kernel = &k, .stats = &w.st,
+				  .series = &budget, .listeners = &ls};
 	render_pass(&out, &in);
 	const char *s = out.buf;
 	assert_non_null(strstr(s, "socklife_listen_queue_length{process=\"api\",container=\"c0ffee0c0ffee\","

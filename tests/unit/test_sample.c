@@ -79,7 +79,45 @@ static int fake_read(struct source *src, const struct netns_entry *e,
 
 static void fake_free(struct source *src) { (void)src; }
 
-static struct source fake_source = {"fake", fake_read, fake_free};
+static struct source fake_source = {"fake", NULL, fake_read, fake_free};
+
+/* The bpf source, faked too: its walk makes a census from `walked`, or
+ * fails with `walk_error`; its namespaces read as the fake netlink's. */
+static struct {
+	struct {
+		int32_t pid;
+		uint32_t fd, inode;
+	} fds[8];
+	size_t n;
+	int walk_error;
+	struct netns_id self;
+} walked;
+
+static int fake_walk(struct source *src, struct census *c)
+{
+	(void)src;
+	if (walked.walk_error)
+		return walked.walk_error;
+	census_begin(c, walked.self.dev);
+	for (size_t i = 0; i < walked.n; i++) {
+		census_socket(c, walked.fds[i].pid, walked.fds[i].fd, walked.fds[i].inode, PROTO_TCP);
+		census_table(c, walked.fds[i].pid, walked.fds[i].pid, 4, 1024, walked.self.ino);
+	}
+	return census_end(c);
+}
+
+static struct source fake_bpf = {"bpf", fake_walk, fake_read, fake_free};
+
+int __wrap_source_bpf_new(struct source **out, struct sockiter *it, struct source *dumper,
+			  struct source *fallback, const char *proc_root, uint64_t nsfs_dev);
+
+int __wrap_source_bpf_new(struct source **out, struct sockiter *it, struct source *dumper,
+			  struct source *fallback, const char *proc_root, uint64_t nsfs_dev)
+{
+	(void)it, (void)dumper, (void)fallback, (void)proc_root, (void)nsfs_dev;
+	*out = &fake_bpf;
+	return 0;
+}
 
 int __wrap_source_netlink_new(struct source **out, const char *proc_root, const char *run_dir);
 int __wrap_netns_names_refresh(struct netns_names *n, const char *proc_root, const char *run_dir,
@@ -151,6 +189,7 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(&fake, 0, sizeof(fake));
+	memset(&walked, 0, sizeof(walked));
 	assert_non_null(tu_mkdtemp(root));
 	tu_write("b", 1, "%s/netns-b", root);
 	char path[128];
@@ -193,7 +232,7 @@ static void test_passes_through_the_seam(void **state)
 	canned(NS_SELF, 2, 999, ST_ESTABLISHED); /* nobody holds it */
 	canned(NS_SELF, 3, 0, ST_TIME_WAIT);
 	canned(NS_B, 4, 3000, ST_ESTABLISHED);
-	assert_int_equal(sampler_init(&s, &cfg, 1700000000), 0);
+	assert_int_equal(sampler_init(&s, &cfg, 1700000000, NULL), 0);
 
 	/* Pass 1: everyone is read; the unowned socket is searched for in vain. */
 	assert_int_equal(pass(), 0);
@@ -264,10 +303,52 @@ static void test_passes_through_the_seam(void **state)
 	assert_true(has("socklife_scans_total 7\n"));
 }
 
+/* With the bpf source, holders come from its walk's census, not from
+ * /proc/PID/fd; a walk that fails reads that pass over netlink, counted. */
+static void test_bpf_walk_and_its_fallback(void **state)
+{
+	(void)state;
+	struct stat st;
+	assert_int_equal(stat("/proc/thread-self/ns/net", &st), 0);
+	walked.self = (struct netns_id){st.st_dev, st.st_ino};
+	add_proc(100, "api", 10, NS_SELF);
+	set_fd(100, 3, 800);
+	add_proc(101, "worker", 11, NS_SELF);
+	set_fd(101, 3, 0); /* /proc shows no socket: only the walk knows */
+	walked.fds[walked.n++] = (typeof(walked.fds[0])){100, 3, 800};
+	walked.fds[walked.n++] = (typeof(walked.fds[0])){101, 4, 900};
+	canned(NS_SELF, 1, 800, ST_ESTABLISHED);
+	canned(NS_SELF, 2, 900, ST_CLOSE_WAIT);
+	static char loaded; /* the iterator itself is never touched by the fake */
+	assert_int_equal(sampler_init(&s, &cfg, 1700000000, (struct sockiter *)&loaded), 0);
+
+	assert_int_equal(pass(), 0);
+	assert_true(has("socklife_socket_source{source=\"bpf\"} 1\n"));
+	assert_true(has("socklife_process_sockets{process=\"worker\",container=\"\",proto=\"tcp\","
+			"state=\"close_wait\"} 1\n"));
+	assert_true(has("socklife_scan_fds_read 0\n"));
+	assert_true(has("socklife_unresolved_sockets{netns=\"host\",proto=\"tcp\"} 0\n"));
+
+	walked.walk_error = -EIO;
+	assert_int_equal(pass(), 0);
+	assert_true(has("socklife_socket_source{source=\"netlink\"} 1\n"));
+	assert_true(has("socklife_socket_source_fallbacks_total 1\n"));
+	/* /proc's word now: worker's fd is no socket, 900 is nobody's. */
+	assert_true(has("socklife_unresolved_sockets{netns=\"host\",proto=\"tcp\"} 1\n"));
+	assert_true(has("socklife_process_sockets{process=\"api\",container=\"\",proto=\"tcp\","
+			"state=\"established\"} 1\n"));
+
+	walked.walk_error = 0;
+	assert_int_equal(pass(), 0);
+	assert_true(has("socklife_socket_source{source=\"bpf\"} 1\n"));
+	assert_true(has("socklife_unresolved_sockets{netns=\"host\",proto=\"tcp\"} 0\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_passes_through_the_seam, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bpf_walk_and_its_fallback, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
