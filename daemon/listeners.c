@@ -82,7 +82,7 @@ static int by_place(const void *x, const void *y)
 void listeners_end(struct listeners *l)
 {
 	/* The index points at rows by position: it is done with. */
-	if (l->rows.n) /* none yet: no array to sort */
+	if (l->rows.n > 1) /* qsort's array must not be NULL, even empty */
 		qsort(l->rows.v, l->rows.n, sizeof(*l->rows.v), by_place);
 	hashmap_clear(&l->index);
 }
