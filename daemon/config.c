@@ -121,6 +121,12 @@ static const struct option_spec options[] = {
 	{"time-wait.top-ports", 0, COUNT, F(time_wait_top_ports), "10", 1, 50, .arg = "N",
 	 .help = "TIME_WAIT is reported for this many busiest ports per side, the rest" MORE
 		 "summed as \"other\""},
+	{"metrics.all-states", 0, SWITCH, F(metrics_all_states), NULL,
+	 .help = "serve every state and count of every namespace, group and" MORE
+		 "listener, zeros included (see the README for the cost)"},
+	{"metrics.netns-scan", 0, SWITCH, F(metrics_netns_scan), NULL,
+	 .help = "serve each namespace's scan duration and scan mode (2 series" MORE
+		 "a namespace)"},
 	{"leak.close-wait-age", 0, DURATION, F(leak.close_wait_age), "5m", .arg = "DURATION",
 	 .help = "a CLOSE_WAIT socket with nothing sent or received this long" MORE "is stale"},
 	{"leak.close-wait-idle", 0, COUNT, F(leak.close_wait_idle), "3", 0, 100000, .arg = "N",

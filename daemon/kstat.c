@@ -35,6 +35,7 @@ int kstat_parse_sockstat(const char *buf, size_t len, struct sockstat *out)
 			tcp = field(line, "inuse", &out->tcp_inuse);
 			field(line, "orphan", &out->tcp_orphan);
 			field(line, "tw", &out->tcp_tw);
+			field(line, "mem", &out->tcp_mem);
 		} else if (lex_prefix(line, "UDP: ", &line)) {
 			field(line, "inuse", &out->udp_inuse);
 		}
@@ -123,6 +124,28 @@ int kstat_read_protocols(const char *path, struct protocols *out)
 	return kstat_parse_protocols(buf, (size_t)n, out);
 }
 
+int kstat_parse_tcp_mem(const char *buf, size_t len, uint64_t out[TCP_MEM_LEVELS])
+{
+	struct lex_span rest = lex_span(buf, len), line;
+	uint64_t v[TCP_MEM_LEVELS];
+	if (!lex_line(&rest, &line))
+		return -EINVAL;
+	for (int i = 0; i < TCP_MEM_LEVELS; i++)
+		if (!lex_word_u64(&line, 10, &v[i]) || (i > 0 && v[i] < v[i - 1]))
+			return -EINVAL;
+	memcpy(out, v, sizeof(v));
+	return 0;
+}
+
+/* net.ipv4.tcp_mem is one for the whole kernel, shown in the host's
+ * namespace only. */
+static bool read_tcp_mem(uint64_t out[TCP_MEM_LEVELS])
+{
+	char buf[128];
+	ssize_t n = read_small_at(AT_FDCWD, "/proc/sys/net/ipv4/tcp_mem", buf, sizeof(buf));
+	return n >= 0 && kstat_parse_tcp_mem(buf, (size_t)n, out) == 0;
+}
+
 void kstat_read_figures(const char *proc_root, struct kernel_figures *k)
 {
 	struct sockstat st;
@@ -131,6 +154,9 @@ void kstat_read_figures(const char *proc_root, struct kernel_figures *k)
 	snprintf(path, sizeof(path), "%s/net/sockstat", proc_root);
 	k->orphans_known = kstat_read_sockstat(path, &st) == 0;
 	k->tcp_orphans = k->orphans_known ? st.tcp_orphan : 0;
+	k->tcp_mem_known = k->orphans_known;
+	k->tcp_mem_pages = k->orphans_known ? st.tcp_mem : 0;
 	k->max_orphans_known =
 		kstat_read_u64("/proc/sys/net/ipv4/tcp_max_orphans", &k->tcp_max_orphans) == 0;
+	k->tcp_mem_limit_known = read_tcp_mem(k->tcp_mem_limit);
 }

@@ -68,6 +68,13 @@ static void inet_line(struct sockdiag_parser *p, struct lex_span line, uint8_t f
 	s.uid = (uint32_t)uid;
 	s.wqueue = (uint32_t)tx;
 	s.rqueue = (uint32_t)rx;
+	/* UDP prints its charged memory here; TCP the payload still to read
+	 * and to send (a lower bound of its memory); a listener its accept
+	 * queue, which is no memory. */
+	if (s.state != ST_LISTEN) {
+		s.rmem_bytes = s.rqueue;
+		s.wmem_bytes = s.wqueue;
+	}
 	deliver(p, &s);
 }
 

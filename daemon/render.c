@@ -3,9 +3,11 @@
  * Each family says how its samples are made: a scalar (one value), one
  * sample per process group, a short list under one label (stages, reasons,
  * capabilities), or its own emitter for the few with several labels.  The
- * table's order is the exposition's.  Every state of a protocol is written
- * for every namespace and group that has that protocol, zeros included, so
- * series do not appear and vanish as sockets come and go. */
+ * table's order is the exposition's.  Which series of a namespace, group
+ * or listener are written is the series budget's call (series.h): a count
+ * appears when it is first not zero and stays, zeros included, until it
+ * has been zero for an hour, so series neither flap nor cost when nothing
+ * happens. */
 #include <socklife/render.h>
 
 #include <inttypes.h>
@@ -32,13 +34,14 @@ struct family {
 	const char *fmt; /* printf format of a double value (SCALAR, PER_GROUP, LABELED) */
 	/* SCALAR: the value; false when it is not known (the family is left out). */
 	bool (*scalar)(const struct render_input *in, double *v);
-	/* PER_GROUP: the value, for groups holding a socket of `needs` (PROTO_COUNT: all). */
+	/* PER_GROUP: the value, for groups that show series bit `shows` (ALWAYS: all). */
 	double (*group)(const struct group *g);
-	uint8_t needs;
+	int shows;
 	/* LABELED: the label's name, and the samples; returns how many. */
 	const char *label;
 	size_t (*items)(const struct render_input *in, struct item out[MAX_ITEMS]);
 	void (*custom)(struct strbuf *out, const struct family *f, const struct render_input *in);
+	int which; /* CUSTOM: which of several like it (a namespace counter) */
 };
 
 /* A label value may hold anything but these three, unescaped. */
@@ -77,6 +80,8 @@ static void ns_labels(struct strbuf *out, const struct family *f, const struct n
 	sb_putc(out, '"');
 }
 
+#define ALWAYS (-1)
+
 /* The groups and namespaces a report shows. */
 #define FOR_GROUPS(g, t)                                                                           \
 	for (const struct group *g = (t)->groups.v; g < (t)->groups.v + (t)->groups.n; g++)         \
@@ -103,10 +108,21 @@ static void emit_scalar(struct strbuf *out, const struct family *f, const struct
 	sb_putc(out, '\n');
 }
 
+/* What a group or a namespace shows (series.h). */
+static uint64_t group_shows(const struct render_input *in, const struct group *g)
+{
+	return series_group(in->series, in->tally, (size_t)(g - in->tally->groups.v));
+}
+
+static uint64_t ns_shows(const struct render_input *in, const struct ns_tally *ns)
+{
+	return series_ns(in->series, in->tally, (size_t)(ns - in->tally->ns.v));
+}
+
 static void emit_per_group(struct strbuf *out, const struct family *f, const struct render_input *in)
 {
 	FOR_GROUPS(g, in->tally) {
-		if (f->needs < PROTO_COUNT && !g->h.has[f->needs])
+		if (f->shows != ALWAYS && !series_has(group_shows(in, g), f->shows))
 			continue;
 		group_labels(out, f, g);
 		sb_puts(out, "} ");
@@ -150,10 +166,13 @@ static void emit(struct strbuf *out, const struct family *f, const struct render
 static void emit_sockets(struct strbuf *out, const struct family *f, const struct render_input *in)
 {
 	FOR_NAMESPACES(ns, in->tally) {
+		uint64_t shows = ns_shows(in, ns);
 		for (int p = 0; p < PROTO_COUNT; p++) {
 			if (!ns->read.read[p])
 				continue;
 			for (const uint8_t *st = proto_states(p); *st; st++) {
+				if (!series_has(shows, SERIES_STATE(p, *st)))
+					continue;
 				ns_labels(out, f, ns);
 				sb_printf(out, ",proto=\"%s\",state=\"%s\"} %" PRIu32 "\n", proto_name(p),
 					  state_name(*st), ns->count[p][*st]);
@@ -165,8 +184,9 @@ static void emit_sockets(struct strbuf *out, const struct family *f, const struc
 static void emit_unresolved(struct strbuf *out, const struct family *f, const struct render_input *in)
 {
 	FOR_NAMESPACES(ns, in->tally) {
+		uint64_t shows = ns_shows(in, ns);
 		for (int p = 0; p < PROTO_COUNT; p++) {
-			if (!ns->read.read[p])
+			if (!ns->read.read[p] || !series_has(shows, SERIES_UNRESOLVED + p))
 				continue;
 			ns_labels(out, f, ns);
 			sb_printf(out, ",proto=\"%s\"} %" PRIu32 "\n", proto_name(p), ns->unresolved[p]);
@@ -178,10 +198,13 @@ static void emit_process_sockets(struct strbuf *out, const struct family *f,
 				 const struct render_input *in)
 {
 	FOR_GROUPS(g, in->tally) {
+		/* Not only the protocols it holds now: a series stays for the
+		 * hold (series.h). */
+		uint64_t shows = group_shows(in, g);
 		for (int p = 0; p < PROTO_COUNT; p++) {
-			if (!g->h.has[p])
-				continue;
 			for (const uint8_t *st = proto_states(p); *st; st++) {
+				if (!series_has(shows, SERIES_STATE(p, *st)))
+					continue;
 				group_labels(out, f, g);
 				sb_printf(out, ",proto=\"%s\",state=\"%s\"} %" PRIu32 "\n",
 					  proto_name(p), state_name(*st), g->h.count[p][*st]);
@@ -219,7 +242,14 @@ static void emit_netns_mode(struct strbuf *out, const struct family *f, const st
 		[NS_MODE_SOCK_DIAG] = "sock_diag", [NS_MODE_PROCFS] = "procfs", [NS_MODE_NONE] = "none",
 		[NS_MODE_BPF] = "bpf", [NS_MODE_BPF_DUMP] = "bpf_sock_diag",
 		[NS_MODE_BPF_PROCFS] = "bpf_procfs"};
+	bool every = !in->series || in->series->netns_scan;
 	FOR_NAMESPACES(ns, in->tally) {
+		/* The full ways (sock_diag, the bpf walk, the walk and a dump):
+		 * by default only the exceptions, read without CAP_SYS_ADMIN or
+		 * not at all. */
+		if (!every && (ns->read.mode == NS_MODE_SOCK_DIAG || ns->read.mode == NS_MODE_BPF ||
+			       ns->read.mode == NS_MODE_BPF_DUMP))
+			continue;
 		ns_labels(out, f, ns);
 		sb_printf(out, ",mode=\"%s\"} 1\n", modes[ns->read.mode]);
 	}
@@ -229,13 +259,16 @@ static void emit_close_wait_causes(struct strbuf *out, const struct family *f,
 				   const struct render_input *in)
 {
 	FOR_GROUPS(g, in->tally) {
-		if (!g->h.has[PROTO_TCP])
-			continue;
+		uint64_t shows = group_shows(in, g);
 		uint32_t cw = g->h.count[PROTO_TCP][ST_CLOSE_WAIT];
-		group_labels(out, f, g);
-		sb_printf(out, ",cause=\"eof_unread\"} %" PRIu32 "\n", g->h.cw_unread);
-		group_labels(out, f, g);
-		sb_printf(out, ",cause=\"eof_read\"} %" PRIu32 "\n", cw - g->h.cw_unread);
+		if (series_has(shows, SERIES_CW_UNREAD)) {
+			group_labels(out, f, g);
+			sb_printf(out, ",cause=\"eof_unread\"} %" PRIu32 "\n", g->h.cw_unread);
+		}
+		if (series_has(shows, SERIES_CW_READ)) {
+			group_labels(out, f, g);
+			sb_printf(out, ",cause=\"eof_read\"} %" PRIu32 "\n", cw - g->h.cw_unread);
+		}
 	}
 }
 
@@ -287,7 +320,9 @@ static void emit_peers(struct strbuf *out, const struct family *f, const struct 
 static void emit_max_tw(struct strbuf *out, const struct family *f, const struct render_input *in)
 {
 	FOR_NAMESPACES(ns, in->tally) {
-		if (!ns->read.max_tw_buckets)
+		/* Beside the TIME_WAIT count it limits. */
+		if (!ns->read.max_tw_buckets ||
+		    !series_has(ns_shows(in, ns), SERIES_STATE(PROTO_TCP, ST_TIME_WAIT)))
 			continue;
 		ns_labels(out, f, ns);
 		sb_printf(out, "} %" PRIu64 "\n", ns->read.max_tw_buckets);
@@ -297,8 +332,12 @@ static void emit_max_tw(struct strbuf *out, const struct family *f, const struct
 static void emit_tw_ports(struct strbuf *out, const struct family *f, const struct render_input *in)
 {
 	FOR_NAMESPACES(ns, in->tally) {
+		uint64_t shows = ns_shows(in, ns);
 		for (int r = 0; r < ns->ntw; r++) {
 			const struct twport_row *row = &ns->tw[r];
+			if (row->other && !series_has(shows, row->side == TW_LOCAL ? SERIES_TW_OTHER_LOCAL
+										   : SERIES_TW_OTHER_REMOTE))
+				continue;
 			ns_labels(out, f, ns);
 			sb_printf(out, ",side=\"%s\",port=\"", row->side == TW_LOCAL ? "local" : "remote");
 			if (row->other)
@@ -318,11 +357,68 @@ static void emit_scan_duration(struct strbuf *out, const struct family *f,
 	const struct scan_stats *s = in->stats;
 	for (int i = 0; i < PHASE_COUNT; i++)
 		sb_printf(out, "%s{phase=\"%s\"} %.6f\n", f->name, phases[i], s->duration[i]);
+	if (in->series && !in->series->netns_scan)
+		return; /* a series per namespace: --metrics.netns-scan */
 	for (const struct ns_duration *d = s->ns_durations.v; d < s->ns_durations.v + s->ns_durations.n;
 	     d++) {
 		sb_printf(out, "%s{phase=\"netns\",netns=\"", f->name);
 		label_str(out, d->label);
 		sb_printf(out, "\"} %.6f\n", d->seconds);
+	}
+}
+
+/* Listening sockets: the fullest of a group's on one port (listeners.h). */
+static void emit_listeners(struct strbuf *out, const struct family *f, const struct render_input *in,
+			   bool backlog)
+{
+	const struct listeners *l = in->listeners;
+	for (size_t i = 0; l && i < l->rows.n; i++) {
+		const struct listener *r = &l->rows.v[i];
+		const struct group *g = &in->tally->groups.v[r->group];
+		const struct ns_tally *ns = &in->tally->ns.v[r->ns];
+		if (g->outside || ns->gone || !series_listener(in->series, i))
+			continue;
+		/* /proc/net/tcp shows no backlog: better none than a 0. */
+		if (backlog && ns->read.mode == NS_MODE_PROCFS)
+			continue;
+		group_labels(out, f, g);
+		sb_puts(out, ",netns=\"");
+		label_str(out, ns->label);
+		sb_printf(out, "\",port=\"%u\"} %" PRIu32 "\n", r->port, backlog ? r->backlog : r->queue);
+	}
+}
+
+static void emit_listen_queue(struct strbuf *out, const struct family *f,
+			      const struct render_input *in)
+{
+	emit_listeners(out, f, in, false);
+}
+
+static void emit_listen_backlog(struct strbuf *out, const struct family *f,
+				const struct render_input *in)
+{
+	emit_listeners(out, f, in, true);
+}
+
+static void emit_socket_memory(struct strbuf *out, const struct family *f,
+			       const struct render_input *in)
+{
+	static const struct {
+		int bit;
+		const char *direction;
+		size_t offset;
+	} dirs[] = {{SERIES_MEM_RECEIVE, "receive", offsetof(struct holdings, rmem)},
+		    {SERIES_MEM_SEND, "send", offsetof(struct holdings, wmem)}};
+	FOR_GROUPS(g, in->tally) {
+		uint64_t shows = group_shows(in, g);
+		for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+			if (!series_has(shows, dirs[d].bit))
+				continue;
+			uint64_t bytes;
+			memcpy(&bytes, (const char *)&g->h + dirs[d].offset, sizeof(bytes));
+			group_labels(out, f, g);
+			sb_printf(out, ",direction=\"%s\"} %" PRIu64 "\n", dirs[d].direction, bytes);
+		}
 	}
 }
 
@@ -333,6 +429,49 @@ static void emit_data_age(struct strbuf *out, const struct family *f, const stru
 			ns_labels(out, f, ns);
 			sb_printf(out, "} %.3f\n", ns->read.age);
 		}
+	}
+}
+
+/* One of a namespace's TCP counters (f->which), where it could be read. */
+static void emit_netns_counter(struct strbuf *out, const struct family *f,
+			       const struct render_input *in)
+{
+	FOR_NAMESPACES(ns, in->tally) {
+		if (!(ns->kernel.known & (1u << f->which)))
+			continue;
+		ns_labels(out, f, ns);
+		sb_printf(out, "} %" PRIu64 "\n", ns->kernel.value[f->which]);
+	}
+}
+
+/* The pod a namespace is: the one pod UID of every process living in it
+ * (a pod's containers share its namespace); NULL for the host's, a
+ * hostNetwork pod's, or one of processes outside any pod. */
+static const char *pod_of(const struct tally *t, const struct ns_tally *ns)
+{
+	const char *uid = NULL;
+	for (size_t i = 0; i < t->nprocs; i++) {
+		const struct proc_info *pi = &t->procs[i];
+		if (pi->netns_ino != ns->id.ino || pi->netns_dev != ns->id.dev)
+			continue;
+		const char *u = pi->container ? t->containers[pi->container].pod_uid : "";
+		if (!u[0] || (uid && strcmp(uid, u) != 0))
+			return NULL;
+		uid = u;
+	}
+	return uid;
+}
+
+static void emit_netns_pods(struct strbuf *out, const struct family *f, const struct render_input *in)
+{
+	FOR_NAMESPACES(ns, in->tally) {
+		const char *uid = pod_of(in->tally, ns);
+		if (!uid)
+			continue;
+		ns_labels(out, f, ns);
+		sb_puts(out, ",pod_uid=\"");
+		label_str(out, uid);
+		sb_puts(out, "\"} 1\n");
 	}
 }
 
@@ -371,6 +510,7 @@ static double unhashed(const struct group *g) { return g->h.unhashed; }
 	}
 
 SCALAR_OF(orphans, in->kernel->tcp_orphans, in->kernel->orphans_known)
+SCALAR_OF(tcp_mem, in->kernel->tcp_mem_pages, in->kernel->tcp_mem_known)
 SCALAR_OF(max_orphans, in->kernel->tcp_max_orphans, in->kernel->max_orphans_known)
 SCALAR_OF(scans, in->stats->scans, true)
 SCALAR_OF(last_scan, in->stats->last_success, true)
@@ -386,6 +526,17 @@ SCALAR_OF(self_vsz, in->self->virtual_bytes, in->self->known[SELF_MEMORY])
 SCALAR_OF(self_fds, in->self->open_fds, in->self->known[SELF_FDS])
 SCALAR_OF(self_max_fds, in->self->max_fds, in->self->known[SELF_MAX_FDS])
 SCALAR_OF(self_start, in->self->start_time, true)
+
+static size_t tcp_mem_limit(const struct render_input *in, struct item out[MAX_ITEMS])
+{
+	static const char *const levels[TCP_MEM_LEVELS] = {
+		[TCP_MEM_MIN] = "min", [TCP_MEM_PRESSURE] = "pressure", [TCP_MEM_MAX] = "max"};
+	if (!in->kernel->tcp_mem_limit_known)
+		return 0;
+	for (int i = 0; i < TCP_MEM_LEVELS; i++)
+		out[i] = (struct item){levels[i], (double)in->kernel->tcp_mem_limit[i]};
+	return TCP_MEM_LEVELS;
+}
 
 static size_t scan_errors(const struct render_input *in, struct item out[MAX_ITEMS])
 {
@@ -468,10 +619,11 @@ static size_t http_connections(const struct render_input *in, struct item out[MA
 
 /* --- the table ------------------------------------------------------------- */
 
-#define GROUP_VALUE(fn, proto, format) .kind = PER_GROUP, .group = fn, .needs = proto, .fmt = format
+#define GROUP_VALUE(fn, bit, format) .kind = PER_GROUP, .group = fn, .shows = bit, .fmt = format
 #define SCALAR_VALUE(fn, format) .kind = SCALAR, .scalar = fn, .fmt = format
 #define LABELED_VALUES(l, fn) .kind = LABELED, .label = l, .items = fn, .fmt = "%.0f"
 #define EMITTER(fn) .kind = CUSTOM, .custom = fn
+#define NETNS_COUNTER(c) .kind = CUSTOM, .custom = emit_netns_counter, .which = (c)
 
 /* The families of a good pass, then those about socklife itself (from
  * FIRST_STATUS on), in exposition order. */
@@ -489,15 +641,15 @@ static const struct family families[] = {
 	 EMITTER(emit_process_sockets)},
 	{"socklife_process_open_fds", "gauge",
 	 "Open file descriptors of a process group (sum over its members).",
-	 GROUP_VALUE(open_fds, PROTO_COUNT, "%.0f")},
+	 GROUP_VALUE(open_fds, SERIES_HOLDS, "%.0f")},
 	{"socklife_process_fd_usage_ratio", "gauge",
 	 "Highest ratio over the group's members of open fds to the soft RLIMIT_NOFILE (0 when "
 	 "unlimited).",
-	 GROUP_VALUE(fd_usage, PROTO_COUNT, "%.6g")},
+	 GROUP_VALUE(fd_usage, ALWAYS, "%.6g")},
 	{"socklife_process_unix_peer_gone_sockets", "gauge",
 	 "UNIX stream sockets of the group whose peer has closed (the UNIX twin of CLOSE_WAIT): "
 	 "only a close() here ends them.",
-	 GROUP_VALUE(unix_gone, PROTO_UNIX, "%.0f")},
+	 GROUP_VALUE(unix_gone, SERIES_UNIX_GONE, "%.0f")},
 	{"socklife_container_info", "gauge",
 	 "Maps a container id to its runtime, cgroup path and Kubernetes pod (UID, and name and "
 	 "namespace from the kubelet's /var/log/pods where the node has it); always 1.",
@@ -521,11 +673,11 @@ static const struct family families[] = {
 	 "How long nothing has been sent, received or acknowledged on the group's longest-silent "
 	 "CLOSE_WAIT socket (the kernel's tcp_info; at most its time in CLOSE_WAIT); 0 when it "
 	 "holds none.",
-	 GROUP_VALUE(cw_oldest, PROTO_TCP, "%.3f")},
+	 GROUP_VALUE(cw_oldest, SERIES_STATE(PROTO_TCP, ST_CLOSE_WAIT), "%.3f")},
 	{"socklife_process_unhashed_socket_fds", "gauge",
 	 "Socket fds of the group whose socket is in no dump: reset by the peer while in "
 	 "CLOSE_WAIT, or never connected, and still held.",
-	 GROUP_VALUE(unhashed, PROTO_COUNT, "%.0f")},
+	 GROUP_VALUE(unhashed, SERIES_HOLDS, "%.0f")},
 	{"socklife_leak_suspected", "gauge",
 	 "1 while a process is suspected of leaking sockets, per reason.", EMITTER(emit_suspects)},
 	{"socklife_leak_peer_sockets", "gauge",
@@ -551,7 +703,47 @@ static const struct family families[] = {
 	 "TIME_WAIT sockets by the local listening port they came from (side=local) or the "
 	 "remote service port they went to (side=remote); the rest as port=\"other\".",
 	 EMITTER(emit_tw_ports)},
-#define FIRST_STATUS 19
+	{"socklife_listen_queue_length", "gauge",
+	 "Connections a listening TCP socket has finished the handshake of that accept() has not "
+	 "taken yet, by process group, namespace and port (the group's fullest listener on the "
+	 "port). Above socklife_listen_backlog new handshakes are dropped.",
+	 EMITTER(emit_listen_queue)},
+	{"socklife_listen_backlog", "gauge",
+	 "How many connections may wait for accept() on that listener (listen()'s backlog, capped "
+	 "by net.core.somaxconn); not for namespaces read from /proc/PID/net, which does not show "
+	 "it.",
+	 EMITTER(emit_listen_backlog)},
+	{"socklife_process_socket_memory_bytes", "gauge",
+	 "Memory the TCP and UDP sockets of a process group hold, by direction: receive (arrived, "
+	 "not read yet) and send (queued, not yet acknowledged or sent).",
+	 EMITTER(emit_socket_memory)},
+	{"socklife_tcp_memory_pages", "gauge",
+	 "Pages all TCP sockets hold, kernel-wide (/proc/net/sockstat TCP mem): what "
+	 "net.ipv4.tcp_mem limits.",
+	 SCALAR_VALUE(tcp_mem, "%.0f")},
+	{"socklife_tcp_memory_limit_pages", "gauge",
+	 "net.ipv4.tcp_mem by level: min (never squeezed below), pressure (every socket's buffers "
+	 "squeezed above), max (allocations fail: sends block, received data is dropped).",
+	 LABELED_VALUES("level", tcp_mem_limit)},
+	{"socklife_netns_tcp_listen_overflows_total", "counter",
+	 "Handshakes dropped in a namespace because a listener's accept queue was full "
+	 "(TcpExt ListenOverflows).",
+	 NETNS_COUNTER(NETSTAT_LISTEN_OVERFLOWS)},
+	{"socklife_netns_tcp_listen_drops_total", "counter",
+	 "SYNs and handshake ACKs a namespace's listeners dropped, overflows included "
+	 "(TcpExt ListenDrops).",
+	 NETNS_COUNTER(NETSTAT_LISTEN_DROPS)},
+	{"socklife_netns_tcp_retransmitted_segments_total", "counter",
+	 "TCP segments a namespace sent again (Tcp RetransSegs).",
+	 NETNS_COUNTER(NETSTAT_RETRANS_SEGS)},
+	{"socklife_netns_tcp_resets_sent_total", "counter",
+	 "TCP resets a namespace sent: connections refused or aborted (Tcp OutRsts).",
+	 NETNS_COUNTER(NETSTAT_OUT_RSTS)},
+	{"socklife_netns_pod_info", "gauge",
+	 "Maps a network namespace to the Kubernetes pod whose containers live in it (join with "
+	 "kube-state-metrics on uid); always 1.",
+	 EMITTER(emit_netns_pods)},
+#define FIRST_STATUS 29
 	{"socklife_scan_duration_seconds", "gauge",
 	 "Duration of the last sampling pass, by phase; phase=\"netns\" series give the time "
 	 "spent in each namespace.",

@@ -7,6 +7,7 @@
 
 #include <socklife/kstat.h>
 #include <socklife/log.h>
+#include <socklife/netstat.h>
 #include <socklife/selfstat.h>
 #include <socklife/source_bpf.h>
 #include <socklife/source_budget.h>
@@ -32,6 +33,8 @@ int sampler_init(struct sampler *s, const struct config *cfg, double start_time,
 	s->tw_kept = (struct twports_memory)TWPORTS_MEMORY_INIT;
 	s->pods = (struct pods)PODS_INIT;
 	s->leak.params = cfg->leak;
+	s->series.all_states = cfg->metrics_all_states;
+	s->series.netns_scan = cfg->metrics_netns_scan;
 	s->focus.pid = cfg->pid;
 	/* Our own namespace, from the real procfs even when --proc-root points
 	 * at a fake tree or a host's /proc mounted elsewhere. */
@@ -69,6 +72,8 @@ void sampler_free(struct sampler *s)
 	attrib_free(&s->attrib);
 	sockhist_free(&s->sockhist);
 	leak_free(&s->leak);
+	series_free(&s->series);
+	listeners_free(&s->pass.listeners);
 	vec_free(&s->stats.ns_durations);
 	sb_free(&s->data);
 	sb_free(&s->page);
@@ -206,6 +211,9 @@ static int read_namespace(struct sampler *s, const struct netns_entry *e)
 	nt->count[PROTO_TCP][ST_SYN_RECV] += r.syn_recv; /* no socket to hand on */
 	nt->count[PROTO_TCP][ST_TIME_WAIT] += r.time_wait;
 	s->stats.skipped_unknown_state += r.unknown_states;
+	/* Its TCP counters, through a process living in it: no setns.  What
+	 * cannot be read stays unknown and is left out. */
+	netstat_read(s->cfg->proc_root, e->pid, e->self, &e->id, &nt->kernel);
 	if (r.mode == NS_MODE_NONE)
 		return 0;
 	return break_down_time_wait(s, nt);
@@ -298,6 +306,8 @@ static void count_socket(void *ctx, const struct attributed *a)
 {
 	struct sampler *s = ctx;
 	tally_socket(&s->pass.tally, a);
+	if (listeners_socket(&s->pass.listeners, &s->pass.tally, a))
+		s->pass.listeners_err = -ENOMEM;
 	if (s->focus.pid && focus_socket(&s->focus, s->pass.tally.procs, a))
 		s->pass.focus_err = -ENOMEM;
 }
@@ -374,6 +384,12 @@ static int count_sockets(struct sampler *s)
 		err = attrib_end(&s->attrib, was_read, &p->tally);
 	if (err)
 		return err;
+	if (p->listeners_err)
+		return p->listeners_err;
+	listeners_end(&p->listeners);
+	/* Out of memory it shows every series: more than the budget, never
+	 * less than there is. */
+	series_update(&s->series, &p->tally, &p->listeners, p->now);
 	kstat_read_figures(s->cfg->proc_root, &p->kernel);
 	pods_refresh(&s->pods, s->cfg->pod_logs); /* unreadable: the last names stay */
 	err = leak_update(&s->leak, &p->tally, p->now);
@@ -443,7 +459,8 @@ static int publish(struct sampler *s, struct snapshot **out)
 {
 	struct selfstat self;
 	selfstat_read(&self, s->start_time);
-	struct render_input in = {.stats = &s->stats, .self = &self, .caps = &s->caps};
+	struct render_input in = {.stats = &s->stats, .self = &self, .caps = &s->caps,
+				  .series = &s->series};
 	struct http_stats http;
 	if (s->http_stats) {
 		s->http_stats(s->http, &http);
@@ -473,6 +490,8 @@ int sampler_pass(struct sampler *s, struct snapshot **out)
 	*out = NULL;
 	p->now = t0;
 	p->focus_err = 0;
+	p->listeners_err = 0;
+	listeners_begin(&p->listeners);
 	focus_begin(&s->focus);
 	s->have_good = false;
 	walk_all(s);
@@ -489,7 +508,8 @@ int sampler_pass(struct sampler *s, struct snapshot **out)
 		s->stats.duration[PHASE_DUMP] = now_monotonic() - t1;
 		keep_stats(s, taken);
 		struct render_input in = {.tally = &p->tally, .diag = &p->diag, .kernel = &p->kernel,
-					  .stats = &s->stats, .caps = &s->caps, .pods = &s->pods};
+					  .stats = &s->stats, .caps = &s->caps, .pods = &s->pods,
+					  .series = &s->series, .listeners = &p->listeners};
 		struct page_input pin = {&p->diag, &p->tally, &s->stats};
 		sb_reset(&s->data);
 		render_pass(&s->data, &in);

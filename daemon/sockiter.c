@@ -180,6 +180,13 @@ int sockiter_to_socket(const struct sockiter_sock *r, struct sl_socket *s)
 		memcpy(s->saddr, r->laddr, sizeof(s->saddr));
 		memcpy(s->daddr, r->raddr, sizeof(s->daddr));
 	}
+	/* Memory as sock_diag gives it (sockdiag.h): TCP and UDP only, none
+	 * for a listener.  The record's wmem is sk_wmem_queued, which UDP
+	 * does not use: a UDP socket's send direction reads 0 here. */
+	if ((s->proto == PROTO_TCP || s->proto == PROTO_UDP) && s->state != ST_LISTEN) {
+		s->rmem_bytes = r->rmem;
+		s->wmem_bytes = r->wmem;
+	}
 	return 0;
 }
 

@@ -61,7 +61,8 @@ static int second_dump_socket(const struct sl_socket *s, void *arg)
 static int dump_tcp(struct netlink_source *src, struct sockdiag *diag, struct sockdiag_parser *p,
 		    uint32_t states, bool tcp_info)
 {
-	struct sockdiag_request req = {.proto = PROTO_TCP, .states = states, .tcp_info = tcp_info};
+	struct sockdiag_request req = {.proto = PROTO_TCP, .states = states, .tcp_info = tcp_info,
+				       .meminfo = true};
 	int err;
 
 	if (src->tcp_one_walk) {
@@ -103,7 +104,8 @@ static int dump_proto(struct netlink_source *src, struct sockdiag *diag, struct 
 		      const struct source_sink *sink)
 {
 	static const uint8_t families[] = {AF_INET, AF_INET6};
-	struct sockdiag_request req = {.proto = p->proto, .states = SOCKDIAG_ALL_STATES};
+	struct sockdiag_request req = {.proto = p->proto, .states = SOCKDIAG_ALL_STATES,
+				       .meminfo = true};
 	int err = 0;
 
 	switch (p->proto) {

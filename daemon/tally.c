@@ -163,6 +163,8 @@ static bool hold(const struct tally *t, struct holdings *h, const struct attribu
 	h->has[s->proto] = true;
 	if (s->proto == PROTO_UNIX && sockdiag_unix_peer_gone(s))
 		h->unix_peer_gone++;
+	h->rmem += s->rmem_bytes;
+	h->wmem += s->wmem_bytes;
 	if (s->proto != PROTO_TCP)
 		return true;
 	h->inbound[s->state] += a->side == SIDE_INBOUND;

@@ -73,6 +73,8 @@ struct config {
 	unsigned verify_passes; /* every process's fds are read at least this often */
 	unsigned time_wait_top_ports; /* TIME_WAIT ports listed per side */
 	struct leak_params leak;
+	bool metrics_all_states; /* every state and count, zeros included (see series.h) */
+	bool metrics_netns_scan; /* every namespace's scan duration and mode */
 };
 
 enum config_result {

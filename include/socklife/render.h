@@ -13,9 +13,11 @@
 #include <socklife/diag.h>
 #include <socklife/http.h>
 #include <socklife/kstat.h>
+#include <socklife/listeners.h>
 #include <socklife/pods.h>
 #include <socklife/scanstats.h>
 #include <socklife/selfstat.h>
+#include <socklife/series.h>
 #include <socklife/strbuf.h>
 #include <socklife/tally.h>
 
@@ -34,6 +36,8 @@ struct render_input {
 	const struct selfstat *self;
 	const struct caps_state *caps;
 	const struct http_stats *http;  /* the server's; NULL: not serving (--once) */
+	const struct series *series;    /* which series show; NULL: all there are */
+	const struct listeners *listeners; /* the pass's listening sockets; NULL: none */
 	const struct pods *pods;        /* pod names by UID; NULL: none */
 };
 

@@ -19,10 +19,12 @@
 #include <socklife/diag.h>
 #include <socklife/focus.h>
 #include <socklife/leak.h>
+#include <socklife/listeners.h>
 #include <socklife/netns.h>
 #include <socklife/page.h>
 #include <socklife/render.h>
 #include <socklife/scanstats.h>
+#include <socklife/series.h>
 #include <socklife/snapshot.h>
 #include <socklife/sockhist.h>
 #include <socklife/source.h>
@@ -51,6 +53,8 @@ struct pass {
 	struct watch_list VEC(bool) watch; /* per process: last pass's suspects */
 	int focus_err;               /* the focus ran out of memory */
 	struct twports twports;      /* TIME_WAIT ports of the namespace being read */
+	struct listeners listeners;  /* listening sockets and their accept queues */
+	int listeners_err;           /* listeners ran out of memory */
 	struct kernel_figures kernel;
 	struct diag diag;
 	struct strbuf out;           /* the whole exposition */
@@ -79,6 +83,7 @@ struct sampler {
 	struct pods pods;              /* Kubernetes pod names, by UID */
 	struct leak_tracker leak;
 	struct scan_stats stats;
+	struct series series;       /* which series show, and since when (series.h) */
 	struct strbuf data;         /* socket families of the last good pass */
 	struct strbuf page;         /* landing page of the last good pass */
 	bool have_good;             /* `pass` holds a good pass (for `top`) */

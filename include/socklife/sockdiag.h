@@ -42,6 +42,14 @@ struct sl_socket {
 	uint8_t shutdown;  /* bit 1: no more receives, bit 2: no more sends */
 	bool has_peer;     /* the kernel reported a peer (connected sockets) */
 	uint64_t peer_inode; /* 0 with has_peer: the peer has been closed */
+	/* Memory the socket holds, in bytes (TCP and UDP; 0 when the source
+	 * cannot tell).  sock_diag: INET_DIAG_SKMEMINFO, skb overhead
+	 * included, the way the kernel charges tcp_mem.  /proc/net tables: the
+	 * queued payload for TCP (a lower bound), the charged memory for UDP.
+	 * A LISTEN socket holds none: its rqueue/wqueue are its accept queue
+	 * and backlog. */
+	uint32_t rmem_bytes; /* received, not yet read: sk_rmem_alloc */
+	uint32_t wmem_bytes; /* to send: TCP sk_wmem_queued (unsent and unacked), UDP sk_wmem_alloc */
 };
 
 /* Milliseconds since anything was heard or sent on a TCP socket (data
@@ -62,6 +70,7 @@ struct sockdiag_request {
 	uint8_t family;
 	uint32_t states; /* bit (1 << state) for every state wanted */
 	bool tcp_info;   /* also ask for tcp_info (costs ~230 bytes per socket) */
+	bool meminfo;    /* also ask for the socket's memory (TCP, UDP; 40 bytes per socket) */
 };
 
 #define SOCKDIAG_ALL_STATES 0xffffffffu

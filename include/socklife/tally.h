@@ -15,6 +15,7 @@
 #include <socklife/container.h>
 #include <socklife/hashmap.h>
 #include <socklife/netns.h>
+#include <socklife/netstat.h>
 #include <socklife/peers.h>
 #include <socklife/procscan.h>
 #include <socklife/proto.h>
@@ -42,6 +43,7 @@ struct holdings {
 	double fw2_oldest;      /* the same for FIN_WAIT2 held by a process */
 	uint32_t unhashed;      /* socket fds whose socket is in no dump */
 	uint32_t unix_peer_gone; /* UNIX stream sockets whose peer has closed */
+	uint64_t rmem, wmem;    /* bytes its TCP and UDP sockets hold: received unread, to send */
 	uint64_t stamp;         /* internal: the last socket counted here */
 };
 
@@ -68,6 +70,7 @@ struct ns_tally {
 	struct twport_row tw[2 * (TWPORTS_TOP_MAX + 1)]; /* TIME_WAIT by port */
 	int ntw;
 	double tw_age;                    /* seconds since that breakdown; 0: this pass */
+	struct netstat kernel;            /* its TCP counters (ListenOverflows, ...) */
 };
 
 struct tally {

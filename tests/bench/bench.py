@@ -13,11 +13,19 @@ pass, its peak RSS and whether RSS grows over many passes, /metrics latency
 with 20 concurrent clients, and a pass with the same sockets spread over 1,
 10 and 50 namespaces.  Times carry their ratio to the bare dump.
 
+Last (not with --quick) it measures what one scrape costs on a Kubernetes
+node's shape (node_shape(): 190,000 TCP sockets in one namespace and 110 pod
+namespaces of three processes each, each pod a container): series and bytes
+per scrape beside the namespaces and process groups socklife saw, and the
+largest families.  --node-shape-only measures only that (about a minute);
+--node-args passes socklife flags to that run (e.g. --metrics.all-states).
+
 This is a benchmark that prints numbers, not a test: it asserts nothing
 beyond socklife's counts matching the population.
 """
 import argparse
 import contextlib
+import gzip
 import http.client
 import json
 import os
@@ -31,6 +39,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
@@ -66,17 +75,26 @@ def status_kib(pid, key):
 
 
 class Space:
-    """A named throwaway namespace with an sl-benchpop population."""
+    """A named throwaway namespace with an sl-benchpop population; with
+    `cgroup` (a directory under a cgroup hierarchy), its processes start in
+    that cgroup, so socklife sees them as one container."""
 
-    def __init__(self, name, benchpop, sockets, procs):
+    def __init__(self, name, benchpop, sockets, procs, cgroup=None):
         self.name, self.benchpop, self.sockets, self.procs = name, benchpop, sockets, procs
+        self.cgroup = cgroup
 
     def __enter__(self):
         subprocess.run(["ip", "netns", "add", self.name], check=True)
         subprocess.run(["ip", "-n", self.name, "link", "set", "lo", "up"], check=True)
-        self.pop = popen_in(self.name, [self.benchpop, f"--sockets={self.sockets}",
-                                        f"--procs={self.procs}"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        cmd = ["ip", "netns", "exec", self.name, self.benchpop, f"--sockets={self.sockets}",
+               f"--procs={self.procs}"]
+        if self.cgroup:
+            # Join the cgroup before exec, so every process of the
+            # population is born in it.
+            os.makedirs(self.cgroup)
+            cmd = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', self.cgroup, *cmd]
+        self.pop = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    text=True)
         line = self.pop.stdout.readline().split()
         if not line or line[0] != "ready":
             raise SystemExit(f"sl-benchpop failed in {self.name}")
@@ -93,6 +111,13 @@ class Space:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid), signal.SIGKILL)
         subprocess.run(["ip", "netns", "del", self.name], check=False)
+        if self.cgroup:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with contextlib.suppress(OSError):
+                    os.rmdir(self.cgroup)
+                    break
+                time.sleep(0.05)  # its killed processes are still leaving it
 
 
 class Daemon:
@@ -113,6 +138,15 @@ class Daemon:
             time.sleep(0.05)
         # `ip netns exec` execs socklife, so the pid is socklife's.
         self.pid = self.proc.pid
+
+    def text(self):
+        """The exposition as served, uncompressed."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.request("GET", "/metrics")
+        r = conn.getresponse()
+        body = r.read()
+        conn.close()
+        return body.decode() if r.status == 200 else None
 
     def scrape(self):
         if self.ns:
@@ -195,6 +229,84 @@ def node_exporter(ns, scrapes=5):
         proc.wait()
 
 
+def cgroup_root():
+    """Where the benchmark may make cgroups: cgroup v1's "pids" hierarchy
+    when it is mounted (any hierarchy shows in /proc/PID/cgroup), else v2."""
+    v1 = "/sys/fs/cgroup/pids"
+    if os.path.exists(f"{v1}/cgroup.procs"):
+        return v1
+    v2 = "/sys/fs/cgroup/unified"
+    return v2 if os.path.exists(f"{v2}/cgroup.procs") else "/sys/fs/cgroup"
+
+
+def families(text):
+    """Per family of an exposition: [series, bytes], its HELP and TYPE lines
+    counted in its bytes.  A sample belongs to the family last TYPE'd."""
+    out, family = {}, None
+    for line in text.splitlines(keepends=True):
+        if line.startswith("# HELP "):
+            family = line.split()[2]
+        elif not line.startswith("#"):
+            name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0)
+            family = family if family and name.startswith(family) else name
+        row = out.setdefault(family, [0, 0])
+        row[0] += 0 if line.startswith("#") else 1
+        row[1] += len(line.encode())
+    return out
+
+
+def node_shape(args, socklife, benchpop, tag):
+    """Series and bytes per scrape on a Kubernetes node's shape: one namespace
+    holding --node-sockets TCP sockets (the host's services and hostNetwork
+    pods), and --node-shape pod namespaces, each one container (a CRI
+    cgroupfs-driver cgroup) of three processes holding about ten sockets.
+    socklife runs with --netns=all and EXTRA args, so whatever else lives on
+    this machine is counted too: the namespaces and groups it saw are
+    printed beside the figures.  Returns the lines to print."""
+    top = os.path.join(cgroup_root(), tag)  # removed with everything under it
+    root = f"{top}/kubepods"  # the CRI cgroupfs driver's shape
+    log(f"node shape: {args.node_sockets} sockets in one namespace, "
+        f"{args.node_shape} pods of 3 processes")
+    with contextlib.ExitStack() as stack:
+        # Called last: once every population has left its cgroup.
+        stack.callback(lambda: subprocess.run(["find", top, "-depth", "-type", "d", "-delete"],
+                                              check=False))
+        stack.enter_context(Space(f"{tag}-node", benchpop, args.node_sockets, 20))
+        for i in range(args.node_shape):
+            pod = f"{root}/besteffort/pod{uuid.uuid4()}/{uuid.uuid4().hex}{uuid.uuid4().hex}"
+            stack.enter_context(Space(f"{tag}-pod-{i}", benchpop, 10, 2, cgroup=pod))
+        d = Daemon(socklife, None, "--netns=all", "--interval=1s", *args.node_args)
+        try:
+            d.passes(2)  # a steady pass: history, ages and suspects settled
+            text = d.text()
+            if args.node_save:
+                with open(args.node_save, "w") as f:
+                    f.write(text)
+        finally:
+            d.stop()
+    samples = h.parse(text)
+    netns = {l["netns"] for _, l, _ in samples if "netns" in l}
+    tcp = sum(v for _, v in h.select(samples, "socklife_sockets", proto="tcp"))
+    # Every group has its fd usage ratio, whatever else it shows.
+    groups = {(l.get("container"), l["process"], l.get("program"), l.get("pid"))
+              for n, l, _ in samples if n == "socklife_process_fd_usage_ratio"}
+    fams = families(text)
+    zipped = len(gzip.compress(text.encode()))
+    lines = [f"node shape{' (' + ' '.join(args.node_args) + ')' if args.node_args else ''}: "
+             f"{len(netns)} namespaces, {len(groups)} process groups, {tcp:.0f} TCP sockets: "
+             f"{len(samples)} series, {len(text.encode()) / 1000:.0f} KB per scrape "
+             f"({zipped / 1000:.0f} KB gzipped)", "",
+             f"| {'family':<44} | {'series':>6} | {'bytes':>7} |",
+             f"|{'-' * 46}|{'-' * 8}|{'-' * 9}|"]
+    for name, (n, size) in sorted(fams.items(), key=lambda kv: -kv[1][1])[:args.node_top]:
+        lines.append(f"| {name:<44} | {n:>6} | {size:>7} |")
+    rest = sorted(fams.items(), key=lambda kv: -kv[1][1])[args.node_top:]
+    if rest:
+        lines.append(f"| {f'{len(rest)} more families':<44} | {sum(v[0] for _, v in rest):>6} | "
+                     f"{sum(v[1] for _, v in rest):>7} |")
+    return lines
+
+
 class Pod:
     """A small pod-like namespace: a client and a server with ~10
     connections between them (sl-benchpop), and a third process idling."""
@@ -251,8 +363,10 @@ def sweep(args, socklife, benchpop, probe):
                 after = os.times()
                 once = (after.children_user - before.children_user +
                         after.children_system - before.children_system)
+                # --metrics.netns-scan: every namespace's scan mode, counted below.
                 d = Daemon(socklife, big.name, "--netns=all", "--interval=200ms",
-                           f"--socket-source={source}", "--netns.read-budget=60s")
+                           f"--socket-source={source}", "--netns.read-budget=60s",
+                           "--metrics.netns-scan")
                 s = d.scrape()
                 got = [l["source"] for l, _ in h.select(s, "socklife_socket_source")]
                 first = h.value(s, "socklife_scan_duration_seconds", phase="total")
@@ -297,6 +411,17 @@ def main():
                          "on the same population, to compare")
     ap.add_argument("--quick", action="store_true",
                     help="skip ss, node_exporter, latency and the RSS soak")
+    ap.add_argument("--node-shape", type=int, default=110, metavar="PODS",
+                    help="measure series and bytes per scrape on a node of this many pod "
+                         "namespaces (0: skip)")
+    ap.add_argument("--node-sockets", type=int, default=190000,
+                    help="TCP sockets in the node shape's big namespace")
+    ap.add_argument("--node-top", type=int, default=15, help="families listed by size")
+    ap.add_argument("--node-args", action="append", default=[], metavar="ARG",
+                    help="a socklife flag for the node-shape run (repeatable)")
+    ap.add_argument("--node-save", metavar="FILE", help="keep the node shape's exposition")
+    ap.add_argument("--node-shape-only", action="store_true",
+                    help="measure only the node shape")
     ap.add_argument("--sweep", action="store_true",
                     help="only the namespace sweep of both socket sources (the Kubernetes "
                          "node: --sockets in one namespace plus small pod-like ones)")
@@ -312,6 +437,9 @@ def main():
         return
     rows = []  # (what, seconds or text, note)
     tag = f"slb-{os.getpid()}"
+    if args.node_shape_only:
+        print("\n".join(node_shape(args, socklife, benchpop, tag)))
+        return
 
     log(f"building {args.sockets} sockets in {args.procs} processes")
     with Space(f"{tag}-main", benchpop, args.sockets, args.procs) as sp:
@@ -404,6 +532,9 @@ def main():
 
     print_table(args, population, total, owned, bare, rows, proc_phase, dump_phase, lat,
                 rss_start, rss_end, hwm, soaked, scaling)
+    if args.node_shape:
+        print()
+        print("\n".join(node_shape(args, socklife, benchpop, tag)))
 
 
 def print_table(args, population, total, owned, bare, rows, proc_phase, dump_phase, lat,

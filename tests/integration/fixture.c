@@ -37,6 +37,14 @@
  *   fdhog       lowers its fd limit to 64 and opens 60 fds
  *   sockgrow    opens a UDP socket every --every ms and keeps it
  *   listeners   holds --count TCP listening sockets
+ *   stalled     listens with a backlog of --count and never accepts (an
+ *               accept loop that is stuck); prints "ready PORT"
+ *   dialer      starts --count connections to --port without waiting for
+ *               them (past a full accept queue they stay in SYN_SENT)
+ *   hoard       connects --count times to a listener of its own and writes
+ *               to each accepted end until the kernel takes no more, reading
+ *               nothing: receive queues full at one end, send queues at the
+ *               other (a process hoarding socket memory)
  *   udps        holds --count bound UDP sockets
  *   nsstorm     --count processes, each in a network namespace of its own
  *               (a user namespace too: any user may do it, `unshare -Urn`)
@@ -119,6 +127,19 @@ static int dial(void)
 	if (fd < 0)
 		die("socket");
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die("connect");
+	return fd;
+}
+
+/* A connection to the listener `lfd` of this process. */
+static int dial_port(int lfd)
+{
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	if (getsockname(lfd, (struct sockaddr *)&sa, &len) < 0)
+		die("getsockname");
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		die("connect");
 	return fd;
 }
@@ -435,6 +456,35 @@ static void listeners(void)
 		pause();
 }
 
+static void stalled(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = opt_host};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, opt_count) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		die("listen");
+	printf("ready %d\n", ntohs(sa.sin_port));
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
+static void dialer(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt_port),
+				 .sin_addr = opt_host};
+	for (int i = 0; i < opt_count; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (fd < 0 || (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 &&
+			       errno != EINPROGRESS))
+			die("connect");
+	}
+	ready();
+	for (;;)
+		pause();
+}
+
 static void nsstorm(void)
 {
 	int gate[2];
@@ -463,6 +513,27 @@ static void nsstorm(void)
 		if (read(gate[0], &x, 1) != 1)
 			die("a namespace of the storm");
 	}
+	ready();
+	for (;;)
+		pause();
+}
+
+static void hoard(void)
+{
+	static char chunk[65536];
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr = opt_host};
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 64) < 0)
+		die("listen");
+	for (int i = 0; i < opt_count; i++) {
+		int cfd = dial_port(lfd), afd = accept(lfd, NULL, NULL);
+		if (cfd < 0 || afd < 0)
+			die("accept");
+		fcntl(afd, F_SETFL, O_NONBLOCK);
+		while (write(afd, chunk, sizeof(chunk)) > 0)
+			;
+	}
+	sleep_ms(100); /* loopback has delivered what it will */
 	ready();
 	for (;;)
 		pause();
@@ -599,7 +670,8 @@ int main(int argc, char **argv)
 		       {"listeners", listeners}, {"udps", udps},     {"handoff", handoff},
 		       {"nsstorm", nsstorm},
 		       {"keepalive", keepalive}, {"stream-cli", stream_client},
-		       {"idle-pool", idle_pool}, {"warmup", warmup},  {"dips", dips}};
+		       {"idle-pool", idle_pool}, {"warmup", warmup},  {"dips", dips},
+		       {"stalled", stalled},   {"dialer", dialer},   {"hoard", hoard}};
 	static const struct {
 		const char *mode;
 		enum srv kind;

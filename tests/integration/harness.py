@@ -384,6 +384,14 @@ def value(samples, name, **labels):
     return found[0][1]
 
 
+def count(samples, name, **labels):
+    """A count socklife leaves out until it is first not zero (the series
+    budget, see the README): its value, 0 when it is not served."""
+    found = select(samples, name, **labels)
+    assert len(found) <= 1, f"{name}{labels}: {len(found)} samples"
+    return found[0][1] if found else 0
+
+
 def socket_part(text, skip_group=None):
     """The socket families only: what must agree between --once and HTTP."""
     keep = ("socklife_sockets", "socklife_process_sockets", "socklife_unresolved_sockets")

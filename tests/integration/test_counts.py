@@ -11,14 +11,21 @@ class Counts(unittest.TestCase):
         want_ns = pop.namespace_counts()
         want_ns["listen"] += extra_listen
         for state in h.TCP_STATES:
-            self.assertEqual(h.value(samples, "socklife_sockets", netns=ns, proto="tcp",
+            self.assertEqual(h.count(samples, "socklife_sockets", netns=ns, proto="tcp",
                                      state=state), want_ns[state], f"namespace {state}")
         for group, states in pop.group_counts().items():
             for state in h.TCP_STATES:
                 self.assertEqual(
-                    h.value(samples, "socklife_process_sockets", process=group, container="",
+                    h.count(samples, "socklife_process_sockets", process=group, container="",
                             proto="tcp", state=state),
                     states.get(state, 0), f"{group} {state}")
+        # The series budget: the first pass shows what is not zero, no
+        # standing zero, and nothing zero by construction.
+        for labels, v in h.select(samples, "socklife_sockets", netns=ns):
+            self.assertGreater(v, 0, labels)
+        for labels, v in h.select(samples, "socklife_process_sockets"):
+            self.assertNotIn(labels["state"] if labels["proto"] == "tcp" else "",
+                             ("time_wait", "syn_recv", "close"), labels)
         # Every socket of the population has an owner or is the kernel's.
         self.assertEqual(h.value(samples, "socklife_unresolved_sockets", netns=ns,
                                  proto="tcp"), 0)
@@ -31,14 +38,24 @@ class Counts(unittest.TestCase):
 
             ss_states, ss_groups = h.ss_tcp()
             for state in h.TCP_STATES:
-                self.assertEqual(h.value(samples, "socklife_sockets", netns=ns.name,
+                self.assertEqual(h.count(samples, "socklife_sockets", netns=ns.name,
                                          proto="tcp", state=state), ss_states[state], state)
             for group, states in ss_groups.items():
                 for state in h.TCP_STATES:
                     self.assertEqual(
-                        h.value(samples, "socklife_process_sockets", process=group,
+                        h.count(samples, "socklife_process_sockets", process=group,
                                 container="", proto="tcp", state=state),
                         states[state], f"ss vs socklife: {group} {state}")
+
+            # --metrics.all-states: every state, zeros included, but those
+            # zero by construction (see the README).
+            full = h.parse(h.run_once("--metrics.all-states").stdout.decode())
+            self.assertEqual({l["state"] for l, _ in h.select(full, "socklife_sockets",
+                                                               netns=ns.name, proto="tcp")},
+                             set(h.TCP_STATES) - {"close"})
+            self.assertEqual({l["state"] for l, _ in h.select(full, "socklife_process_sockets",
+                                                               process="sl-client", proto="tcp")},
+                             set(h.TCP_STATES) - {"close", "time_wait", "syn_recv"})
             # The worker shares the server's sockets: two members, counted once.
             self.assertEqual(len(h.select(samples, "socklife_process_open_fds",
                                           process="sl-server")), 1)

@@ -20,7 +20,10 @@ VOLATILE = ("socklife_scan_", "socklife_last_scan", "socklife_build_info", "proc
             "socklife_capability", "socklife_process_close_wait_oldest_seconds",
             "socklife_process_fd_usage_ratio", "socklife_tcp_orphans",
             "socklife_tcp_max_orphans", "socklife_sockets_skipped_total",
-            "socklife_history_overflow_total", "socklife_tcp_max_tw_buckets")
+            "socklife_history_overflow_total", "socklife_tcp_max_tw_buckets",
+            "socklife_netns_tcp_", "socklife_tcp_memory_",
+            # bytes of skb overhead differ from kernel to kernel
+            "socklife_process_socket_memory_bytes")
 
 
 def stable(text, ns):

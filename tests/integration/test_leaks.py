@@ -79,7 +79,7 @@ class LeakDetection(unittest.TestCase):
 
             samples = h.parse(h.metrics_text(d.port))
             # CLOSE_WAIT by cause: the unread EOFs versus EOF read, no close().
-            cause = lambda proc, c: h.value(samples, "socklife_process_close_wait_sockets",
+            cause = lambda proc, c: h.count(samples, "socklife_process_close_wait_sockets",
                                             process=proc, cause=c)
             self.assertGreater(cause("sl-leak-unread", "eof_unread"), 0)
             self.assertEqual(cause("sl-leak-unread", "eof_read"), 0)

@@ -78,7 +78,7 @@ def check_space(test, samples, space, protos=("tcp", "udp", "unix")):
         if proto not in protos:
             continue
         for state, want in states.items():
-            test.assertEqual(h.value(samples, "socklife_sockets", netns=space.name, proto=proto,
+            test.assertEqual(h.count(samples, "socklife_sockets", netns=space.name, proto=proto,
                                      state=state), want, f"{space.name} {proto} {state}")
 
 
@@ -123,10 +123,24 @@ class Namespaces(unittest.TestCase):
     def test_every_namespace_exactly_and_deletion(self):
         a, b, c = spaces()
         with a, b, c, h.Daemon("--group-by=pid", f"--socket-source={self.SOURCE}",
-                               interval="200ms", netns="all") as d:
+                               "--metrics.netns-scan", interval="200ms", netns="all") as d:
             time.sleep(0.5)  # a pass after the three exist
             samples = h.parse(h.metrics_text(d.port))
             self.assertEqual(h.value(samples, "socklife_socket_source", source=self.SOURCE), 1)
+            # By default a namespace read the usual way (sock_diag, the bpf
+            # walk alone) has no scan mode and no time of its own: two
+            # series a namespace (--metrics.netns-scan serves them).
+            default = h.parse(self.once(netns="all").stdout.decode())
+            for space in (a, b, c):
+                check_space(self, default, space)
+                if self.SOURCE == "netlink":
+                    self.assertEqual(h.select(default, "socklife_netns_scan_mode",
+                                              netns=space.name), [])
+                self.assertEqual(h.select(default, "socklife_scan_duration_seconds",
+                                          netns=space.name), [])
+                # Its TCP counters, read through one of its processes.
+                self.assertGreaterEqual(
+                    h.value(default, "socklife_netns_tcp_resets_sent_total", netns=space.name), 0)
             for space in (a, b, c):
                 check_space(self, samples, space)
                 self.assertIn(mode_of(samples, space.name), self.MODES)
@@ -173,13 +187,16 @@ class Namespaces(unittest.TestCase):
         with a, b, c:
             r = subprocess.run(["setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin",
                                 h.SOCKLIFE, "--once", "--netns=all", "--group-by=pid",
-                                f"--socket-source={self.SOURCE}"],
+                                f"--socket-source={self.SOURCE}", "--metrics.netns-scan"],
                                capture_output=True, timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
             samples = h.parse(r.stdout.decode())
             for space in (a, b, c):
                 check_space(self, samples, space)
                 self.assertIn(mode_of(samples, space.name), self.MODES_NO_SETNS)
+                # No setns needed for its TCP counters either.
+                self.assertGreaterEqual(h.value(samples, "socklife_netns_tcp_listen_overflows_total",
+                                                netns=space.name), 0)
             if any(mode_of(samples, s.name) != "bpf" for s in (a, b, c)):
                 self.assertIn(b"reading /proc/PID/net", r.stderr)
             self.assertEqual(by_pids(samples, pids_in(a, b, c), "socklife_process_sockets",

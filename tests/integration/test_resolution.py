@@ -79,13 +79,13 @@ class Resolution(unittest.TestCase):
             samples = h.parse(h.metrics_text(d.port))
             for group, states in pop.group_counts().items():
                 for state in h.TCP_STATES:
-                    self.assertEqual(h.value(samples, "socklife_process_sockets", process=group,
+                    self.assertEqual(h.count(samples, "socklife_process_sockets", process=group,
                                              proto="tcp", state=state),
                                      states.get(state, 0), f"{group} {state}")
             want = pop.namespace_counts()
             for state in h.TCP_STATES:
                 if state != "established":
-                    self.assertEqual(h.value(samples, "socklife_sockets", netns=ns.name,
+                    self.assertEqual(h.count(samples, "socklife_sockets", netns=ns.name,
                                              proto="tcp", state=state),
                                      want[state] + (state == "listen"), state)
 

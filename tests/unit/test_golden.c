@@ -58,8 +58,10 @@ struct canned {
 
 static const struct canned world[] = {
 	/* nginx: a listener shared by the master and its forked worker. */
-	{NS_HOST, 1, 0, {.cookie = 11, .inode = 1001, TCP(ST_LISTEN), .sport = 80}, 0},
-	{NS_HOST, 1, 0, {.cookie = 12, .inode = 1002, TCP(ST_ESTABLISHED), .sport = 80, .dport = 40001}, 0},
+	/* Its accept queue holds 2 of 511 (the rqueue and wqueue of a listener). */
+	{NS_HOST, 1, 0, {.cookie = 11, .inode = 1001, TCP(ST_LISTEN), .sport = 80, .rqueue = 2, .wqueue = 511}, 0},
+	/* A slow client: 4 KiB queued to send. */
+	{NS_HOST, 1, 0, {.cookie = 12, .inode = 1002, TCP(ST_ESTABLISHED), .sport = 80, .dport = 40001, .wmem_bytes = 4608}, 0},
 	{NS_HOST, 1, 0, {.cookie = 13, .inode = 1003, TCP6(ST_ESTABLISHED), .sport = 80, .dport = 40002}, 0},
 	{NS_HOST, 1, 0, {.cookie = 14, .inode = 1004, TCP(ST_CLOSE_WAIT), .sport = 80, .dport = 40003, .rqueue = 1}, 900000},
 	{NS_HOST, 1, 1, {.cookie = 15, .inode = 1005, TCP(ST_ESTABLISHED), .sport = 80, .dport = 40004}, 0},
@@ -87,7 +89,7 @@ static const struct canned world[] = {
 	{NS_HOST, 3, 0, {.cookie = 61, .inode = 6001, TCP(ST_ESTABLISHED), .sport = 6379, .dport = 40040}, 0},
 	{NS_HOST, 1, 0, {.cookie = 62, .inode = 6002, TCP(ST_LISTEN), .sport = 6379}, 0},
 	/* Namespace B: an app in a container, UNIX sockets, one peer gone. */
-	{NS_B, 1, 2, {.cookie = 71, .inode = 3001, TCP(ST_ESTABLISHED), .sport = 40050, .dport = 443}, 0},
+	{NS_B, 1, 2, {.cookie = 71, .inode = 3001, TCP(ST_ESTABLISHED), .sport = 40050, .dport = 443, .rmem_bytes = 70400}, 0},
 	{NS_B, 1, 2, {.cookie = 72, .inode = 3002, .proto = PROTO_UNIX, .state = ST_ESTABLISHED, .family = AF_UNIX,
 		      .type = SOCK_STREAM, .shutdown = 3, .has_peer = true, .peer_inode = 0}, 0},
 	{NS_B, 1, 2, {.cookie = 73, .inode = 3003, .proto = PROTO_UNIX, .state = ST_LISTEN, .family = AF_UNIX,
@@ -122,6 +124,14 @@ static void add_proc(int pid, const char *comm, unsigned long long start, const 
 {
 	tu_proc(root, pid, comm, start, limit);
 	put("0::/user.slice\n", "%s/%d/cgroup", root, pid);
+	/* Its namespace's TCP counters, as /proc/PID/net shows them. */
+	tu_mkdirs("%s/%d/net", root, pid);
+	put(ns == NS_HOST ? "Tcp: MaxConn RetransSegs OutRsts\nTcp: -1 18 2092\n"
+			  : "Tcp: MaxConn RetransSegs OutRsts\nTcp: -1 0 3\n",
+	    "%s/%d/net/snmp", root, pid);
+	put(ns == NS_HOST ? "TcpExt: ListenOverflows ListenDrops\nTcpExt: 12 14\n"
+			  : "TcpExt: ListenOverflows ListenDrops\nTcpExt: 0 0\n",
+	    "%s/%d/net/netstat", root, pid);
 	if (ns == NS_HOST)
 		tu_symlink("/proc/self/ns/net", "%s/%d/ns/net", root, pid);
 	else
@@ -325,12 +335,17 @@ int __wrap_kstat_read_u64(const char *path, uint64_t *out)
 	return 0;
 }
 
-/* Orphans come from the fake tree's sockstat; their limit is the host's. */
+/* Orphans and TCP memory come from the fake tree's sockstat; their limits
+ * are fixed here. */
 void __wrap_kstat_read_figures(const char *proc_root, struct kernel_figures *k)
 {
 	__real_kstat_read_figures(proc_root, k);
 	k->tcp_max_orphans = 65536;
 	k->max_orphans_known = true;
+	k->tcp_mem_limit[TCP_MEM_MIN] = 21000;
+	k->tcp_mem_limit[TCP_MEM_PRESSURE] = 28000;
+	k->tcp_mem_limit[TCP_MEM_MAX] = 42000;
+	k->tcp_mem_limit_known = true;
 }
 
 void __wrap_selfstat_read(struct selfstat *s, double start_time)

@@ -24,6 +24,7 @@ static void test_sockstat(void **state)
 	assert_int_equal(st.tcp_orphan, 7);
 	assert_int_equal(st.tcp_tw, 4);
 	assert_int_equal(st.udp_inuse, 2);
+	assert_int_equal(st.tcp_mem, 1);
 	const char bad[] = "sockets: used 1\nRAW: inuse 0\n";
 	assert_int_equal(kstat_parse_sockstat(bad, sizeof(bad) - 1, &st), -EINVAL);
 	const char junk[] = "TCP: inuse x orphan";
@@ -118,9 +119,35 @@ static void test_protocols(void **state)
 	assert_int_equal(kstat_read_protocols("/proc/net/protocols", &pr), 0);
 }
 
+/* net.ipv4.tcp_mem: three rising page counts, nothing else. */
+static void test_tcp_mem(void **state)
+{
+	(void)state;
+	uint64_t m[TCP_MEM_LEVELS] = {7, 7, 7};
+	const char good[] = "287901\t383868\t575802\n";
+	assert_int_equal(kstat_parse_tcp_mem(good, sizeof(good) - 1, m), 0);
+	assert_int_equal(m[TCP_MEM_MIN], 287901);
+	assert_int_equal(m[TCP_MEM_PRESSURE], 383868);
+	assert_int_equal(m[TCP_MEM_MAX], 575802);
+	static const char *const bad[] = {"", "1 2\n", "3 2 1\n", "1 x 3\n", "-1 2 3\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t b[TCP_MEM_LEVELS] = {7, 7, 7};
+		assert_int_equal(kstat_parse_tcp_mem(bad[i], strlen(bad[i]), b), -EINVAL);
+		assert_int_equal(b[0], 7); /* untouched */
+	}
+	/* The figures, read for real: the page count is always there, the
+	 * limit only in the host's namespace. */
+	struct kernel_figures k;
+	kstat_read_figures("/proc", &k);
+	assert_true(k.tcp_mem_known);
+	if (k.tcp_mem_limit_known)
+		assert_true(k.tcp_mem_limit[TCP_MEM_MIN] <= k.tcp_mem_limit[TCP_MEM_MAX]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tcp_mem),
 		cmocka_unit_test(test_sockstat),
 		cmocka_unit_test(test_numbers_and_ranges),
 		cmocka_unit_test(test_protocols),

@@ -62,6 +62,27 @@ static void test_tcp(void **state)
 	assert_true(g.s[3].cookie == g.s[0].cookie);
 }
 
+/* A listener's queues are its accept queue (and 0 for the backlog, which
+ * the table does not show), never memory; a connection's are its queued
+ * payload, a lower bound of its memory. */
+static void test_tcp_queues_and_memory(void **state)
+{
+	(void)state;
+	static const char t[] =
+		"  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+		"   0: 0100007F:0277 00000000:0000 0A 00000000:00000005 00:00000000 00000000     0        0 26232 1\n"
+		"   1: 0100007F:1F90 0100007F:C350 01 00000200:00010000 00:00000000 00000000     0        0 26240 1\n";
+	struct got g = {0};
+	struct sockdiag_parser p = {.proto = PROTO_TCP, .cb = collect, .ctx = &g};
+	procnet_parse_inet(&p, t, sizeof(t) - 1, AF_INET);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.s[0].rqueue, 5);
+	assert_int_equal(g.s[0].rmem_bytes, 0);
+	assert_int_equal(g.s[0].wmem_bytes, 0);
+	assert_int_equal(g.s[1].rmem_bytes, 65536);
+	assert_int_equal(g.s[1].wmem_bytes, 512);
+}
+
 /* IPv6: four words, each printed as a host-order number. */
 static void test_tcp6_addresses(void **state)
 {
@@ -156,6 +177,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_tcp_queues_and_memory),
 		cmocka_unit_test(test_tcp6_addresses),
 		cmocka_unit_test(test_unix),
 		cmocka_unit_test(test_read_streams_big_files),

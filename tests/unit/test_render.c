@@ -50,9 +50,15 @@ static void test_sockets_and_groups(void **state)
 
 	assert_non_null(strstr(s, "# TYPE socklife_sockets gauge\n"));
 	assert_non_null(strstr(s, "socklife_sockets{netns=\"host\",proto=\"tcp\",state=\"close_wait\"} 1\n"));
-	/* Every TCP state, zeros included; no UDP since it was not dumped. */
-	assert_int_equal(count(s, "socklife_sockets{"), 11);
+	/* Without a series budget: every TCP state, zeros included, but the
+	 * one no table lists (close); no UDP since it was not dumped. */
+	assert_int_equal(count(s, "socklife_sockets{"), 10);
+	assert_null(strstr(s, "state=\"close\""));
 	assert_null(strstr(s, "proto=\"udp\""));
+	/* No group holds TIME_WAIT or a request socket: not even as zeros. */
+	assert_int_equal(count(s, "socklife_process_sockets{process=\"we"), 8);
+	assert_null(strstr(s, "socklife_process_sockets{process=\"we\\\"ird\\\\\\n\xef\xbf\xbd\","
+			      "container=\"\",proto=\"tcp\",state=\"time_wait\""));
 	/* The hostile comm is escaped and made valid UTF-8. */
 	assert_non_null(strstr(s, "socklife_process_sockets{process=\"we\\\"ird\\\\\\n\xef\xbf\xbd\","
 				  "container=\"\",proto=\"tcp\",state=\"close_wait\"} 1\n"));
@@ -138,6 +144,90 @@ static void test_unknown_left_out(void **state)
 	sb_free(&out);
 }
 
+/* Listeners, socket memory, a namespace's counters and its pod, the
+ * kernel's TCP memory: a pod's processes in a container of their own, a
+ * listener with connections waiting, unread data. */
+static void test_listeners_memory_counters(void **state)
+{
+	(void)state;
+	struct test_world w;
+	memset(&w, 0, sizeof(w));
+	tw_proc(&w, 10, "api", 10, 1024);
+	tw_proc(&w, 11, "sidecar", 4, 1024);
+	snprintf(w.containers[1].id, sizeof(w.containers[1].id), "c0ffee0c0ffee");
+	snprintf(w.containers[1].pod_uid, sizeof(w.containers[1].pod_uid),
+		 "6f1c2d3e-0000-4000-8000-00000000abcd");
+	for (int i = 0; i < 2; i++) {
+		w.procs[i].container = 1;
+		w.procs[i].netns_dev = w.procs[i].netns_ino = 1; /* the namespace tw_begin opens */
+	}
+	tw_begin(&w, GROUP_BY_COMM);
+	struct ns_tally *ns = &w.t.ns.v[0];
+	ns->read.mode = NS_MODE_SOCK_DIAG;
+	ns->kernel = (struct netstat){.value = {[NETSTAT_LISTEN_OVERFLOWS] = 7,
+						[NETSTAT_OUT_RSTS] = 40},
+				      .known = 1u << NETSTAT_LISTEN_OVERFLOWS | 1u << NETSTAT_OUT_RSTS};
+	struct sl_socket l = {.proto = PROTO_TCP, .state = ST_LISTEN, .sport = 8080, .inode = 1,
+			      .rqueue = 5, .wqueue = 4};
+	struct sl_socket c = {.proto = PROTO_TCP, .state = ST_ESTABLISHED, .inode = 2,
+			      .rmem_bytes = 70000, .wmem_bytes = 1000};
+	uint32_t proc = 0, fd = 3;
+	struct attributed la = {&l, 0, 0, SIDE_NONE, OWNED, &proc, &fd, 1};
+	struct attributed ca = {&c, 0, 0, SIDE_INBOUND, OWNED, &proc, &fd, 1};
+	tally_socket(&w.t, &la);
+	tally_socket(&w.t, &ca);
+	struct listeners ls = {0};
+	listeners_begin(&ls);
+	assert_int_equal(listeners_socket(&ls, &w.t, &la), 0);
+	listeners_end(&ls);
+	tw_judge(&w, 1);
+	struct kernel_figures k = {.tcp_mem_pages = 900, .tcp_mem_known = true,
+				   .tcp_mem_limit = {100, 200, 300}, .tcp_mem_limit_known = true};
+	struct series budget = {0};
+	assert_int_equal(series_update(&budget, &w.t, &ls, 100), 0);
+	struct strbuf out = STRBUF_INIT;
+	struct render_input in = {.tally = &w.t, .diag = &w.d, .kernel = &k, .stats = &w.st,
+				  .series = &budget, .listeners = &ls};
+	render_pass(&out, &in);
+	const char *s = out.buf;
+	assert_non_null(strstr(s, "socklife_listen_queue_length{process=\"api\",container=\"c0ffee0c0ffee\","
+				  "netns=\"host\",port=\"8080\"} 5\n"));
+	assert_non_null(strstr(s, "socklife_listen_backlog{process=\"api\",container=\"c0ffee0c0ffee\","
+				  "netns=\"host\",port=\"8080\"} 4\n"));
+	assert_non_null(strstr(s, "socklife_process_socket_memory_bytes{process=\"api\","
+				  "container=\"c0ffee0c0ffee\",direction=\"receive\"} 70000\n"));
+	assert_non_null(strstr(s, "direction=\"send\"} 1000\n"));
+	/* sidecar holds no socket: no memory, no fd counts, but its fd usage. */
+	assert_null(strstr(s, "socklife_process_socket_memory_bytes{process=\"sidecar\""));
+	assert_null(strstr(s, "socklife_process_open_fds{process=\"sidecar\""));
+	assert_non_null(strstr(s, "socklife_process_fd_usage_ratio{process=\"sidecar\""));
+	assert_non_null(strstr(s, "socklife_netns_tcp_listen_overflows_total{netns=\"host\"} 7\n"));
+	assert_non_null(strstr(s, "socklife_netns_tcp_resets_sent_total{netns=\"host\"} 40\n"));
+	/* A counter that could not be read is left out, not 0. */
+	assert_null(strstr(s, "socklife_netns_tcp_listen_drops_total{"));
+	assert_non_null(strstr(s, "socklife_netns_pod_info{netns=\"host\","
+				  "pod_uid=\"6f1c2d3e-0000-4000-8000-00000000abcd\"} 1\n"));
+	assert_non_null(strstr(s, "socklife_tcp_memory_pages 900\n"));
+	assert_non_null(strstr(s, "socklife_tcp_memory_limit_pages{level=\"pressure\"} 200\n"));
+	/* Read from /proc/PID/net: no backlog is shown, rather than a 0. */
+	sb_free(&out);
+	ns->read.mode = NS_MODE_PROCFS;
+	render_pass(&out, &in);
+	assert_non_null(strstr(out.buf, "socklife_listen_queue_length{process=\"api\""));
+	assert_null(strstr(out.buf, "socklife_listen_backlog{"));
+	/* ... and the mode is said, being the exception. */
+	assert_non_null(strstr(out.buf, "socklife_netns_scan_mode{netns=\"host\",mode=\"procfs\"} 1\n"));
+	/* A host process in the namespace: no longer one pod's. */
+	sb_free(&out);
+	w.procs[1].container = 0;
+	render_pass(&out, &in);
+	assert_null(strstr(out.buf, "socklife_netns_pod_info{"));
+	sb_free(&out);
+	series_free(&budget);
+	listeners_free(&ls);
+	tw_free(&w);
+}
+
 /* The names of dashboards/metrics.txt, one a line, comments left out. */
 static size_t contract(char names[][64], size_t max)
 {
@@ -194,6 +284,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sockets_and_groups),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_listeners_memory_counters),
 		cmocka_unit_test(test_unknown_left_out),
 		cmocka_unit_test(test_family_table_is_the_contract),
 	};

@@ -294,6 +294,57 @@ static void test_wrong_seq_portid_type(void **state)
 	assert_int_equal(parse(&p, &b2), -EPROTO);
 }
 
+/* INET_DIAG_SKMEMINFO: the receive queue's memory, and what is queued to
+ * send (TCP's send queue, UDP's memory on its way out); a listener holds
+ * none; a short array from an older kernel is taken only when it covers
+ * both. */
+static void put_sock_mem(struct msgbuf *b, uint8_t state, uint64_t cookie, size_t words)
+{
+	struct nlmsghdr *nlh = put_header(b, SOCK_DIAG_BY_FAMILY, SEQ, PORTID);
+	struct inet_diag_msg *m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
+	m->idiag_family = AF_INET;
+	m->idiag_state = state;
+	m->idiag_inode = (uint32_t)cookie;
+	m->id.idiag_cookie[0] = (uint32_t)cookie;
+	uint32_t mem[SK_MEMINFO_VARS] = {0};
+	mem[SK_MEMINFO_RMEM_ALLOC] = 70000;
+	mem[SK_MEMINFO_RCVBUF] = 131072;
+	mem[SK_MEMINFO_WMEM_ALLOC] = 2304;
+	mem[SK_MEMINFO_WMEM_QUEUED] = 9000;
+	mnl_attr_put(nlh, INET_DIAG_SKMEMINFO, words * sizeof(uint32_t), mem);
+	finish(b, nlh);
+}
+
+static void test_meminfo(void **state)
+{
+	(void)state;
+	struct msgbuf b = {0};
+	struct collected c = {0};
+	struct sockdiag_parser p = PARSER(&c);
+	put_sock_mem(&b, ST_ESTABLISHED, 1, SK_MEMINFO_VARS);
+	put_sock_mem(&b, ST_LISTEN, 2, SK_MEMINFO_VARS);
+	put_sock_mem(&b, ST_ESTABLISHED, 3, SK_MEMINFO_WMEM_QUEUED + 1); /* an older kernel */
+	put_sock_mem(&b, ST_ESTABLISHED, 4, SK_MEMINFO_WMEM_QUEUED);     /* too short */
+	put_done(&b, 0);
+	assert_int_equal(parse(&p, &b), 0);
+	assert_int_equal(c.n, 4);
+	assert_int_equal(c.socks[0].rmem_bytes, 70000);
+	assert_int_equal(c.socks[0].wmem_bytes, 9000);
+	assert_int_equal(c.socks[1].rmem_bytes, 0);
+	assert_int_equal(c.socks[1].wmem_bytes, 0);
+	assert_int_equal(c.socks[2].wmem_bytes, 9000);
+	assert_int_equal(c.socks[3].rmem_bytes, 0);
+
+	struct msgbuf u = {0};
+	struct collected cu = {0};
+	struct sockdiag_parser pu = {.proto = PROTO_UDP, .cb = collect, .ctx = &cu};
+	put_sock_mem(&u, ST_CLOSE, 5, SK_MEMINFO_VARS);
+	put_done(&u, 0);
+	assert_int_equal(parse(&pu, &u), 0);
+	assert_int_equal(cu.socks[0].rmem_bytes, 70000);
+	assert_int_equal(cu.socks[0].wmem_bytes, 2304);
+}
+
 static void test_build_request(void **state)
 {
 	(void)state;
@@ -310,11 +361,16 @@ static void test_build_request(void **state)
 	assert_int_equal(r->sdiag_family, AF_INET6);
 	assert_int_equal(r->sdiag_protocol, IPPROTO_TCP);
 	assert_int_equal(r->idiag_states, 1u << ST_LISTEN);
+	assert_int_equal(r->idiag_ext, 0); /* nothing asked, nothing extra per socket */
 
-	struct sockdiag_request both = {.proto = PROTO_TCP, .family = AF_UNSPEC, .states = ~0u};
+	struct sockdiag_request both = {.proto = PROTO_TCP, .family = AF_UNSPEC, .states = ~0u,
+					.meminfo = true, .tcp_info = true};
 	len = sockdiag_build_request(buf, sizeof(buf), &both, 56);
 	assert_int_equal(len, NLMSG_HDRLEN + sizeof(struct inet_diag_req));
 	assert_int_equal(nlh->nlmsg_type, TCPDIAG_GETSOCK);
+	const struct inet_diag_req *old = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(old->idiag_ext,
+			 (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_SKMEMINFO - 1)));
 
 	struct sockdiag_request udp_both = {.proto = PROTO_UDP, .family = AF_UNSPEC};
 	assert_int_equal(sockdiag_build_request(buf, sizeof(buf), &udp_both, 1), 0);
@@ -376,6 +432,71 @@ static void test_unix_dump(void **state)
 	const struct unix_diag_req *r = mnl_nlmsg_get_payload((const void *)buf);
 	assert_int_equal(r->sdiag_family, AF_UNIX);
 	assert_true(r->udiag_show & UDIAG_SHOW_PEER);
+}
+
+/* What a dump says of a listener and of a connection, from the kernel:
+ * a listener's rqueue is its accept queue (connections the handshake
+ * finished that accept() has not taken) and its wqueue its backlog; a
+ * connection's unread data is memory it holds. */
+struct queue_ctx {
+	uint64_t listener, reader;
+	struct sl_socket l, r;
+};
+
+static int find_queues(const struct sl_socket *s, void *ctx)
+{
+	struct queue_ctx *q = ctx;
+	if (s->inode == q->listener)
+		q->l = *s;
+	if (s->inode == q->reader)
+		q->r = *s;
+	return 0;
+}
+
+static void test_real_listener_queue_and_memory(void **state)
+{
+	(void)state;
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 3), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+	int cli[2];
+	for (int i = 0; i < 2; i++) {
+		cli[i] = socket(AF_INET, SOCK_STREAM, 0);
+		assert_int_equal(connect(cli[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
+	/* 64 KiB written to the first client's peer and never read. */
+	int srv = accept(lfd, NULL, NULL);
+	assert_true(srv >= 0);
+	static char data[65536];
+	assert_int_equal(write(srv, data, sizeof(data)), (ssize_t)sizeof(data));
+	usleep(20000); /* loopback delivers in microseconds */
+	struct stat st;
+	struct queue_ctx q = {0};
+	fstat(lfd, &st);
+	q.listener = st.st_ino;
+	fstat(cli[0], &st);
+	q.reader = st.st_ino;
+
+	struct sockdiag *d;
+	assert_int_equal(sockdiag_open(&d), 0);
+	struct sockdiag_parser p = {.proto = PROTO_TCP, .cb = find_queues, .ctx = &q};
+	struct sockdiag_request req = {.proto = PROTO_TCP, .family = AF_UNSPEC,
+				       .states = SOCKDIAG_ALL_STATES, .meminfo = true};
+	assert_int_equal(sockdiag_dump(d, &req, &p), 0);
+	assert_int_equal(q.l.state, ST_LISTEN);
+	assert_int_equal(q.l.rqueue, 1); /* one of two was accepted */
+	assert_int_equal(q.l.wqueue, 3);
+	assert_int_equal(q.l.rmem_bytes, 0);
+	assert_int_equal(q.r.state, ST_ESTABLISHED);
+	assert_true(q.r.rmem_bytes >= sizeof(data)); /* skb overhead included */
+	sockdiag_close(d);
+	close(srv);
+	close(cli[0]);
+	close(cli[1]);
+	close(lfd);
 }
 
 /* The I/O half against the running kernel: a listener we open must show up
@@ -462,9 +583,11 @@ int main(void)
 		cmocka_unit_test(test_repeated_cookie_is_handed_on),
 		cmocka_unit_test(test_callback_error_stops_the_dump),
 		cmocka_unit_test(test_wrong_seq_portid_type),
+		cmocka_unit_test(test_meminfo),
 		cmocka_unit_test(test_build_request),
 		cmocka_unit_test(test_unix_dump),
 		cmocka_unit_test(test_real_dump_finds_our_listener),
+		cmocka_unit_test(test_real_listener_queue_and_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

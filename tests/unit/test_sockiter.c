@@ -270,6 +270,19 @@ static void test_to_socket(void **state)
 	assert_true(s.cookie == 0x1122334455667788ULL);
 	assert_true(s.has_info);
 	assert_int_equal(s.last_ack_recv_ms, 1500);
+	assert_int_equal(s.rmem_bytes, 0);
+
+	/* Memory held, as sock_diag's SKMEMINFO gives it; none for a listener. */
+	r.rmem = 70000;
+	r.wmem = 9000;
+	assert_int_equal(sockiter_to_socket(&r, &s), 0);
+	assert_int_equal(s.rmem_bytes, 70000);
+	assert_int_equal(s.wmem_bytes, 9000);
+	r.state = ST_LISTEN;
+	assert_int_equal(sockiter_to_socket(&r, &s), 0);
+	assert_int_equal(s.rmem_bytes, 0);
+	assert_int_equal(s.wmem_bytes, 0);
+	r = sock_rec(1, 3, 99);
 
 	r.family = AF_INET6;
 	assert_int_equal(sockiter_to_socket(&r, &s), 0);
