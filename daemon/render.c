@@ -41,8 +41,11 @@ struct family {
 	void (*custom)(struct strbuf *out, const struct family *f, const struct render_input *in);
 };
 
-/* A label value may hold anything but these three, unescaped. */
-static const char *const label_escapes[128] = {['\\'] = "\\\\", ['"'] = "\\\"", ['\n'] = "\\n"};
+/* A label value may hold anything but these two, unescaped; control
+ * characters (a newline too, which the format could escape) never reach
+ * it: they become U+FFFD (strbuf.h), so a legend or an alert stays one
+ * line and two names that show alike are one group (tally.h). */
+static const char *const label_escapes[128] = {['\\'] = "\\\\", ['"'] = "\\\""};
 
 void render_label_value(struct strbuf *out, const char *s, size_t n)
 {

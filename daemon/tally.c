@@ -1,6 +1,8 @@
 /* tally.c - grouping of processes and counting of sockets. */
 #include <socklife/tally.h>
 
+#include <socklife/strbuf.h>
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,8 +12,8 @@
 /* What tells two groups apart; zero-filled so it compares as bytes. */
 struct group_key {
 	char container[CONTAINER_MAX];
-	char name[PROC_COMM_MAX];
-	char program[CMDLINE_PROGRAM_MAX];
+	char name[GROUP_NAME_MAX];
+	char program[GROUP_PROGRAM_MAX];
 	int32_t pid;
 	uint32_t outside;
 };
@@ -50,8 +52,9 @@ static long group_of(struct tally *t, const struct proc_info *pi)
 	memset(&key, 0, sizeof(key));
 	snprintf(key.container, sizeof(key.container), "%s",
 		 pi->container ? t->containers[pi->container].id : "");
-	snprintf(key.name, sizeof(key.name), "%s", pi->comm);
-	memcpy(key.program, pi->program, sizeof(key.program));
+	sb_sanitize(key.name, sizeof(key.name), pi->comm, strnlen(pi->comm, sizeof(pi->comm)));
+	sb_sanitize(key.program, sizeof(key.program), pi->program,
+		    strnlen(pi->program, sizeof(pi->program)));
 	key.pid = t->by == GROUP_BY_PID ? pi->pid : -1;
 	key.outside = outside_scope(t, pi);
 

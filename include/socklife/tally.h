@@ -45,9 +45,17 @@ struct holdings {
 	uint64_t stamp;         /* internal: the last socket counted here */
 };
 
+/* A group's name and program as their label values show them (strbuf.h:
+ * each raw byte may become U+FFFD's three). */
+#define GROUP_NAME_MAX (3 * PROC_COMM_MAX)
+#define GROUP_PROGRAM_MAX (3 * CMDLINE_PROGRAM_MAX)
+
 struct group {
-	char name[PROC_COMM_MAX];       /* comm, raw bytes */
-	char program[CMDLINE_PROGRAM_MAX]; /* an interpreter's script or module, or "" */
+	/* comm as shown: processes whose names show alike (differing only in
+	 * bytes that are not UTF-8, or in control characters) are one group,
+	 * so no two groups share a label value */
+	char name[GROUP_NAME_MAX];
+	char program[GROUP_PROGRAM_MAX]; /* an interpreter's script or module as shown, or "" */
 	char container[CONTAINER_MAX];  /* "" for host processes */
 	int32_t pid;                    /* -1 unless grouping by pid */
 	struct holdings h;
