@@ -103,6 +103,9 @@ static const struct option_spec options[] = {
 	{"resolve.verify-passes", 0, COUNT, F(verify_passes), "20", 1, 1000, .arg = "N",
 	 .help = "read every process's fds again at least every N passes, to catch" MORE
 		 "sockets handed from one process to another (1: every pass)"},
+	{"max-groups", 0, COUNT, F(max_groups), "500", 1, 1000000, .arg = "N",
+	 .help = "report at most N process groups apart (and every group with a" MORE
+		 "suspect), the smallest folded into process=\"other\""},
 	{"time-wait.top-ports", 0, COUNT, F(time_wait_top_ports), "10", 1, 50, .arg = "N",
 	 .help = "TIME_WAIT is reported for this many busiest ports per side, the rest" MORE
 		 "summed as \"other\""},

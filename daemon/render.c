@@ -348,6 +348,7 @@ static double unhashed(const struct group *g) { return g->h.unhashed; }
 
 SCALAR_OF(orphans, in->kernel->tcp_orphans, in->kernel->orphans_known)
 SCALAR_OF(max_orphans, in->kernel->tcp_max_orphans, in->kernel->max_orphans_known)
+SCALAR_OF(groups_folded, in->tally->folded, true)
 SCALAR_OF(scans, in->stats->scans, true)
 SCALAR_OF(last_scan, in->stats->last_success, true)
 SCALAR_OF(scan_procs, in->stats->procs, true)
@@ -505,7 +506,11 @@ static const struct family families[] = {
 	 "TIME_WAIT sockets by the local listening port they came from (side=local) or the "
 	 "remote service port they went to (side=remote); the rest as port=\"other\".",
 	 EMITTER(emit_tw_ports)},
-#define FIRST_STATUS 17
+	{"socklife_process_groups_folded", "gauge",
+	 "Process groups summed into process=\"other\",container=\"other\" because more than "
+	 "--max-groups held fds (the largest, and every group with a suspect, stay apart).",
+	 SCALAR_VALUE(groups_folded, "%.0f")},
+#define FIRST_STATUS 18
 	{"socklife_scan_duration_seconds", "gauge",
 	 "Duration of the last sampling pass, by phase; phase=\"netns\" series give the time "
 	 "spent in each namespace.",

@@ -254,6 +254,13 @@ static int scan_processes(struct sampler *s, const struct attrib_sink *sink)
 			   s->cfg->group_by);
 }
 
+/* Is process `proc` suspected this pass?  Its group is never folded. */
+static bool suspected(void *ctx, size_t proc)
+{
+	const struct leak_tracker *lt = ctx;
+	return proc < lt->procs.n && lt->procs.v[proc].reasons;
+}
+
 /* Read every namespace and settle attribution, then judge.  Fails the
  * pass's "dump" stage. */
 static int count_sockets(struct sampler *s)
@@ -270,6 +277,8 @@ static int count_sockets(struct sampler *s)
 	for (size_t i = 0; i < s->leak.procs.n && !err; i++)
 		if (s->leak.procs.v[i].reasons)
 			s->leak.procs.v[i].runtime = (uint8_t)procscan_runtime(&s->attrib.ps, i);
+	if (!err && tally_fold(&p->tally, s->cfg->max_groups, suspected, &s->leak) < 0)
+		err = -ENOMEM;
 	if (!err)
 		err = diag_build(&p->diag, &p->tally, &s->leak);
 	focus_end(&s->focus);

@@ -62,6 +62,7 @@ struct config {
 	int32_t pid;         /* top: every socket of this process; 0 = none */
 	unsigned verify_passes; /* every process's fds are read at least this often */
 	unsigned time_wait_top_ports; /* TIME_WAIT ports listed per side */
+	unsigned max_groups;  /* process groups reported apart; the rest are folded */
 	struct leak_params leak;
 };
 

@@ -103,13 +103,14 @@ class Population:
     """sl-popgen: an exactly known set of TCP sockets, held until exit."""
 
     def __init__(self, established=5, close_wait=3, time_wait=4, hostile=False, udp=0, unix=0,
-                 names=(), many=0):
+                 names=(), many=0, many_sockets=1):
         """names: comm names (bytes) of processes holding one LISTEN socket
-        each; many: that many processes named sl-m<i>, one UDP socket each."""
+        each; many: that many processes named sl-m<i>, each holding
+        many_sockets UDP sockets."""
         self.established, self.close_wait, self.time_wait = established, close_wait, time_wait
         self.args = [POPGEN, f"--established={established}", f"--close-wait={close_wait}",
                      f"--time-wait={time_wait}", f"--udp={udp}", f"--unix={unix}",
-                     f"--many={many}"] + (["--hostile"] if hostile else []) + \
+                     f"--many={many}", f"--many-sockets={many_sockets}"] + (["--hostile"] if hostile else []) + \
             [b"--name=" + n for n in names]
         self.hostile = hostile
 
