@@ -4,10 +4,12 @@
  * sigwait(), so no handler ever runs in the middle of a pass. */
 #include <socklife/auth.h>
 #include <socklife/config.h>
+#include <socklife/fdlimit.h>
 #include <socklife/http.h>
 #include <socklife/listen.h>
 #include <socklife/log.h>
 #include <socklife/sample.h>
+#include <socklife/selfstat.h>
 #include <socklife/top.h>
 #include <socklife/webconfig.h>
 
@@ -29,15 +31,70 @@ struct runner {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stop;
+	/* The failure being logged: a pass that fails the same way again is
+	 * counted (socklife_scan_errors_total), not logged again. */
+	unsigned failing;         /* passes failed in a row */
+	enum scan_stage failed_stage;
+	int failed_errno;
 };
 
-static void log_pass(const struct sampler *s, int err)
+static void log_pass(struct runner *r, int err)
 {
-	if (err)
-		log_warn("pass failed: %s; serving the last good counts", strerror(-err));
+	const struct scan_stats *st = &r->sampler.stats;
+	if (!err) {
+		if (r->failing)
+			log_info("pass succeeded again after %u failed", r->failing);
+		r->failing = 0;
+		log_debug("pass: %u processes, %.3f s", st->procs, st->duration[PHASE_TOTAL]);
+		return;
+	}
+	bool same = r->failing && st->failed_stage == r->failed_stage &&
+		    st->failed_errno == r->failed_errno;
+	r->failing++;
+	r->failed_stage = st->failed_stage;
+	r->failed_errno = st->failed_errno;
+	if (same)
+		return;
+	if (err == -EMFILE || err == -ENFILE)
+		log_error("pass failed at stage %s: %s (the fd limit is %.0f): serving the last good "
+			  "counts; logged once until it changes, counted in "
+			  "socklife_scan_errors_total", scan_stage_names[st->failed_stage],
+			  strerror(-err), (double)sysconf(_SC_OPEN_MAX));
 	else
-		log_debug("pass: %u processes, %.3f s", s->stats.procs,
-			  s->stats.duration[PHASE_TOTAL]);
+		log_warn("pass failed at stage %s: %s: serving the last good counts; logged once "
+			 "until it changes, counted in socklife_scan_errors_total",
+			 scan_stage_names[st->failed_stage], strerror(-err));
+}
+
+/* As many fds as allowed: a pass out of fds fails (fdlimit.h).  Said at
+ * start-up by the daemon; one-shot runs say it only when debugging. */
+static struct fdlimit raise_fd_limit(bool daemon)
+{
+	struct fdlimit f = {0};
+	int err = fdlimit_raise(&f);
+	void (*say)(const char *, ...) = daemon ? log_info : log_debug;
+	if (err)
+		log_warn("cannot read the fd limit: %s", strerror(-err));
+	else if (f.was != f.soft)
+		say("fd limit raised from %.0f to the hard limit, %.0f", (double)f.was, (double)f.soft);
+	else
+		say("fd limit %.0f (the hard limit is %.0f)", (double)f.soft, (double)f.hard);
+	return f;
+}
+
+/* Connections may never take the fds a pass needs (fdlimit.h). */
+static unsigned connections_allowed(const struct config *cfg, const struct fdlimit *f)
+{
+	struct selfstat self;
+	selfstat_read(&self, 0);
+	uint64_t open = self.known[SELF_FDS] ? self.open_fds : 64;
+	unsigned n = fdlimit_connections(f->soft, open, cfg->web_max_connections);
+	if (n < cfg->web_max_connections)
+		log_warn("--web.max-connections %u lowered to %u: with %.0f fds open and a limit "
+			 "of %.0f, %d must stay free for a pass (raise the hard fd limit: "
+			 "LimitNOFILE=, ulimit -Hn)", cfg->web_max_connections, n, (double)open,
+			 (double)f->soft, FDLIMIT_PASS_RESERVE);
+	return n;
 }
 
 static struct timespec deadline_after(double seconds)
@@ -70,8 +127,9 @@ static void *sampler_main(void *arg)
 		pthread_mutex_unlock(&r->lock);
 
 		struct snapshot *snap;
+		http_pass_begin(r->http);
 		int err = sampler_pass(&r->sampler, &snap);
-		log_pass(&r->sampler, err);
+		log_pass(r, err);
 		if (snap)
 			http_publish(r->http, snap);
 
@@ -188,6 +246,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level((enum log_level)cfg.log_level);
+	struct fdlimit fds = raise_fd_limit(cfg.command == CMD_DAEMON && !cfg.once);
 	/* Big per-pass tables should go back to the system when freed, and the
 	 * HTTP thread's connection churn should not fragment arenas of its own:
 	 * a fixed mmap threshold (glibc would otherwise raise it up to 32 MiB)
@@ -235,11 +294,12 @@ int main(int argc, char **argv)
 	 * so the first scrape already has data. */
 	struct snapshot *snap;
 	err = sampler_pass(&r.sampler, &snap);
-	log_pass(&r.sampler, err);
+	log_pass(&r, err);
 
+	unsigned max_connections = connections_allowed(&cfg, &fds);
 	struct http_options hopt = {
 		.listen_fd = fd,
-		.max_connections = cfg.web_max_connections,
+		.max_connections = max_connections,
 		.max_connections_per_ip = cfg.web_max_connections_per_ip,
 		.timeout_seconds = (unsigned)ceil(cfg.web_timeout),
 		.stale_after = config_stale_after(&cfg),
@@ -247,7 +307,9 @@ int main(int argc, char **argv)
 		.tls_key_pem = web.key_pem,
 		.tls13_only = web.config.tls13_only,
 		.auth = web.auth,
-		.reserved_connections = cfg.web_reserved_connections,
+		/* 0 (a quarter) when the cap left no room for the one asked for */
+		.reserved_connections = cfg.web_reserved_connections < max_connections
+						? cfg.web_reserved_connections : 0,
 		.known_seconds = cfg.web_known_for,
 		.header_timeout = cfg.web_header_timeout,
 		.request_timeout = cfg.web_request_timeout,

@@ -351,9 +351,11 @@ SCALAR_OF(max_orphans, in->kernel->tcp_max_orphans, in->kernel->max_orphans_know
 SCALAR_OF(groups_folded, in->tally->folded, true)
 SCALAR_OF(scans, in->stats->scans, true)
 SCALAR_OF(last_scan, in->stats->last_success, true)
-SCALAR_OF(scan_procs, in->stats->procs, true)
-SCALAR_OF(scan_denied, in->stats->denied_procs, true)
-SCALAR_OF(scan_fds_read, in->stats->fds_read, true)
+/* What the last good pass saw; nothing before the first (a 0 would read
+ * as "no processes"). */
+SCALAR_OF(scan_procs, in->stats->procs, in->stats->last_success > 0)
+SCALAR_OF(scan_denied, in->stats->denied_procs, in->stats->last_success > 0)
+SCALAR_OF(scan_fds_read, in->stats->fds_read, in->stats->last_success > 0)
 SCALAR_OF(hist_overflow, in->stats->history_overflow, true)
 SCALAR_OF(self_cpu, in->self->cpu_seconds, in->self->known[SELF_CPU])
 SCALAR_OF(self_rss, in->self->resident_bytes, in->self->known[SELF_MEMORY])
@@ -362,13 +364,14 @@ SCALAR_OF(self_fds, in->self->open_fds, in->self->known[SELF_FDS])
 SCALAR_OF(self_max_fds, in->self->max_fds, in->self->known[SELF_MAX_FDS])
 SCALAR_OF(self_start, in->self->start_time, true)
 
+const char *const scan_stage_names[STAGE_COUNT] = {
+	[STAGE_PROC] = "proc", [STAGE_NETNS] = "netns", [STAGE_DUMP] = "dump",
+	[STAGE_RENDER] = "render"};
+
 static size_t scan_errors(const struct render_input *in, struct item out[MAX_ITEMS])
 {
-	static const char *const stages[STAGE_COUNT] = {
-		[STAGE_PROC] = "proc", [STAGE_NETNS] = "netns", [STAGE_DUMP] = "dump",
-		[STAGE_RENDER] = "render"};
 	for (int i = 0; i < STAGE_COUNT; i++)
-		out[i] = (struct item){stages[i], (double)in->stats->errors[i]};
+		out[i] = (struct item){scan_stage_names[i], (double)in->stats->errors[i]};
 	return STAGE_COUNT;
 }
 

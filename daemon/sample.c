@@ -348,12 +348,26 @@ static int publish(struct sampler *s, struct snapshot **out)
 		struct page_input none = {.stats = &s->stats};
 		page_render(&s->page, &none);
 	}
-	return snapshot_new(out, &s->pass.out, &s->page, s->stats.last_success);
+	int err = snapshot_new(out, &s->pass.out, &s->page, s->stats.last_success);
+	if (!err && s->stats.last_failed) {
+		(*out)->failed_stage = (int)s->stats.failed_stage;
+		(*out)->failed_errno = s->stats.failed_errno;
+	}
+	return err;
 }
 
 int sampler_republish(struct sampler *s, struct snapshot **out)
 {
 	return publish(s, out);
+}
+
+/* A stage failed: counted, and remembered for the log and /healthz. */
+static void failed(struct sampler *s, enum scan_stage stage, int err)
+{
+	s->stats.errors[stage]++;
+	s->stats.last_failed = true;
+	s->stats.failed_stage = stage;
+	s->stats.failed_errno = -err;
 }
 
 int sampler_pass(struct sampler *s, struct snapshot **out)
@@ -369,11 +383,11 @@ int sampler_pass(struct sampler *s, struct snapshot **out)
 	s->have_good = false;
 	int err = scan_processes(s, &sink);
 	double t1 = now_monotonic();
-	if (err) {
-		s->stats.errors[STAGE_PROC]++;
-	} else if ((err = count_sockets(s))) {
-		s->stats.errors[STAGE_DUMP]++;
-	}
+	s->stats.last_failed = false;
+	if (err)
+		failed(s, STAGE_PROC, err);
+	else if ((err = count_sockets(s)))
+		failed(s, STAGE_DUMP, err);
 	count_vanished(s);
 	s->stats.duration[PHASE_PROC] = t1 - t0;
 	if (!err) {
@@ -391,7 +405,7 @@ int sampler_pass(struct sampler *s, struct snapshot **out)
 	s->stats.duration[PHASE_TOTAL] = now_monotonic() - t0;
 	int serr = publish(s, out);
 	if (serr) {
-		s->stats.errors[STAGE_RENDER]++;
+		failed(s, STAGE_RENDER, serr);
 		*out = NULL;
 		if (!err)
 			err = serr;

@@ -7,6 +7,7 @@
 
 #include <socklife/vec.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Where a pass can fail (socklife_scan_errors_total{stage}). */
@@ -17,6 +18,9 @@ enum scan_stage {
 	STAGE_RENDER, /* building the exposition or its gzip copy */
 	STAGE_COUNT,
 };
+
+/* Their label values (the renderer's table, render.c). */
+extern const char *const scan_stage_names[STAGE_COUNT];
 
 /* How long the last pass spent where (socklife_scan_duration_seconds{phase}). */
 enum scan_phase {
@@ -46,6 +50,10 @@ struct scan_stats {
 	uint32_t denied_procs;          /* of them, fds unreadable: attribution partial */
 	uint64_t history_overflow;      /* sockets not aged: the history table was full */
 	uint64_t resolve_reads;         /* processes read on demand to place new sockets */
+	/* The last pass, when it failed: where and why (the log, /healthz). */
+	bool last_failed;
+	enum scan_stage failed_stage;
+	int failed_errno;
 	/* Seconds the last good pass spent in each namespace, by label. */
 	struct ns_durations VEC(struct ns_duration) ns_durations;
 };
