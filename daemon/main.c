@@ -1,7 +1,9 @@
 /* main.c - argv -> config -> first pass -> sampler thread + HTTP -> signals.
  *
- * Signals are blocked in every thread and taken synchronously here with
- * sigwait(), so no handler ever runs in the middle of a pass. */
+ * Signals are blocked in every thread and taken synchronously by the
+ * stopper's thread (stopper.h), so no handler ever runs in the middle of
+ * a pass, and a pass stuck in the kernel cannot keep the process from
+ * stopping: STOP_GRACE seconds after SIGTERM it exits without it. */
 #include <socklife/auth.h>
 #include <socklife/config.h>
 #include <socklife/fdlimit.h>
@@ -10,6 +12,7 @@
 #include <socklife/log.h>
 #include <socklife/sample.h>
 #include <socklife/selfstat.h>
+#include <socklife/stopper.h>
 #include <socklife/top.h>
 #include <socklife/webconfig.h>
 
@@ -24,6 +27,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Seconds a stop may take before a pass still running is abandoned: a
+ * steady pass takes well under a second (README, Performance), a first one
+ * on a big host two or three; nothing a pass does needs finishing when
+ * the daemon stops, and systemd (90 s) and Kubernetes (30 s) wait longer. */
+#define STOP_GRACE 3.0
 
 struct runner {
 	struct sampler sampler;
@@ -218,6 +227,16 @@ static void restrict_privileges(const struct config *cfg)
 		 held[0] ? held : " none");
 }
 
+/* The stop took longer than STOP_GRACE: a pass is stuck (in the kernel,
+ * on a hung file system, say). */
+static void abandon(void *arg, int sig)
+{
+	(void)arg;
+	log_warn("received %s, but a pass is still running after %g s (stuck in the kernel: a "
+		 "hung FUSE or network file system?); exiting without it",
+		 sig == SIGTERM ? "SIGTERM" : "SIGINT", STOP_GRACE);
+}
+
 static int run_once(struct sampler *s)
 {
 	struct snapshot *snap;
@@ -235,7 +254,6 @@ int main(int argc, char **argv)
 {
 	struct config cfg;
 	static struct runner r;
-	sigset_t sigs;
 
 	switch (config_parse(&cfg, argc, argv, stdout, stderr)) {
 	case CONFIG_RUN:
@@ -258,11 +276,12 @@ int main(int argc, char **argv)
 		return top_run(&cfg);
 	}
 
-	/* Block the stop signals before any thread exists, so all inherit it. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	/* Take the stop signals before any other thread exists, so all inherit
+	 * them blocked.  --once abandoned has printed nothing: status 1. */
+	struct stopper *stop;
+	struct stopper_options so = {STOP_GRACE, cfg.once ? 1 : 0, abandon, NULL};
+	if (stopper_start(&stop, &so) < 0)
+		fatal("cannot start the signal thread");
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Bind first (a port below 1024 needs a capability about to go). */
@@ -287,6 +306,7 @@ int main(int argc, char **argv)
 	if (cfg.once) {
 		int rc = run_once(&r.sampler);
 		sampler_free(&r.sampler);
+		stopper_free(stop);
 		return rc;
 	}
 
@@ -295,6 +315,15 @@ int main(int argc, char **argv)
 	struct snapshot *snap;
 	err = sampler_pass(&r.sampler, &snap);
 	log_pass(&r, err);
+	if (stopper_requested(stop)) { /* told to stop while it ran: never serve */
+		log_info("received a stop signal during the first pass, stopping");
+		snapshot_unref(snap);
+		close(fd);
+		sampler_free(&r.sampler);
+		free_web_config(&web);
+		stopper_free(stop);
+		return 0;
+	}
 
 	unsigned max_connections = connections_allowed(&cfg, &fds);
 	struct http_options hopt = {
@@ -345,18 +374,17 @@ int main(int argc, char **argv)
 	if (pthread_create(&thread, NULL, sampler_main, &r) != 0)
 		fatal("cannot start the sampler thread");
 
-	int sig = 0;
-	while (sigwait(&sigs, &sig) != 0)
-		;
+	int sig = stopper_wait(stop, -1);
 	log_info("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
 
 	pthread_mutex_lock(&r.lock);
 	r.stop = true;
 	pthread_cond_signal(&r.wake);
 	pthread_mutex_unlock(&r.lock);
-	pthread_join(thread, NULL);
+	pthread_join(thread, NULL); /* a pass stuck past STOP_GRACE: the stopper ends it */
 	http_stop(r.http);
 	sampler_free(&r.sampler);
 	free_web_config(&web);
+	stopper_free(stop);
 	return 0;
 }
