@@ -139,6 +139,10 @@ static void *sampler_main(void *arg)
 		http_pass_begin(r->http);
 		int err = sampler_pass(&r->sampler, &snap);
 		log_pass(r, err);
+		/* What the pass freed (tables shrink after a peak, vec.h), and
+		 * what connection floods left free in the heap, goes back to the
+		 * system now: 0.2 ms measured beside a 190,000-socket pass. */
+		malloc_trim(0);
 		if (snap)
 			http_publish(r->http, snap);
 

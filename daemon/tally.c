@@ -109,9 +109,9 @@ int tally_begin(struct tally *t, const struct proc_info *procs, size_t nprocs,
 	t->nprocs = nprocs;
 	t->containers = containers;
 	t->ncontainers = ncontainers;
-	vec_clear(&t->groups);
+	vec_reset(&t->groups);
 	vec_clear(&t->ns);
-	vec_clear(&t->peers);
+	vec_reset(&t->peers);
 	hashmap_clear(&t->index);
 	if (vec_reserve(&t->proc_group, nprocs + 1) || vec_reserve(&t->held, nprocs + 1))
 		return -ENOMEM;
