@@ -106,20 +106,6 @@ static unsigned connections_allowed(const struct config *cfg, const struct fdlim
 	return n;
 }
 
-static struct timespec deadline_after(double seconds)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	double whole = floor(seconds);
-	ts.tv_sec += (time_t)whole;
-	ts.tv_nsec += (long)((seconds - whole) * 1e9);
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
-
 /* The sampler thread: a pass every interval, measured start to start. */
 static void *sampler_main(void *arg)
 {
@@ -128,7 +114,7 @@ static void *sampler_main(void *arg)
 
 	pthread_mutex_lock(&r->lock);
 	while (!r->stop) {
-		struct timespec next = deadline_after(interval);
+		struct timespec next = monotonic_deadline(interval);
 		while (!r->stop && pthread_cond_timedwait(&r->wake, &r->lock, &next) != ETIMEDOUT)
 			;
 		if (r->stop)

@@ -2,8 +2,9 @@
  * period, ends the process; see stopper.h. */
 #include <socklife/stopper.h>
 
+#include <socklife/clock.h>
+
 #include <errno.h>
-#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -19,20 +20,6 @@ struct stopper {
 	bool done;           /* the program stopped in time */
 	struct stopper_options o;
 };
-
-static struct timespec deadline(double seconds)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	double whole = floor(seconds);
-	ts.tv_sec += (time_t)whole;
-	ts.tv_nsec += (long)((seconds - whole) * 1e9);
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
-	return ts;
-}
 
 /* Past the grace period: nothing the program holds needs releasing, and
  * its fds go now, even if a thread stuck in the kernel keeps the fd table
@@ -55,7 +42,7 @@ static void *watch(void *arg)
 	if (!s->done) {
 		s->sig = sig;
 		pthread_cond_broadcast(&s->cond);
-		struct timespec end = deadline(s->o.grace);
+		struct timespec end = monotonic_deadline(s->o.grace);
 		while (!s->done && pthread_cond_timedwait(&s->cond, &s->lock, &end) != ETIMEDOUT)
 			;
 	}
@@ -103,7 +90,7 @@ int stopper_requested(struct stopper *s)
 
 int stopper_wait(struct stopper *s, double seconds)
 {
-	struct timespec end = deadline(seconds < 0 ? 0 : seconds);
+	struct timespec end = monotonic_deadline(seconds < 0 ? 0 : seconds);
 	pthread_mutex_lock(&s->lock);
 	while (!s->sig) {
 		int err = seconds < 0 ? pthread_cond_wait(&s->cond, &s->lock)

@@ -11,17 +11,24 @@
 
 #include <cmocka.h>
 
-/* Plain files stand in for nsfs files: a label only needs (dev, inode). */
+/* A fake tree: root/proc/1/ns/net for PID 1, and an empty root/run for
+ * /run/netns.  Plain files stand in for nsfs files: a label only needs
+ * (dev, inode). */
+static void fake_tree(char root[64], char run[128], char proc[128])
+{
+	assert_non_null(tu_mkdtemp(root));
+	snprintf(run, 128, "%s/run", root);
+	snprintf(proc, 128, "%s/proc", root);
+	tu_mkdirs("%s/1/ns", proc);
+	tu_mkdirs("%s", run);
+	tu_write("", 0, "%s/1/ns/net", proc);
+}
+
 static void test_labels(void **state)
 {
 	(void)state;
 	char root[64], run[128], proc[128], path[PATH_MAX];
-	assert_non_null(tu_mkdtemp(root));
-	snprintf(run, sizeof(run), "%s/run", root);
-	snprintf(proc, sizeof(proc), "%s/proc", root);
-	tu_mkdirs("%s/1/ns", proc);
-	tu_mkdirs("%s", run);
-	tu_write("", 0, "%s/1/ns/net", proc);
+	fake_tree(root, run, proc);
 	tu_write("", 0, "%s/blue", run);
 	tu_write("", 0, "%s/other", root);
 
@@ -71,12 +78,7 @@ static void test_unfit_names(void **state)
 					    "tab\there", "c1\xc2\x9b"};
 	static const char *const fit[] = {"hosts", "ns-blue", "caf\xc3\xa9"};
 	char root[64], run[128], proc[128], path[PATH_MAX], label[NETNS_LABEL_MAX], want[64];
-	assert_non_null(tu_mkdtemp(root));
-	snprintf(run, sizeof(run), "%s/run", root);
-	snprintf(proc, sizeof(proc), "%s/proc", root);
-	tu_mkdirs("%s/1/ns", proc);
-	tu_mkdirs("%s", run);
-	tu_write("", 0, "%s/1/ns/net", proc);
+	fake_tree(root, run, proc);
 	for (size_t i = 0; i < sizeof(unfit) / sizeof(unfit[0]); i++)
 		tu_write("", 0, "%s/%s", run, unfit[i]);
 	for (size_t i = 0; i < sizeof(fit) / sizeof(fit[0]); i++)
