@@ -42,6 +42,10 @@ static int by_fd(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-void focus_end(struct focus *f) { qsort(f->socks.v, f->socks.n, sizeof(*f->socks.v), by_fd); }
+void focus_end(struct focus *f)
+{
+	if (f->socks.n > 1) /* an empty vector may have no memory: qsort wants some */
+		qsort(f->socks.v, f->socks.n, sizeof(*f->socks.v), by_fd);
+}
 
 void focus_free(struct focus *f) { vec_free(&f->socks); }

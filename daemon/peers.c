@@ -27,7 +27,8 @@ static int by_proc_then_peer(const void *a, const void *b)
 
 void peers_sort(struct peer_rec *recs, size_t n)
 {
-	qsort(recs, n, sizeof(*recs), by_proc_then_peer);
+	if (n > 1) /* an empty vector may have no memory: qsort wants some */
+		qsort(recs, n, sizeof(*recs), by_proc_then_peer);
 }
 
 /* The first record of process `proc`. */
