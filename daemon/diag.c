@@ -150,7 +150,8 @@ int diag_build(struct diag *d, struct tally *t, const struct leak_tracker *lt)
 	d->order.n = d->rows.n;
 	for (uint32_t i = 0; i < d->rows.n; i++)
 		d->order.v[i] = i;
-	qsort_r(d->order.v, d->order.n, sizeof(*d->order.v), more_suspicious, d->rows.v);
+	if (d->order.n > 1)
+		qsort_r(d->order.v, d->order.n, sizeof(*d->order.v), more_suspicious, d->rows.v);
 	if (group_peers(d, t))
 		return -ENOMEM;
 	return d->text.failed ? -ENOMEM : 0;

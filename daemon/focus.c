@@ -44,7 +44,7 @@ static int by_fd(const void *a, const void *b)
 
 void focus_end(struct focus *f)
 {
-	if (f->socks.n > 1) /* an empty vector may have no memory: qsort wants some */
+	if (f->socks.n > 1) /* qsort's array must not be NULL, even empty */
 		qsort(f->socks.v, f->socks.n, sizeof(*f->socks.v), by_fd);
 }
 

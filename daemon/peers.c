@@ -27,7 +27,7 @@ static int by_proc_then_peer(const void *a, const void *b)
 
 void peers_sort(struct peer_rec *recs, size_t n)
 {
-	if (n > 1) /* an empty vector may have no memory: qsort wants some */
+	if (n > 1) /* qsort's array must not be NULL, even empty */
 		qsort(recs, n, sizeof(*recs), by_proc_then_peer);
 }
 
