@@ -59,7 +59,7 @@ void attrib_init(struct attrib *a, const char *proc_root, unsigned verify_passes
 static int build_index(struct attrib *a)
 {
 	hashmap_clear(&a->owners);
-	vec_clear(&a->holders);
+	vec_reset(&a->holders);
 	for (size_t p = a->ps.procs.n; p-- > 0;) {
 		size_t n;
 		const struct sock_fd *fds = procscan_sockets(&a->ps, p, &n);
@@ -220,7 +220,7 @@ static int search(struct attrib *a, bool *exhausted)
 	/* What those processes hold replaced what they held: index afresh, in
 	 * place (a second index would double the peak memory), keeping the
 	 * marks of the sockets already handed on. */
-	vec_clear(&a->seen);
+	vec_reset(&a->seen);
 	size_t pos = 0;
 	for (const struct owner *o; (o = hashmap_next(&a->owners, &pos));) {
 		uint32_t *inode = o->seen ? vec_push(&a->seen) : NULL;
@@ -261,7 +261,7 @@ static int settle_pending(struct attrib *a)
 				return -ENOMEM;
 		}
 	}
-	vec_clear(&a->pending);
+	vec_reset(&a->pending); /* a copy of each socket deferred: a peak is big */
 	return 0;
 }
 

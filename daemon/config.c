@@ -118,6 +118,9 @@ static const struct option_spec options[] = {
 	{"time-wait.breakdown-interval", 0, DURATION, F(time_wait_breakdown), "1m", 0.001, 0,
 	 .arg = "DURATION", .help = "bpf source: TIME_WAIT is counted every pass, broken down" MORE
 		 "by port (a dump) this often"},
+	{"max-groups", 0, COUNT, F(max_groups), "500", 1, 1000000, .arg = "N",
+	 .help = "report at most N process groups apart (and every group with a" MORE
+		 "suspect), the smallest folded into process=\"other\""},
 	{"time-wait.top-ports", 0, COUNT, F(time_wait_top_ports), "10", 1, 50, .arg = "N",
 	 .help = "TIME_WAIT is reported for this many busiest ports per side, the rest" MORE
 		 "summed as \"other\""},

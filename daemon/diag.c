@@ -61,7 +61,7 @@ static void fill(struct diag *d, struct diag_row *r, const struct tally *t,
 		.name = pi->comm,
 		.program = pi->program,
 		.unit = pi->unit,
-		.container = tally_group_of(t, lp->proc)->container,
+		.container = pi->container ? t->containers[pi->container].id : "", /* folded or not */
 		.netns = netns_of(t, pi),
 		.nfds = pi->nfds,
 		.fd_limit = pi->fd_limit,

@@ -37,6 +37,9 @@ struct http_server {
 	struct MHD_Response *plain, *gzip, *page;
 	double taken_at;      /* of the current snapshot's data */
 	double fresh_mono;    /* monotonic time that data was published */
+	int failed_stage;     /* the last pass failed here (enum scan_stage); -1: it did not */
+	int failed_errno;
+	double pass_since;    /* monotonic time the pass under way began; 0: none */
 };
 
 bool http_accepts_gzip(const char *ae)
@@ -103,6 +106,7 @@ void http_publish(struct http_server *h, struct snapshot *snap)
 	struct MHD_Response *page = snapshot_response(snap, snap->page, snap->page_len,
 						      "text/html; charset=utf-8", false);
 	double taken_at = snap->taken_at;
+	int failed_stage = snap->failed_stage, failed_errno = snap->failed_errno;
 	snapshot_unref(snap); /* the responses hold their own references */
 
 	if (!plain || !gz || !page) {
@@ -124,6 +128,9 @@ void http_publish(struct http_server *h, struct snapshot *snap)
 		h->taken_at = taken_at;
 		h->fresh_mono = now_monotonic();
 	}
+	h->failed_stage = failed_stage;
+	h->failed_errno = failed_errno;
+	h->pass_since = 0;
 	pthread_mutex_unlock(&h->lock);
 	for (int i = 0; i < 3; i++)
 		if (old[i])
@@ -162,21 +169,52 @@ static enum MHD_Result queue_prepared(struct http_server *h, struct MHD_Connecti
 	return ret;
 }
 
+void http_pass_begin(struct http_server *h)
+{
+	pthread_mutex_lock(&h->lock);
+	h->pass_since = now_monotonic();
+	pthread_mutex_unlock(&h->lock);
+}
+
+bool http_health_text(const struct health_in *in, char *out, size_t cap)
+{
+	size_t n;
+	if (in->taken_at <= 0)
+		n = (size_t)snprintf(out, cap, "unhealthy: no good pass yet");
+	else if (in->age > in->stale_after)
+		n = (size_t)snprintf(out, cap, "unhealthy: last good pass %.0f s ago (stale after %.0f s)",
+				     in->age, in->stale_after);
+	else {
+		snprintf(out, cap, "ok: last good pass %.1f s ago\n", in->age);
+		return true;
+	}
+	if (in->failed_stage >= 0 && in->failed_stage < STAGE_COUNT && n < cap)
+		n += (size_t)snprintf(out + n, cap - n, "; the last pass failed at stage %s: %s",
+				      scan_stage_names[in->failed_stage], strerror(in->failed_errno));
+	if (in->running > 0 && n < cap)
+		n += (size_t)snprintf(out + n, cap - n, "; a pass has been running for %.0f s",
+				      in->running);
+	if (n < cap)
+		snprintf(out + n, cap - n, "\n");
+	return false;
+}
+
 static enum MHD_Result queue_health(struct http_server *h, struct MHD_Connection *c)
 {
-	char msg[128];
+	char msg[256];
 	pthread_mutex_lock(&h->lock);
-	double taken_at = h->taken_at, age = now_monotonic() - h->fresh_mono;
+	double now = now_monotonic();
+	struct health_in in = {
+		.taken_at = h->taken_at,
+		.age = now - h->fresh_mono,
+		.stale_after = h->stale_after,
+		.running = h->pass_since > 0 ? now - h->pass_since : 0,
+		.failed_stage = h->failed_stage,
+		.failed_errno = h->failed_errno,
+	};
 	pthread_mutex_unlock(&h->lock);
-
-	if (taken_at <= 0)
-		return queue_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "no successful scan yet\n");
-	if (age > h->stale_after) {
-		snprintf(msg, sizeof(msg), "stale: last successful scan %.0f s ago\n", age);
-		return queue_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
-	}
-	snprintf(msg, sizeof(msg), "ok: last successful scan %.1f s ago\n", age);
-	return queue_text(c, MHD_HTTP_OK, msg);
+	bool ok = http_health_text(&in, msg, sizeof(msg));
+	return queue_text(c, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, msg);
 }
 
 /* What the headers say about a body.  socklife answers GET and HEAD only,
@@ -399,6 +437,7 @@ int http_start(struct http_server **out, const struct http_options *opt)
 		return -ENOMEM;
 	pthread_mutex_init(&h->lock, NULL);
 	h->stale_after = opt->stale_after;
+	h->failed_stage = -1;
 
 	struct httpgate_options g = gate_options(opt);
 	int err = httpgate_new(&h->gate, &g);

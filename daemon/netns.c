@@ -2,6 +2,8 @@
 #include <socklife/netns.h>
 
 #include <socklife/fileio.h>
+#include <socklife/lex.h>
+#include <socklife/strbuf.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -44,6 +46,21 @@ static int named_id(int dirfd, const char *name, uint64_t nsfs_dev, struct netns
 	return 0;
 }
 
+/* May a /run/netns name be a label?  Not "host": PID 1's namespace is
+ * host whatever /run/netns holds (`ip netns add host` makes another one).
+ * Not what an unnamed namespace is called (ns-<digits>).  And only a name
+ * that shows as it is: two names differing in bytes that are not UTF-8, or
+ * in control characters, would show alike.  A namespace whose names are
+ * all unfit is called ns-<inode>, so no two share a label. */
+static bool fit_label(const char *name)
+{
+	struct lex_span digits, s = lex_span(name, strlen(name));
+	uint64_t n;
+	if (lex_eq(s, "host") || (lex_prefix(s, "ns-", &digits) && lex_u64(digits, 10, &n)))
+		return false;
+	return sb_is_sane(s.p, s.n);
+}
+
 int netns_names_refresh(struct netns_names *n, const char *proc_root, const char *run_dir,
 			uint64_t nsfs_dev)
 {
@@ -73,6 +90,7 @@ int netns_names_refresh(struct netns_names *n, const char *proc_root, const char
 		}
 		e->id = id;
 		memcpy(e->name, name, len + 1);
+		e->label_ok = fit_label(name);
 	}
 	close(dfd);
 	return err;
@@ -94,7 +112,7 @@ void netns_label(const struct netns_names *n, const struct netns_id *id,
 		return;
 	}
 	for (size_t i = 0; i < n->named.n; i++) {
-		if (same(id, &n->named.v[i].id)) {
+		if (same(id, &n->named.v[i].id) && n->named.v[i].label_ok) {
 			snprintf(out, NETNS_LABEL_MAX, "%s", n->named.v[i].name);
 			return;
 		}

@@ -169,6 +169,7 @@ static int read_fds(struct procscan *ps, int piddir, struct proc_entry *e)
 		}
 	}
 	close(dfd);
+	vec_trim(&e->held); /* it closed most of what it held: give that back */
 	if (err)
 		return err;
 	if (denied)
@@ -401,6 +402,7 @@ static int lay_out(struct procscan *ps)
 	ps->containers.n = 1; /* entry 0 stays "no container" */
 	memset(&ps->containers.v[0], 0, sizeof(ps->containers.v[0]));
 	ps->procs.n = ps->entries.n;
+	vec_trim(&ps->procs);
 	for (uint32_t i = 0; i < ps->entries.n; i++) {
 		struct proc_entry *e = &ps->entries.v[i];
 		int c = intern_container(ps, &e->container);
@@ -507,6 +509,10 @@ static int list(struct procscan *ps, int rootfd)
 	struct proc_entries t = ps->entries;
 	ps->entries = ps->spare;
 	ps->spare = t;
+	/* Fewer processes than at a peak: both tables shrink to this pass's
+	 * (spare's elements are stale copies, owning nothing). */
+	vec_trim(&ps->entries);
+	vec_shrink((void **)&ps->spare.v, &ps->spare.cap, ps->entries.n, sizeof(*ps->spare.v));
 	return 0;
 }
 

@@ -44,8 +44,11 @@ struct family {
 	int which; /* CUSTOM: which of several like it (a namespace counter) */
 };
 
-/* A label value may hold anything but these three, unescaped. */
-static const char *const label_escapes[128] = {['\\'] = "\\\\", ['"'] = "\\\"", ['\n'] = "\\n"};
+/* A label value may hold anything but these two, unescaped; control
+ * characters (a newline too, which the format could escape) never reach
+ * it: they become U+FFFD (strbuf.h), so a legend or an alert stays one
+ * line and two names that show alike are one group (tally.h). */
+static const char *const label_escapes[128] = {['\\'] = "\\\\", ['"'] = "\\\""};
 
 void render_label_value(struct strbuf *out, const char *s, size_t n)
 {
@@ -512,11 +515,14 @@ static double unhashed(const struct group *g) { return g->h.unhashed; }
 SCALAR_OF(orphans, in->kernel->tcp_orphans, in->kernel->orphans_known)
 SCALAR_OF(tcp_mem, in->kernel->tcp_mem_pages, in->kernel->tcp_mem_known)
 SCALAR_OF(max_orphans, in->kernel->tcp_max_orphans, in->kernel->max_orphans_known)
+SCALAR_OF(groups_folded, in->tally->folded, true)
 SCALAR_OF(scans, in->stats->scans, true)
 SCALAR_OF(last_scan, in->stats->last_success, true)
-SCALAR_OF(scan_procs, in->stats->procs, true)
-SCALAR_OF(scan_denied, in->stats->denied_procs, true)
-SCALAR_OF(scan_fds_read, in->stats->fds_read, true)
+/* What the last good pass saw; nothing before the first (a 0 would read
+ * as "no processes"). */
+SCALAR_OF(scan_procs, in->stats->procs, in->stats->last_success > 0)
+SCALAR_OF(scan_denied, in->stats->denied_procs, in->stats->last_success > 0)
+SCALAR_OF(scan_fds_read, in->stats->fds_read, in->stats->last_success > 0)
 SCALAR_OF(hist_overflow, in->stats->history_overflow, true)
 SCALAR_OF(source_fallbacks, in->stats->source_fallbacks, true)
 SCALAR_OF(shared_ehash, in->stats->shared_ehash, true)
@@ -538,13 +544,14 @@ static size_t tcp_mem_limit(const struct render_input *in, struct item out[MAX_I
 	return TCP_MEM_LEVELS;
 }
 
+const char *const scan_stage_names[STAGE_COUNT] = {
+	[STAGE_PROC] = "proc", [STAGE_NETNS] = "netns", [STAGE_DUMP] = "dump",
+	[STAGE_RENDER] = "render"};
+
 static size_t scan_errors(const struct render_input *in, struct item out[MAX_ITEMS])
 {
-	static const char *const stages[STAGE_COUNT] = {
-		[STAGE_PROC] = "proc", [STAGE_NETNS] = "netns", [STAGE_DUMP] = "dump",
-		[STAGE_RENDER] = "render"};
 	for (int i = 0; i < STAGE_COUNT; i++)
-		out[i] = (struct item){stages[i], (double)in->stats->errors[i]};
+		out[i] = (struct item){scan_stage_names[i], (double)in->stats->errors[i]};
 	return STAGE_COUNT;
 }
 
@@ -743,7 +750,11 @@ static const struct family families[] = {
 	 "Maps a network namespace to the Kubernetes pod whose containers live in it (join with "
 	 "kube-state-metrics on uid); always 1.",
 	 EMITTER(emit_netns_pods)},
-#define FIRST_STATUS 29
+	{"socklife_process_groups_folded", "gauge",
+	 "Process groups summed into process=\"other\",container=\"other\" because more than "
+	 "--max-groups held fds (the largest, and every group with a suspect, stay apart).",
+	 SCALAR_VALUE(groups_folded, "%.0f")},
+#define FIRST_STATUS 30
 	{"socklife_scan_duration_seconds", "gauge",
 	 "Duration of the last sampling pass, by phase; phase=\"netns\" series give the time "
 	 "spent in each namespace.",

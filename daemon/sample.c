@@ -374,6 +374,13 @@ static int scan_processes(struct sampler *s, const struct attrib_sink *sink)
 			   s->cfg->group_by);
 }
 
+/* Is process `proc` suspected this pass?  Its group is never folded. */
+static bool suspected(void *ctx, size_t proc)
+{
+	const struct leak_tracker *lt = ctx;
+	return proc < lt->procs.n && lt->procs.v[proc].reasons;
+}
+
 /* Read every namespace and settle attribution, then judge.  Fails the
  * pass's "dump" stage. */
 static int count_sockets(struct sampler *s)
@@ -397,6 +404,8 @@ static int count_sockets(struct sampler *s)
 	for (size_t i = 0; i < s->leak.procs.n && !err; i++)
 		if (s->leak.procs.v[i].reasons)
 			s->leak.procs.v[i].runtime = (uint8_t)procscan_runtime(&s->attrib.ps, i);
+	if (!err && tally_fold(&p->tally, s->cfg->max_groups, suspected, &s->leak) < 0)
+		err = -ENOMEM;
 	if (!err)
 		err = diag_build(&p->diag, &p->tally, &s->leak);
 	focus_end(&s->focus);
@@ -473,12 +482,26 @@ static int publish(struct sampler *s, struct snapshot **out)
 		struct page_input none = {.stats = &s->stats};
 		page_render(&s->page, &none);
 	}
-	return snapshot_new(out, &s->pass.out, &s->page, s->stats.last_success);
+	int err = snapshot_new(out, &s->pass.out, &s->page, s->stats.last_success);
+	if (!err && s->stats.last_failed) {
+		(*out)->failed_stage = (int)s->stats.failed_stage;
+		(*out)->failed_errno = s->stats.failed_errno;
+	}
+	return err;
 }
 
 int sampler_republish(struct sampler *s, struct snapshot **out)
 {
 	return publish(s, out);
+}
+
+/* A stage failed: counted, and remembered for the log and /healthz. */
+static void failed(struct sampler *s, enum scan_stage stage, int err)
+{
+	s->stats.errors[stage]++;
+	s->stats.last_failed = true;
+	s->stats.failed_stage = stage;
+	s->stats.failed_errno = -err;
 }
 
 int sampler_pass(struct sampler *s, struct snapshot **out)
@@ -497,11 +520,11 @@ int sampler_pass(struct sampler *s, struct snapshot **out)
 	walk_all(s);
 	int err = scan_processes(s, &sink);
 	double t1 = now_monotonic();
-	if (err) {
-		s->stats.errors[STAGE_PROC]++;
-	} else if ((err = count_sockets(s))) {
-		s->stats.errors[STAGE_DUMP]++;
-	}
+	s->stats.last_failed = false;
+	if (err)
+		failed(s, STAGE_PROC, err);
+	else if ((err = count_sockets(s)))
+		failed(s, STAGE_DUMP, err);
 	count_vanished(s);
 	s->stats.duration[PHASE_PROC] = t1 - t0;
 	if (!err) {
@@ -521,7 +544,7 @@ int sampler_pass(struct sampler *s, struct snapshot **out)
 	s->stats.duration[PHASE_TOTAL] = now_monotonic() - t0;
 	int serr = publish(s, out);
 	if (serr) {
-		s->stats.errors[STAGE_RENDER]++;
+		failed(s, STAGE_RENDER, serr);
 		*out = NULL;
 		if (!err)
 			err = serr;

@@ -52,6 +52,8 @@ int snapshot_new(struct snapshot **out, const struct strbuf *metrics, const stru
 	s->page_len = page->len;
 	memcpy(s->page, page->len ? page->buf : "", page->len + 1);
 	s->taken_at = taken_at;
+	s->failed_stage = -1;
+	s->failed_errno = 0;
 	int err = gzip_compress(s->metrics, s->metrics_len, &s->metrics_gz, &s->metrics_gz_len);
 	if (err) {
 		free(s);

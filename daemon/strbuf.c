@@ -105,23 +105,72 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Control characters (C0, DEL, C1) move terminals' cursors, end lines in
+ * logs and legends, and are invisible where shown: no output ever holds
+ * one, however well formed. */
+static bool is_control(const unsigned char *p, size_t len)
+{
+	return (len == 1 && (p[0] < 0x20 || p[0] == 0x7f)) ||
+	       (len == 2 && p[0] == 0xc2 && p[1] < 0xa0); /* U+0080..U+009F */
+}
+
+/* The next piece of untrusted text at p (n bytes left): its length, and
+ * whether it shows as U+FFFD (an invalid byte, or a control character
+ * without an escape of its own). */
+static size_t next_piece(const unsigned char *p, size_t n, const char *const esc[128],
+			 bool *replaced)
+{
+	size_t len = utf8_seq_len(p, n);
+	*replaced = len == 0 || (is_control(p, len) && !(len == 1 && esc && esc[p[0]]));
+	return len ? len : 1;
+}
+
+static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+
 void sb_append_escaped(struct strbuf *sb, const char *s, size_t n, const char *const esc[128])
 {
-	static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
+	bool replaced;
 
-	while (i < n) {
-		size_t len = utf8_seq_len(p + i, n - i);
-		if (len == 0) {
+	for (size_t i = 0, len; i < n; i += len) {
+		len = next_piece(p + i, n - i, esc, &replaced);
+		if (replaced)
 			sb_append(sb, replacement, 3);
-			i++;
-		} else if (len == 1 && esc[p[i]]) {
+		else if (len == 1 && esc[p[i]])
 			sb_puts(sb, esc[p[i]]);
-			i++;
-		} else {
+		else
 			sb_append(sb, s + i, len);
-			i += len;
-		}
 	}
+}
+
+size_t sb_sanitize(char *out, size_t cap, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0;
+	bool replaced;
+
+	for (size_t i = 0, len; i < n; i += len) {
+		len = next_piece(p + i, n - i, NULL, &replaced);
+		const char *piece = replaced ? replacement : s + i;
+		size_t plen = replaced ? 3 : len;
+		if (o + plen >= cap)
+			break; /* cut at a character's boundary */
+		memcpy(out + o, piece, plen);
+		o += plen;
+	}
+	if (cap)
+		out[o] = '\0';
+	return o;
+}
+
+bool sb_is_sane(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	bool replaced;
+	for (size_t i = 0, len; i < n; i += len) {
+		len = next_piece(p + i, n - i, NULL, &replaced);
+		if (replaced)
+			return false;
+	}
+	return true;
 }

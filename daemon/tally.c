@@ -1,6 +1,8 @@
 /* tally.c - grouping of processes and counting of sockets. */
 #include <socklife/tally.h>
 
+#include <socklife/strbuf.h>
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -10,8 +12,8 @@
 /* What tells two groups apart; zero-filled so it compares as bytes. */
 struct group_key {
 	char container[CONTAINER_MAX];
-	char name[PROC_COMM_MAX];
-	char program[CMDLINE_PROGRAM_MAX];
+	char name[GROUP_NAME_MAX];
+	char program[GROUP_PROGRAM_MAX];
 	int32_t pid;
 	uint32_t outside;
 };
@@ -50,8 +52,9 @@ static long group_of(struct tally *t, const struct proc_info *pi)
 	memset(&key, 0, sizeof(key));
 	snprintf(key.container, sizeof(key.container), "%s",
 		 pi->container ? t->containers[pi->container].id : "");
-	snprintf(key.name, sizeof(key.name), "%s", pi->comm);
-	memcpy(key.program, pi->program, sizeof(key.program));
+	sb_sanitize(key.name, sizeof(key.name), pi->comm, strnlen(pi->comm, sizeof(pi->comm)));
+	sb_sanitize(key.program, sizeof(key.program), pi->program,
+		    strnlen(pi->program, sizeof(pi->program)));
 	key.pid = t->by == GROUP_BY_PID ? pi->pid : -1;
 	key.outside = outside_scope(t, pi);
 
@@ -106,9 +109,9 @@ int tally_begin(struct tally *t, const struct proc_info *procs, size_t nprocs,
 	t->nprocs = nprocs;
 	t->containers = containers;
 	t->ncontainers = ncontainers;
-	vec_clear(&t->groups);
+	vec_reset(&t->groups);
 	vec_clear(&t->ns);
-	vec_clear(&t->peers);
+	vec_reset(&t->peers);
 	hashmap_clear(&t->index);
 	if (vec_reserve(&t->proc_group, nprocs + 1) || vec_reserve(&t->held, nprocs + 1))
 		return -ENOMEM;
@@ -136,6 +139,7 @@ int tally_begin(struct tally *t, const struct proc_info *procs, size_t nprocs,
 		}
 	}
 	t->stamp = 0;
+	t->folded = 0;
 	return 0;
 }
 
@@ -234,6 +238,126 @@ void tally_unhashed(struct tally *t, const uint32_t *procs, size_t nprocs)
 		if (hg->stamp != stamp)
 			hg->stamp = stamp, hg->unhashed++;
 	}
+}
+
+/* --- folding the smallest groups -------------------------------------------- */
+
+static void holdings_add(struct holdings *to, const struct holdings *from)
+{
+	for (int p = 0; p < PROTO_COUNT; p++) {
+		for (int st = 0; st < ST_COUNT; st++)
+			to->count[p][st] += from->count[p][st];
+		to->has[p] |= from->has[p];
+	}
+	for (int st = 0; st < ST_COUNT; st++)
+		to->inbound[st] += from->inbound[st];
+	to->cw_unread += from->cw_unread;
+	to->cw_stale += from->cw_stale;
+	to->cw_stale_inbound += from->cw_stale_inbound;
+	to->fw2_stale += from->fw2_stale;
+	to->cw_oldest = from->cw_oldest > to->cw_oldest ? from->cw_oldest : to->cw_oldest;
+	to->fw2_oldest = from->fw2_oldest > to->fw2_oldest ? from->fw2_oldest : to->fw2_oldest;
+	to->unhashed += from->unhashed;
+	to->unix_peer_gone += from->unix_peer_gone;
+}
+
+static void group_add(struct group *to, const struct group *from)
+{
+	holdings_add(&to->h, &from->h);
+	to->nprocs += from->nprocs;
+	to->open_fds += from->open_fds;
+	if (from->fd_usage_ratio > to->fd_usage_ratio)
+		to->fd_usage_ratio = from->fd_usage_ratio;
+}
+
+static uint64_t sockets_held(const struct holdings *h)
+{
+	uint64_t n = h->unhashed;
+	for (int p = 0; p < PROTO_COUNT; p++)
+		for (int st = 0; st < ST_COUNT; st++)
+			n += h->count[p][st];
+	return n;
+}
+
+/* Larger first; among equals, the exposition's order. */
+static int larger(const void *a, const void *b, void *arg)
+{
+	const struct group *groups = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint64_t sx = sockets_held(&groups[x].h), sy = sockets_held(&groups[y].h);
+	if (sx != sy)
+		return sx < sy ? 1 : -1;
+	return (x > y) - (x < y);
+}
+
+/* Mark in t->rank (1: kept, 0: folded) which groups stay apart; returns
+ * how many are folded. */
+static uint32_t choose_kept(struct tally *t, unsigned max, bool (*keep)(void *, size_t),
+			    void *ctx)
+{
+	size_t n = t->groups.n, nkept = 0, ncand = 0;
+	memset(t->rank.v, 0, n * sizeof(*t->rank.v));
+	for (size_t i = 0; i < t->nprocs; i++) {
+		uint32_t g = t->proc_group.v[i];
+		if (!t->groups.v[g].outside && !t->rank.v[g] && keep(ctx, i)) {
+			t->rank.v[g] = 1; /* a suspect's group is never folded away */
+			nkept++;
+		}
+	}
+	for (uint32_t g = 0; g < n; g++)
+		if (!t->rank.v[g] && !t->groups.v[g].outside)
+			t->order.v[ncand++] = g;
+	if (nkept + ncand <= max)
+		return 0;
+	qsort_r(t->order.v, ncand, sizeof(*t->order.v), larger, t->groups.v);
+	size_t room = max > nkept ? max - nkept : 0;
+	for (size_t i = 0; i < room && i < ncand; i++)
+		t->rank.v[t->order.v[i]] = 1;
+	for (uint32_t g = 0; g < n; g++)
+		t->rank.v[g] |= t->groups.v[g].outside; /* not reported: left as they are */
+	return (uint32_t)(ncand - room);
+}
+
+int tally_fold(struct tally *t, unsigned max, bool (*keep)(void *ctx, size_t proc), void *ctx)
+{
+	size_t n = t->groups.n;
+	t->folded = 0;
+	if (vec_reserve(&t->order, n + 1) || vec_reserve(&t->rank, n + 1) ||
+	    vec_reserve(&t->sorted, n + 1))
+		return -ENOMEM;
+	uint32_t folded = choose_kept(t, max, keep, ctx);
+	if (!folded)
+		return 0;
+	/* Kept groups in their order, then the folded one; rank becomes the
+	 * way from an old group to its new one. */
+	size_t out = 0;
+	for (uint32_t g = 0; g < n; g++) {
+		if (t->rank.v[g]) {
+			t->sorted.v[out] = t->groups.v[g];
+			t->rank.v[g] = (uint32_t)out++;
+		} else {
+			t->rank.v[g] = UINT32_MAX;
+		}
+	}
+	struct group *other = &t->sorted.v[out];
+	memset(other, 0, sizeof(*other));
+	snprintf(other->name, sizeof(other->name), "%s", TALLY_FOLDED_NAME);
+	snprintf(other->container, sizeof(other->container), "%s", TALLY_FOLDED_CONTAINER);
+	other->pid = -1;
+	for (uint32_t g = 0; g < n; g++) {
+		if (t->rank.v[g] == UINT32_MAX) {
+			group_add(other, &t->groups.v[g]);
+			t->rank.v[g] = (uint32_t)out;
+		}
+	}
+	for (size_t i = 0; i < t->nprocs; i++)
+		t->proc_group.v[i] = t->rank.v[t->proc_group.v[i]];
+	struct group_list tmp = t->groups;
+	t->groups = t->sorted;
+	t->groups.n = out + 1;
+	t->sorted = tmp;
+	t->folded = folded;
+	return (int)folded;
 }
 
 void tally_free(struct tally *t)

@@ -6,6 +6,7 @@
 #include <socklife/log.h>
 #include <socklife/peers.h>
 #include <socklife/sample.h>
+#include <socklife/stopper.h>
 
 #include <curses.h>
 #include <errno.h>
@@ -389,15 +390,14 @@ static void show_curses(const struct strbuf *frame, bool color)
 
 /* Wait `seconds` for the next pass: false when told to stop (q, SIGINT,
  * SIGTERM); a resize redraws `frame` at once. */
-static bool wait_curses(double seconds, const sigset_t *sigs, const struct page_input *in,
+static bool wait_curses(double seconds, struct stopper *stop, const struct page_input *in,
 			const struct top_view *v, struct strbuf *frame, bool color)
 {
-	struct timespec none = {0, 0};
 	for (double left = seconds, end = now_monotonic() + seconds; left > 0;
 	     left = end - now_monotonic()) {
 		timeout(left < 0.2 ? (int)(left * 1000) + 1 : 200);
 		int ch = getch();
-		if (ch == 'q' || ch == 'Q' || sigtimedwait(sigs, NULL, &none) >= 0)
+		if (ch == 'q' || ch == 'Q' || stopper_requested(stop))
 			return false;
 		if (ch == KEY_RESIZE && in->diag) {
 			struct top_view fitted = *v;
@@ -423,23 +423,42 @@ static void start_curses(bool color)
 	}
 }
 
+/* A pass stuck past the stop's grace (stopper.h): the terminal is put
+ * back before the process exits without it. */
+static void abandon(void *arg, int sig)
+{
+	const bool *curses = arg;
+	(void)sig;
+	if (*curses)
+		endwin();
+	log_warn("a pass is still running (stuck in the kernel: a hung FUSE or network file "
+		 "system?); stopping without it");
+}
+
+/* Seconds a stop may take before a stuck pass is left behind. */
+#define TOP_STOP_GRACE 3.0
+
 int top_run(const struct config *cfg, struct sockiter *it)
 {
 	struct sampler s;
 	struct strbuf frame = STRBUF_INIT;
-	sigset_t sigs;
 	int rc = 0;
+	static bool curses;
 
+	struct stopper *stop;
+	struct stopper_options so = {TOP_STOP_GRACE, 0, abandon, &curses};
+	if (stopper_start(&stop, &so) < 0) {
+		log_error("cannot start the signal thread");
+		return 1;
+	}
 	int err = sampler_init(&s, cfg, now_realtime(), it);
 	if (err) {
 		log_error("cannot open a sock_diag socket: %s", strerror(-err));
+		stopper_free(stop);
 		return 1;
 	}
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	bool curses = cfg->watch && isatty(STDOUT_FILENO), color = use_color();
+	curses = cfg->watch && isatty(STDOUT_FILENO);
+	bool color = use_color();
 	struct top_view v = {TOP_WIDTH, 40, true, !cfg->watch, &cfg->leak};
 	if (curses)
 		start_curses(color);
@@ -470,20 +489,19 @@ int top_run(const struct config *cfg, struct sockiter *it)
 			show_curses(&frame, color);
 		else
 			show_plain(&frame, color);
-		if (!cfg->watch)
+		if (!cfg->watch || stopper_requested(stop))
 			break;
 		if (curses) {
-			more = wait_curses(cfg->watch, &sigs, &in, &v, &frame, color);
+			more = wait_curses(cfg->watch, stop, &in, &v, &frame, color);
 		} else {
 			fputc('\n', stdout);
-			struct timespec wait = {(time_t)cfg->watch,
-						(long)((cfg->watch - (double)(time_t)cfg->watch) * 1e9)};
-			more = sigtimedwait(&sigs, NULL, &wait) < 0; /* a signal: a clean stop */
+			more = !stopper_wait(stop, cfg->watch); /* a signal: a clean stop */
 		}
 	}
 	if (curses)
 		endwin();
 	sb_free(&frame);
 	sampler_free(&s);
+	stopper_free(stop);
 	return rc;
 }

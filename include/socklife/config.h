@@ -72,6 +72,7 @@ struct config {
 	int32_t pid;         /* top: every socket of this process; 0 = none */
 	unsigned verify_passes; /* every process's fds are read at least this often */
 	unsigned time_wait_top_ports; /* TIME_WAIT ports listed per side */
+	unsigned max_groups;  /* process groups reported apart; the rest are folded */
 	struct leak_params leak;
 	bool metrics_all_states; /* every state and count, zeros included (see series.h) */
 	bool metrics_netns_scan; /* every namespace's scan duration and mode */

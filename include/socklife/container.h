@@ -12,7 +12,19 @@
  *
  * The id is shortened the way the runtime's own tool shows it (docker and
  * podman: 12 characters, crictl: 13).  A process in none of these is a
- * host process: empty id. */
+ * host process: empty id.
+ *
+ * A cgroup name proves something only where nobody but root can make
+ * cgroups: a user (or a container, or a daemon) may name cgroups anything
+ * below the one delegated to it, a real container's id included.  So a
+ * "<runtime>-<id>.scope" counts only below systemd slices all the way up
+ * (systemd delegates services and scopes, never slices: a user's units
+ * live under user@UID.service), "/docker/<id>" and "/kubepods/..." only at
+ * the root of the hierarchy, and the outermost match wins (a container's
+ * own nested cgroups are its own business).  Not trusted, so shown as host
+ * processes: .../user-1000.slice/docker/<id>, rootless podman
+ * (.../user@1000.service/.../libpod-<id>.scope: the user could have named
+ * it after any container), .../some.service/docker-<id>.scope. */
 #ifndef SOCKLIFE_CONTAINER_H
 #define SOCKLIFE_CONTAINER_H
 

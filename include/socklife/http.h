@@ -2,7 +2,8 @@
  *
  *   GET /metrics   the exposition (gzip when the client accepts it)
  *   GET /          the landing page
- *   GET /healthz   200 while the last good pass is fresh, 503 otherwise
+ *   GET /healthz   200 while the last good pass is fresh, 503 otherwise,
+ *                  with why in the body
  *
  * HEAD works wherever GET does; other methods get 405 and other paths 404.
  * Scrapes never wait for a pass: they queue a response prepared when the
@@ -97,6 +98,25 @@ int http_start(struct http_server **out, const struct http_options *opt);
 
 /* Serve `snap` from now on; takes over the caller's reference. */
 void http_publish(struct http_server *h, struct snapshot *snap);
+
+/* A pass begins (the sampler thread says so): /healthz tells how long one
+ * has been under way when it is unhealthy.  The next publish ends it. */
+void http_pass_begin(struct http_server *h);
+
+/* What /healthz knows. */
+struct health_in {
+	double taken_at;    /* of the served data; 0: no good pass yet */
+	double age;         /* seconds since that data was published */
+	double stale_after; /* seconds */
+	double running;     /* seconds the pass under way has run; 0: none */
+	int failed_stage;   /* the last pass failed at this enum scan_stage; -1: it did not */
+	int failed_errno;
+};
+
+/* /healthz's body into out: healthy, one short line, and true; else why
+ * (no good pass yet, or how old the last one is; where and why the last
+ * pass failed; how long the one under way has run), and false. */
+bool http_health_text(const struct health_in *in, char *out, size_t cap);
 
 void http_stop(struct http_server *h);
 

@@ -2,7 +2,10 @@
  *
  * A namespace is identified by the (device, inode) of its nsfs file.  Its
  * label is "host" for the namespace of PID 1, the name under /run/netns
- * where `ip netns` gave it one, and "ns-<inode>" otherwise. */
+ * where `ip netns` gave it one, and "ns-<inode>" otherwise.  Labels are
+ * unique: a /run/netns name that is "host", looks like ns-<digits> or
+ * does not show as it is (bytes that are not UTF-8, control characters)
+ * is not a label. */
 #ifndef SOCKLIFE_NETNS_H
 #define SOCKLIFE_NETNS_H
 
@@ -28,6 +31,7 @@ int netns_id_of(const char *path, struct netns_id *id);
 struct netns_name {
 	struct netns_id id;
 	char name[NETNS_LABEL_MAX];
+	bool label_ok; /* the name may be its label (not "host", ns-<digits>, nor odd bytes) */
 };
 
 struct netns_names {

@@ -7,6 +7,7 @@
 
 #include <socklife/vec.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Where a pass can fail (socklife_scan_errors_total{stage}). */
@@ -17,6 +18,9 @@ enum scan_stage {
 	STAGE_RENDER, /* building the exposition or its gzip copy */
 	STAGE_COUNT,
 };
+
+/* Their label values (the renderer's table, render.c). */
+extern const char *const scan_stage_names[STAGE_COUNT];
 
 /* How long the last pass spent where (socklife_scan_duration_seconds{phase}). */
 enum scan_phase {
@@ -49,6 +53,10 @@ struct scan_stats {
 	const char *source;             /* what read the last pass: "bpf" or "netlink" */
 	uint64_t source_fallbacks;      /* passes read over netlink after the bpf walk failed */
 	uint32_t shared_ehash;          /* namespaces, last pass, in the host's TCP hash */
+	/* The last pass, when it failed: where and why (the log, /healthz). */
+	bool last_failed;
+	enum scan_stage failed_stage;
+	int failed_errno;
 	/* Seconds the last good pass spent in each namespace, by label. */
 	struct ns_durations VEC(struct ns_duration) ns_durations;
 };

@@ -21,6 +21,10 @@ struct snapshot {
 	char *page;
 	size_t page_len;
 	double taken_at; /* epoch seconds of the socket data; 0 = no good pass yet */
+	/* The pass that made it failed (its data is the last good pass's):
+	 * at which stage (enum scan_stage) and why; -1 when it did not. */
+	int failed_stage;
+	int failed_errno;
 };
 
 /* Copy `metrics` and `page`, compress the metrics once.  The new snapshot

@@ -26,10 +26,23 @@ void sb_puts(struct strbuf *sb, const char *s);
 void sb_putc(struct strbuf *sb, char c);
 void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Append `n` bytes of untrusted text as valid UTF-8: every invalid sequence
- * becomes U+FFFD, and every ASCII byte b with esc[b] != NULL is replaced by
- * the string esc[b].  The escape table is the only thing that differs between
+/* Untrusted text (a process's name, a namespace's) is shown everywhere as
+ * valid UTF-8 without control characters: every invalid sequence, and
+ * every C0 control, DEL and C1 control (U+0080..U+009F), becomes U+FFFD.
+ *
+ * Append `n` bytes of untrusted text so: every ASCII byte b with esc[b] !=
+ * NULL is replaced by the string esc[b] (a control with an escape of its
+ * own keeps it).  The escape table is the only thing that differs between
  * a Prometheus label value and HTML text. */
 void sb_append_escaped(struct strbuf *sb, const char *s, size_t n, const char *const esc[128]);
+
+/* The same text, unescaped, into `out` (at most cap - 1 bytes and a NUL,
+ * cut at a character's boundary); returns its length.  Texts that show
+ * alike give equal results: group by it, and no two groups can share a
+ * label value. */
+size_t sb_sanitize(char *out, size_t cap, const char *s, size_t n);
+
+/* Does `s` show as it is (valid UTF-8, no control character)? */
+bool sb_is_sane(const char *s, size_t n);
 
 #endif

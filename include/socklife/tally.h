@@ -30,7 +30,8 @@
 #define CONTAINER_MAX CONTAINER_ID_MAX
 
 /* What a process, or a group of them, holds.  A socket held several times
- * (dup'ed fds, forked members) counts once. */
+ * (dup'ed fds, forked members) counts once.  tally_fold() sums these into
+ * the folded group (holdings_add in tally.c): a new field goes there too. */
 struct holdings {
 	uint32_t count[PROTO_COUNT][ST_COUNT];
 	uint32_t inbound[ST_COUNT]; /* TCP: accepted on a port listening in its namespace */
@@ -47,9 +48,17 @@ struct holdings {
 	uint64_t stamp;         /* internal: the last socket counted here */
 };
 
+/* A group's name and program as their label values show them (strbuf.h:
+ * each raw byte may become U+FFFD's three). */
+#define GROUP_NAME_MAX (3 * PROC_COMM_MAX)
+#define GROUP_PROGRAM_MAX (3 * CMDLINE_PROGRAM_MAX)
+
 struct group {
-	char name[PROC_COMM_MAX];       /* comm, raw bytes */
-	char program[CMDLINE_PROGRAM_MAX]; /* an interpreter's script or module, or "" */
+	/* comm as shown: processes whose names show alike (differing only in
+	 * bytes that are not UTF-8, or in control characters) are one group,
+	 * so no two groups share a label value */
+	char name[GROUP_NAME_MAX];
+	char program[GROUP_PROGRAM_MAX]; /* an interpreter's script or module as shown, or "" */
 	char container[CONTAINER_MAX];  /* "" for host processes */
 	int32_t pid;                    /* -1 unless grouping by pid */
 	struct holdings h;
@@ -95,6 +104,7 @@ struct tally {
 	struct holdings_list VEC(struct holdings) held; /* per process, parallel to procs */
 	struct ns_list VEC(struct ns_tally) ns;
 	struct peer_list VEC(struct peer_rec) peers; /* see peers.h */
+	uint32_t folded;                         /* groups tally_fold() folded this pass */
 	/* internal */
 	struct hashmap index;                    /* group key -> group, while grouping */
 	struct group_index order, rank;
@@ -115,6 +125,23 @@ void tally_socket(struct tally *t, const struct attributed *a);
 
 /* Count a socket fd no dump listed, held by `procs`. */
 void tally_unhashed(struct tally *t, const uint32_t *procs, size_t nprocs);
+
+/* The labels of the group tally_fold() folds the rest into: "other" for
+ * both, which no real group can have (container ids are hex, host
+ * processes have none), so it never shares labels with one. */
+#define TALLY_FOLDED_NAME "other"
+#define TALLY_FOLDED_CONTAINER "other"
+
+/* Keep at most `max` groups in scope apart, the rest summed into one
+ * folded group, so that processes with distinct names (thousands of them,
+ * by accident or on purpose) cannot make series without bound.  Groups
+ * with a member for which keep(ctx, proc) is true (a suspect) are always
+ * kept and count toward `max`; the others are kept largest first, by
+ * sockets held.  The folded group counts a socket once per folded group
+ * holding it.  Call once the sockets are counted; processes are
+ * regrouped.  Returns how many groups were folded (also in t->folded), or
+ * -ENOMEM. */
+int tally_fold(struct tally *t, unsigned max, bool (*keep)(void *ctx, size_t proc), void *ctx);
 
 /* TCP sockets a process (or group) opened itself: not accepted ones. */
 uint32_t tally_inbound(const struct holdings *h);

@@ -5,7 +5,7 @@
  *
  * Tables socklife keeps between passes grow to the host's size once and are
  * then reused (vec_clear keeps the memory), so steady-state passes allocate
- * nothing; vec_trim gives memory back after a peak. */
+ * nothing; vec_trim and vec_reset give memory back after a peak. */
 #ifndef SOCKLIFE_VEC_H
 #define SOCKLIFE_VEC_H
 
@@ -37,6 +37,12 @@ void vec_shrink(void **v, size_t *cap, size_t n, size_t elem);
 #define vec_clear(vec) ((vec)->n = 0)
 
 #define vec_trim(vec) vec_shrink((void **)&(vec)->v, &(vec)->cap, (vec)->n, sizeof(*(vec)->v))
+
+/* Empty a vector that is filled again every pass: the memory is kept, but
+ * given back first when this use was a small part of it (vec_trim), so a
+ * peak (100,000 sockets come and gone) does not stay resident.  Reset
+ * where the count of the use just ended is still in n. */
+#define vec_reset(vec) (vec_trim(vec), vec_clear(vec))
 
 #define vec_free(vec) (free((vec)->v), (vec)->v = NULL, (vec)->n = (vec)->cap = 0)
 

@@ -1,6 +1,6 @@
 /* fuzz_labels.c - a label value and the small text parsers on arbitrary
  * bytes.  An escaped label value must be valid UTF-8 with no raw quote,
- * backslash or newline: one bad byte would fail a whole scrape. */
+ * backslash or control character: one bad byte would fail a whole scrape. */
 #include <socklife/duration.h>
 #include <socklife/http.h>
 #include <socklife/listen.h>
@@ -22,6 +22,9 @@ static void check_utf8_escaped(const unsigned char *s, size_t n)
 			if ((s[i + k] & 0xc0) != 0x80)
 				abort();
 		if (c == '\n' || (c == '"' && (i == 0 || s[i - 1] != '\\')))
+			abort();
+		/* no control character: C0, DEL, C1 (U+0080..U+009F) */
+		if (c < 0x20 || c == 0x7f || (c == 0xc2 && s[i + 1] < 0xa0))
 			abort();
 		i += len;
 	}

@@ -102,11 +102,16 @@ class Netns:
 class Population:
     """sl-popgen: an exactly known set of TCP sockets, held until exit."""
 
-    def __init__(self, established=5, close_wait=3, time_wait=4, hostile=False, udp=0, unix=0):
+    def __init__(self, established=5, close_wait=3, time_wait=4, hostile=False, udp=0, unix=0,
+                 names=(), many=0, many_sockets=1):
+        """names: comm names (bytes) of processes holding one LISTEN socket
+        each; many: that many processes named sl-m<i>, each holding
+        many_sockets UDP sockets."""
         self.established, self.close_wait, self.time_wait = established, close_wait, time_wait
         self.args = [POPGEN, f"--established={established}", f"--close-wait={close_wait}",
-                     f"--time-wait={time_wait}", f"--udp={udp}", f"--unix={unix}"] + \
-            (["--hostile"] if hostile else [])
+                     f"--time-wait={time_wait}", f"--udp={udp}", f"--unix={unix}",
+                     f"--many={many}", f"--many-sockets={many_sockets}"] + (["--hostile"] if hostile else []) + \
+            [b"--name=" + n for n in names]
         self.hostile = hostile
 
     def __enter__(self):
@@ -230,7 +235,8 @@ class Container:
 
 
 # comm names as the kernel stores them, decoded the way socklife must label them
-HOSTILE_NAMES = ['q"uote', "back\\slash", "new\nline", "bad\ufffd\ufffd"]
+# (control characters, like bytes that are not UTF-8, show as U+FFFD)
+HOSTILE_NAMES = ['q"uote', "back\\slash", "new\ufffdline", "bad\ufffd\ufffd"]
 
 
 # --- running socklife -----------------------------------------------------

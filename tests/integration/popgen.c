@@ -9,6 +9,10 @@
  *   (kernel)    TIME_WAIT T, left by a process that has exited
  *   --hostile   one LISTEN socket in each of four processes with names holding
  *               '"', '\', a newline and bytes that are not UTF-8
+ *   --name=NAME one LISTEN socket in a process named NAME (any bytes argv
+ *               can carry; repeatable, up to 64)
+ *   --many=N    N processes named sl-m<i>, each holding --many-sockets (1)
+ *               bound UDP sockets
  *   sl-udp      (--udp N) N bound, unconnected UDP sockets ("close") and N
  *               connected ones ("established"), IPv4 and IPv6 alternating
  *   sl-unix     (--unix N) a listening UNIX stream socket, N connections to
@@ -193,6 +197,21 @@ static void run_hostile(const char *name)
 	report_ready_and_hold();
 }
 
+static void run_many(int i, int sockets)
+{
+	char name[16];
+	snprintf(name, sizeof(name), "sl-m%d", i);
+	name_self(name);
+	for (int k = 0; k < sockets; k++) {
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			die("udp bind");
+	}
+	report_ready_and_hold();
+}
+
 static void run_udp(int n)
 {
 	int *fds = fd_array(2 * n);
@@ -252,10 +271,12 @@ static pid_t spawn(void (*fn)(void *), void *arg)
 }
 
 struct plan {
-	int established, close_wait, time_wait, hostile, udp, unix_;
+	int established, close_wait, time_wait, hostile, udp, unix_, many, many_sockets, nnames;
 	int l1, l2;
 	uint16_t p1, p2;
 	const char *hostile_name;
+	const char *names[64];
+	int index;
 };
 
 static void do_server(void *a) { struct plan *p = a; close(p->l2); run_server(p->l1, p->established); }
@@ -266,13 +287,14 @@ static void do_tw(void *a) { struct plan *p = a; close(p->l1); close(p->l2); run
 static void do_udp(void *a) { struct plan *p = a; close(p->l1); close(p->l2); run_udp(p->udp); }
 static void do_unix(void *a) { struct plan *p = a; close(p->l1); close(p->l2); run_unix(p->unix_); }
 static void do_hostile(void *a) { struct plan *p = a; close(p->l1); close(p->l2); run_hostile(p->hostile_name); }
+static void do_many(void *a) { struct plan *p = a; close(p->l1); close(p->l2); run_many(p->index, p->many_sockets); }
 
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
 int main(int argc, char **argv)
 {
-	struct plan p = {.established = 5, .close_wait = 3, .time_wait = 4};
+	struct plan p = {.established = 5, .close_wait = 3, .time_wait = 4, .many_sockets = 1};
 	static const struct option opts[] = {
 		{"established", required_argument, NULL, 'e'},
 		{"close-wait", required_argument, NULL, 'c'},
@@ -280,6 +302,9 @@ int main(int argc, char **argv)
 		{"hostile", no_argument, NULL, 'x'},
 		{"udp", required_argument, NULL, 'u'},
 		{"unix", required_argument, NULL, 'n'},
+		{"name", required_argument, NULL, 'N'},
+		{"many", required_argument, NULL, 'm'},
+		{"many-sockets", required_argument, NULL, 'k'},
 		{0},
 	};
 	int c;
@@ -291,9 +316,16 @@ int main(int argc, char **argv)
 		case 'x': p.hostile = 1; break;
 		case 'u': p.udp = atoi(optarg); break;
 		case 'n': p.unix_ = atoi(optarg); break;
+		case 'N':
+			if (p.nnames < 64)
+				p.names[p.nnames++] = optarg;
+			break;
+		case 'm': p.many = atoi(optarg); break;
+		case 'k': p.many_sockets = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: sl-popgen [--established N] [--close-wait N] "
-					"[--time-wait N] [--udp N] [--unix N] [--hostile]\n");
+					"[--time-wait N] [--udp N] [--unix N] [--hostile] [--name NAME]... "
+					"[--many N] [--many-sockets K]\n");
 			return 2;
 		}
 	}
@@ -322,6 +354,12 @@ int main(int argc, char **argv)
 		p.hostile_name = hostile[i];
 		spawn(do_hostile, &p), children++;
 	}
+	for (int i = 0; i < p.nnames; i++) {
+		p.hostile_name = p.names[i];
+		spawn(do_hostile, &p), children++;
+	}
+	for (p.index = 0; p.index < p.many; p.index++)
+		spawn(do_many, &p), children++;
 	close(p.l1);
 	close(p.l2);
 

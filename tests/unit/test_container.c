@@ -39,12 +39,34 @@ static const struct shape shapes[] = {
 	{"0::/kubepods.slice/kubepods-besteffort.slice/"
 	 "kubepods-besteffort-pod11111111_2222_3333_4444_555555555555.slice/crio-" ID ".scope\n",
 	 "3f2a1b9c0d1e4", "cri-o", "11111111-2222-3333-4444-555555555555"},
-	/* podman, rootful and rootless */
+	/* podman, rootful (systemd and cgroupfs drivers' shapes) */
 	{"0::/machine.slice/libpod-" ID ".scope\n", "3f2a1b9c0d1e", "podman", ""},
-	{"0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID ".scope/container\n",
-	 "3f2a1b9c0d1e", "podman", ""},
+	{"0::/machine.slice/libpod-" ID ".scope/container\n", "3f2a1b9c0d1e", "podman", ""},
 	/* docker in a nested scope (the process sits in a sub-cgroup) */
 	{"0::/system.slice/docker-" ID ".scope/init.scope\n", "3f2a1b9c0d1e", "docker", ""},
+	/* docker with --cgroup-parent=batch.slice: slices all the way up */
+	{"0::/batch.slice/docker-" ID ".scope\n", "3f2a1b9c0d1e", "docker", ""},
+	/* Kubernetes on docker (dockershim), systemd driver */
+	{"0::/kubepods.slice/kubepods-besteffort.slice/"
+	 "kubepods-besteffort-pod11111111_2222_3333_4444_555555555555.slice/docker-" ID ".scope\n",
+	 "3f2a1b9c0d1e", "docker", "11111111-2222-3333-4444-555555555555"},
+	/* Guaranteed QoS, cgroupfs driver: no QoS level */
+	{"4:memory:/kubepods/pod4b9c2f6e-1d2a-4c3b-9f8e-7a6b5c4d3e2f/" ID "\n",
+	 "3f2a1b9c0d1e4", "cri", "4b9c2f6e-1d2a-4c3b-9f8e-7a6b5c4d3e2f"},
+	/* socklife in a pod of its own, in a cgroup namespace (cgroup v2's
+	 * default for containers): other pods' paths climb out with "/.." */
+	{"0::/../../kubepods-burstable-pod4b9c2f6e_1d2a_4c3b_9f8e_7a6b5c4d3e2f.slice/"
+	 "cri-containerd-" ID ".scope\n",
+	 "3f2a1b9c0d1e4", "containerd", "4b9c2f6e-1d2a-4c3b-9f8e-7a6b5c4d3e2f"},
+	/* A kind node (a docker container running Kubernetes): the node is the
+	 * container the host knows; what it runs inside is its own business. */
+	{"0::/system.slice/docker-" ID ".scope/kubelet.slice/kubelet-kubepods.slice/"
+	 "kubepods-pod1.slice/cri-containerd-"
+	 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.scope\n",
+	 "3f2a1b9c0d1e", "docker", ""},
+	/* A container naming a cgroup of its own after another container. */
+	{"0::/docker/" ID "/docker/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	 "3f2a1b9c0d1e", "docker", ""},
 };
 
 static void test_runtimes(void **state)
@@ -61,6 +83,8 @@ static void test_runtimes(void **state)
 	}
 }
 
+/* What a user, a daemon or a container can name for itself, and the
+ * runtimes' own helpers: never a container. */
 static void test_host_processes(void **state)
 {
 	(void)state;
@@ -70,11 +94,32 @@ static void test_host_processes(void **state)
 		"0::/user.slice/user-1000.slice/session-3.scope\n",
 		"0::/system.slice/docker.service\n",     /* dockerd itself */
 		"0::/machine.slice/libpod-conmon-" ID ".scope\n", /* podman's monitor */
+		"0::/kubepods.slice/kubepods-pod1.slice/crio-conmon-" ID ".scope\n", /* CRI-O's */
 		"0::/system.slice/docker-" ID "x.scope\n", /* not an id */
 		"0::/docker/" "3F2A1B9C0D1E4F5A6B7C8D9E0F1A2B3C4D5E6F7A8B9C0D1E2F3A4B5C6D7E8F9A\n",
 		"garbage without colons\n",
 		"",
 		"0::/\n",
+		/* cgroupfs shapes below a user's delegated cgroup (cgroup v2 hands
+		 * user@UID.service to the user; v1 hierarchies chown'ed alike) */
+		"0::/user.slice/user-1000.slice/docker/" ID "\n",
+		"0::/user.slice/user-1000.slice/user@1000.service/docker/" ID "\n",
+		"8:pids:/user.slice/user-1000.slice/user@1000.service/kubepods/besteffort/"
+		"pod4b9c2f6e-1d2a-4c3b-9f8e-7a6b5c4d3e2f/" ID "\n",
+		/* a scope the user's own manager made (systemd-run --user --scope) */
+		"0::/user.slice/user-1000.slice/user@1000.service/app.slice/docker-" ID ".scope\n",
+		/* rootless podman: the user could have named it after any container */
+		"0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID
+		".scope/container\n",
+		/* below a service that delegates (Delegate=yes) or any other one */
+		"0::/system.slice/myapp.service/docker-" ID ".scope\n",
+		"0::/system.slice/myapp.service/docker/" ID "\n",
+		"0::/system.slice/containerd.service/kubepods/besteffort/pod1/" ID "\n",
+		/* the cgroupfs shapes anywhere but at the root */
+		"0::/srv/docker/" ID "\n",
+		"0::/kubepods/besteffort/extra/pod1/" ID "\n",
+		"0::/kubepods/besteffort/" ID "\n", /* no pod */
+		"0::/kubepods/guaranteed/pod1/" ID "\n", /* not a QoS level */
 	};
 	for (size_t i = 0; i < sizeof(host) / sizeof(host[0]); i++) {
 		struct container_ref c;
@@ -94,10 +139,10 @@ static void test_pod_uid_not_mixed(void **state)
 	assert_string_equal(c.id, "3f2a1b9c0d1e4");
 	assert_string_equal(c.pod_uid, "4b9c2f6e-1d2a-4c3b-9f8e-7a6b5c4d3e2f");
 	/* The last line needs no newline; a path may hold ':'. */
-	const char last[] = "1:name=systemd:/init.scope\n0::/odd:dir/docker/" ID;
+	const char last[] = "1:name=systemd:/init.scope\n0::/odd:dir.slice/docker-" ID ".scope";
 	assert_int_equal(container_parse_cgroup(last, sizeof(last) - 1, &c), 1);
 	assert_string_equal(c.id, "3f2a1b9c0d1e");
-	assert_string_equal(c.cgroup, "/odd:dir/docker/" ID);
+	assert_string_equal(c.cgroup, "/odd:dir.slice/docker-" ID ".scope");
 }
 
 static void unit_is(const char *cgroup, const char *want)

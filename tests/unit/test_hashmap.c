@@ -193,6 +193,25 @@ static void test_vec(void **state)
 	assert_int_equal(vec_reserve(&v, SIZE_MAX / 2), -ENOMEM);
 	vec_free(&v);
 	assert_null(v.v);
+
+	/* Refilled every pass: a use of the same size keeps the memory (no
+	 * allocation in steady state), one under a quarter of it gives the
+	 * rest back (a peak has passed). */
+	for (int i = 0; i < 100000; i++)
+		*vec_push(&v) = i;
+	size_t peak = v.cap;
+	vec_reset(&v);
+	assert_int_equal(v.n, 0);
+	assert_int_equal(v.cap, peak);
+	for (int i = 0; i < 90000; i++)
+		*vec_push(&v) = i;
+	vec_reset(&v);
+	assert_int_equal(v.cap, peak);
+	for (int i = 0; i < 1000; i++)
+		*vec_push(&v) = i;
+	vec_reset(&v);
+	assert_int_equal(v.cap, 2000);
+	vec_free(&v);
 }
 
 int main(void)

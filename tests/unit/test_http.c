@@ -240,14 +240,50 @@ static void test_stale_health(void **state)
 	assert_int_equal(request("GET /healthz HTTP/1.0\r\n\r\n", reply, sizeof(reply)), 200);
 	usleep(300000);
 	assert_int_equal(request("GET /healthz HTTP/1.0\r\n\r\n", reply, sizeof(reply)), 503);
-	assert_non_null(strstr(reply, "stale"));
-	/* A republished snapshot of the same data does not make it fresh. */
+	assert_non_null(strstr(reply, "last good pass 0 s ago (stale after 0 s)"));
+	/* A republished snapshot of the same data does not make it fresh; a
+	 * failed pass's says why, and a pass under way for how long. */
 	assert_int_equal(snapshot_new(&s, &m, &p, 5.0), 0);
+	s->failed_stage = STAGE_PROC;
+	s->failed_errno = EMFILE;
 	http_publish(h, s);
+	http_pass_begin(h);
 	assert_int_equal(request("GET /healthz HTTP/1.0\r\n\r\n", reply, sizeof(reply)), 503);
+	assert_non_null(strstr(reply, "the last pass failed at stage proc: Too many open files; "
+				      "a pass has been running for 0 s\n"));
 	http_stop(h);
 	sb_free(&m);
 	sb_free(&p);
+}
+
+/* /healthz's body: short when healthy, why when not. */
+static void test_health_text(void **state)
+{
+	(void)state;
+	char out[256];
+	struct health_in in = {.taken_at = 1e9, .age = 2.5, .stale_after = 45, .failed_stage = -1};
+	assert_true(http_health_text(&in, out, sizeof(out)));
+	assert_string_equal(out, "ok: last good pass 2.5 s ago\n");
+	/* A failed pass while the data is fresh is not (yet) unhealthy. */
+	in.failed_stage = STAGE_DUMP, in.failed_errno = ENFILE;
+	assert_true(http_health_text(&in, out, sizeof(out)));
+
+	in.age = 47;
+	assert_false(http_health_text(&in, out, sizeof(out)));
+	assert_string_equal(out, "unhealthy: last good pass 47 s ago (stale after 45 s); the last "
+				 "pass failed at stage dump: Too many open files in system\n");
+	in.failed_stage = -1, in.running = 40.4;
+	assert_false(http_health_text(&in, out, sizeof(out)));
+	assert_string_equal(out, "unhealthy: last good pass 47 s ago (stale after 45 s); a pass has "
+				 "been running for 40 s\n");
+	in = (struct health_in){.stale_after = 45, .failed_stage = STAGE_PROC, .failed_errno = EMFILE};
+	assert_false(http_health_text(&in, out, sizeof(out)));
+	assert_string_equal(out, "unhealthy: no good pass yet; the last pass failed at stage proc: "
+				 "Too many open files\n");
+	/* Cut short, never overrun. */
+	char tiny[24];
+	assert_false(http_health_text(&in, tiny, sizeof(tiny)));
+	assert_int_equal(strlen(tiny), sizeof(tiny) - 1);
 }
 
 /* HTTP/1.1 keeps the connection; these requests ask the server to close. */
@@ -511,6 +547,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accept_encoding),
+		cmocka_unit_test(test_health_text),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_stale_health),
 		cmocka_unit_test(test_over_the_limits_refused_at_once),

@@ -11,17 +11,24 @@
 
 #include <cmocka.h>
 
-/* Plain files stand in for nsfs files: a label only needs (dev, inode). */
+/* A fake tree: root/proc/1/ns/net for PID 1, and an empty root/run for
+ * /run/netns.  Plain files stand in for nsfs files: a label only needs
+ * (dev, inode). */
+static void fake_tree(char root[64], char run[128], char proc[128])
+{
+	assert_non_null(tu_mkdtemp(root));
+	snprintf(run, 128, "%s/run", root);
+	snprintf(proc, 128, "%s/proc", root);
+	tu_mkdirs("%s/1/ns", proc);
+	tu_mkdirs("%s", run);
+	tu_write("", 0, "%s/1/ns/net", proc);
+}
+
 static void test_labels(void **state)
 {
 	(void)state;
 	char root[64], run[128], proc[128], path[PATH_MAX];
-	assert_non_null(tu_mkdtemp(root));
-	snprintf(run, sizeof(run), "%s/run", root);
-	snprintf(proc, sizeof(proc), "%s/proc", root);
-	tu_mkdirs("%s/1/ns", proc);
-	tu_mkdirs("%s", run);
-	tu_write("", 0, "%s/1/ns/net", proc);
+	fake_tree(root, run, proc);
 	tu_write("", 0, "%s/blue", run);
 	tu_write("", 0, "%s/other", root);
 
@@ -60,6 +67,47 @@ static void test_labels(void **state)
 	tu_rmtree(root);
 }
 
+/* No two namespaces share a label: `ip netns add host` makes a namespace
+ * that is not PID 1's, names may mimic an unnamed one's, and names that
+ * differ only in bytes that are not UTF-8 (or in control characters) show
+ * alike.  Those are called ns-<inode>; the real host keeps "host". */
+static void test_unfit_names(void **state)
+{
+	(void)state;
+	static const char *const unfit[] = {"host", "ns-12345", "bad\xff", "bad\xfe", "esc\x1b[2J",
+					    "tab\there", "c1\xc2\x9b"};
+	static const char *const fit[] = {"hosts", "ns-blue", "caf\xc3\xa9"};
+	char root[64], run[128], proc[128], path[PATH_MAX], label[NETNS_LABEL_MAX], want[64];
+	fake_tree(root, run, proc);
+	for (size_t i = 0; i < sizeof(unfit) / sizeof(unfit[0]); i++)
+		tu_write("", 0, "%s/%s", run, unfit[i]);
+	for (size_t i = 0; i < sizeof(fit) / sizeof(fit[0]); i++)
+		tu_write("", 0, "%s/%s", run, fit[i]);
+
+	struct netns_names n = {0};
+	struct netns_id host, id;
+	snprintf(path, sizeof(path), "%s/1/ns/net", proc);
+	assert_int_equal(netns_id_of(path, &host), 0);
+	assert_int_equal(netns_names_refresh(&n, proc, run, 0), 0);
+	netns_label(&n, &host, NULL, label);
+	assert_string_equal(label, "host");
+	for (size_t i = 0; i < sizeof(unfit) / sizeof(unfit[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", run, unfit[i]);
+		assert_int_equal(netns_id_of(path, &id), 0);
+		netns_label(&n, &id, NULL, label);
+		snprintf(want, sizeof(want), "ns-%llu", (unsigned long long)id.ino);
+		assert_string_equal(label, want);
+	}
+	for (size_t i = 0; i < sizeof(fit) / sizeof(fit[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", run, fit[i]);
+		assert_int_equal(netns_id_of(path, &id), 0);
+		netns_label(&n, &id, NULL, label);
+		assert_string_equal(label, fit[i]);
+	}
+	netns_names_free(&n);
+	tu_rmtree(root);
+}
+
 static void test_real_self(void **state)
 {
 	(void)state;
@@ -72,7 +120,7 @@ static void test_collect(void **state)
 {
 	(void)state;
 	struct netns_names names = {0};
-	struct netns_name named[] = {{{9, 30}, "blue"}, {{9, 40}, "empty"}};
+	struct netns_name named[] = {{{9, 30}, "blue", true}, {{9, 40}, "empty", true}};
 	names.host = (struct netns_id){9, 10};
 	names.named.v = named;
 	names.named.n = 2;
@@ -150,6 +198,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_labels),
+		cmocka_unit_test(test_unfit_names),
 		cmocka_unit_test(test_real_self),
 		cmocka_unit_test(test_collect),
 		cmocka_unit_test(test_names_are_namespace_files_only),

@@ -15,8 +15,13 @@ static void test_escape(void **state)
 {
 	(void)state;
 	struct strbuf sb = STRBUF_INIT;
-	page_escape(&sb, "<script>&\"'\xff", 13);
+	page_escape(&sb, "<script>&\"'\xff", 12);
 	assert_string_equal(sb.buf, "&lt;script&gt;&amp;&quot;&#39;\xef\xbf\xbd");
+	/* Control characters never reach the page: ESC, DEL, C1 show as U+FFFD;
+	 * line breaks and tabs as visible escapes. */
+	sb_reset(&sb);
+	page_escape(&sb, "\x1b[31mx\x7f\xc2\x9b\n\t", 11);
+	assert_string_equal(sb.buf, "\xef\xbf\xbd[31mx\xef\xbf\xbd\xef\xbf\xbd\\n\\t");
 	sb_free(&sb);
 }
 

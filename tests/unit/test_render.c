@@ -57,10 +57,10 @@ static void test_sockets_and_groups(void **state)
 	assert_null(strstr(s, "proto=\"udp\""));
 	/* No group holds TIME_WAIT or a request socket: not even as zeros. */
 	assert_int_equal(count(s, "socklife_process_sockets{process=\"we"), 8);
-	assert_null(strstr(s, "socklife_process_sockets{process=\"we\\\"ird\\\\\\n\xef\xbf\xbd\","
+	assert_null(strstr(s, "socklife_process_sockets{process=\"we\\\"ird\\\\\xef\xbf\xbd\xef\xbf\xbd\","
 			      "container=\"\",proto=\"tcp\",state=\"time_wait\""));
-	/* The hostile comm is escaped and made valid UTF-8. */
-	assert_non_null(strstr(s, "socklife_process_sockets{process=\"we\\\"ird\\\\\\n\xef\xbf\xbd\","
+	/* The hostile comm is escaped and made valid UTF-8, without the newline. */
+	assert_non_null(strstr(s, "socklife_process_sockets{process=\"we\\\"ird\\\\\xef\xbf\xbd\xef\xbf\xbd\","
 				  "container=\"\",proto=\"tcp\",state=\"close_wait\"} 1\n"));
 	/* The idle group holds no TCP socket: no socket series, but its fds. */
 	assert_null(strstr(s, "socklife_process_sockets{process=\"idle\""));
@@ -81,6 +81,40 @@ static void test_sockets_and_groups(void **state)
 	build(&w, GROUP_BY_PID);
 	out = render_world(&w);
 	assert_non_null(strstr(out.buf, "process=\"idle\",container=\"\",pid=\"11\"} 1\n"));
+	sb_free(&out);
+	tw_free(&w);
+}
+
+/* Names that differ only in bytes that are not UTF-8, or in control
+ * characters, show alike: they are one group, so one series per state,
+ * never several with the same labels (Prometheus would keep one).  No
+ * control character reaches a label value. */
+static void test_names_that_show_alike(void **state)
+{
+	(void)state;
+	struct test_world w;
+	memset(&w, 0, sizeof(w));
+	tw_proc(&w, 10, "a\xff", 1, 0);
+	tw_proc(&w, 11, "a\xfe", 1, 0);
+	tw_proc(&w, 12, "a\x1b", 1, 0);
+	tw_proc(&w, 13, "a\xc2\x9b", 1, 0); /* C1 CSI, valid UTF-8 */
+	tw_proc(&w, 14, "b\x7f\t\r", 1, 0);
+	tw_begin(&w, GROUP_BY_COMM);
+	for (uint32_t p = 0; p < 5; p++)
+		tw_socket(&w, ST_ESTABLISHED, 0, p);
+	tw_judge(&w, 1);
+	assert_int_equal(w.t.groups.n, 2);
+	struct strbuf out = render_world(&w);
+	const char *s = out.buf;
+	assert_int_equal(count(s, "socklife_process_sockets{process=\"a\xef\xbf\xbd\",container=\"\","
+				  "proto=\"tcp\",state=\"established\"} 4\n"), 1);
+	assert_int_equal(count(s, "socklife_process_open_fds{process=\"a\xef\xbf\xbd\","), 1);
+	assert_int_equal(count(s, "socklife_process_open_fds{process=\"b\xef\xbf\xbd\xef\xbf\xbd"
+				  "\xef\xbf\xbd\",container=\"\"} 1\n"), 1);
+	for (size_t i = 0; i < out.len; i++)
+		assert_true((unsigned char)s[i] >= 0x20 || s[i] == '\n');
+	assert_null(strstr(s, "\x7f"));
+	assert_null(strstr(s, "\xc2\x9b"));
 	sb_free(&out);
 	tw_free(&w);
 }
@@ -283,6 +317,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sockets_and_groups),
+		cmocka_unit_test(test_names_that_show_alike),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_listeners_memory_counters),
 		cmocka_unit_test(test_unknown_left_out),

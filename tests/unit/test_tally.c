@@ -191,6 +191,75 @@ static void test_scope_keeps_other_namespaces_out(void **state)
 	tally_free(&t);
 }
 
+static bool suspect_pid4(void *ctx, size_t proc)
+{
+	const struct tally *t = ctx;
+	return t->procs[proc].pid == 4;
+}
+
+static bool nobody(void *ctx, size_t proc)
+{
+	(void)ctx, (void)proc;
+	return false;
+}
+
+/* Past --max-groups, the largest groups stay apart and the rest are summed
+ * into process="other",container="other"; a suspect's group always stays. */
+static void test_fold(void **state)
+{
+	(void)state;
+	struct tally t = {0};
+	assert_int_equal(tally_begin(&t, procs, 4, none, 1, GROUP_BY_COMM), 0);
+	feed(&t);
+	assert_int_equal(tally_fold(&t, 3, nobody, NULL), 0); /* three fit */
+	assert_int_equal(t.groups.n, 3);
+	assert_int_equal(t.folded, 0);
+
+	/* web and db hold 2 sockets each, evil none: db stays (first in
+	 * order among equals), web and evil are folded. */
+	assert_int_equal(tally_fold(&t, 1, nobody, NULL), 2);
+	assert_int_equal(t.folded, 2);
+	assert_int_equal(t.groups.n, 2);
+	assert_string_equal(t.groups.v[0].name, "db");
+	const struct group *other = &t.groups.v[1];
+	assert_string_equal(other->name, TALLY_FOLDED_NAME);
+	assert_string_equal(other->container, TALLY_FOLDED_CONTAINER);
+	assert_int_equal(other->pid, -1);
+	assert_ptr_equal(tally_group_of(&t, 0), other);
+	assert_ptr_equal(tally_group_of(&t, 3), other);
+	assert_ptr_equal(tally_group_of(&t, 2), &t.groups.v[0]);
+	assert_int_equal(other->h.count[PROTO_TCP][ST_LISTEN], 1);
+	assert_int_equal(other->h.count[PROTO_TCP][ST_ESTABLISHED], 1);
+	assert_true(other->h.has[PROTO_TCP]);
+	assert_int_equal(other->nprocs, 3);
+	assert_int_equal(other->open_fds, 41);
+	assert_float_equal(other->fd_usage_ratio, 0.6, 1e-9);
+	/* The namespace counts are not touched. */
+	assert_int_equal(t.ns.v[0].count[PROTO_TCP][ST_ESTABLISHED], 2);
+
+	/* A suspect (pid 4, evil, holding nothing) is never folded away: it
+	 * takes the one place, and the larger groups are folded. */
+	assert_int_equal(tally_begin(&t, procs, 4, none, 1, GROUP_BY_COMM), 0);
+	feed(&t);
+	assert_int_equal(tally_fold(&t, 1, suspect_pid4, &t), 2);
+	assert_int_equal(t.groups.n, 2);
+	assert_string_equal(tally_group_of(&t, 3)->name, "evil\"");
+	assert_string_equal(tally_group_of(&t, 0)->name, TALLY_FOLDED_NAME);
+	assert_int_equal(tally_group_of(&t, 0)->h.count[PROTO_TCP][ST_ESTABLISHED], 2);
+
+	/* By pid: every process is a group, folded the same way. */
+	assert_int_equal(tally_begin(&t, procs, 4, none, 1, GROUP_BY_PID), 0);
+	feed(&t);
+	assert_int_equal(tally_fold(&t, 2, nobody, NULL), 2);
+	assert_int_equal(t.groups.n, 3);
+	assert_int_equal(t.groups.v[2].pid, -1);
+	/* A new pass starts unfolded. */
+	assert_int_equal(tally_begin(&t, procs, 4, none, 1, GROUP_BY_COMM), 0);
+	assert_int_equal(t.folded, 0);
+	assert_int_equal(t.groups.n, 3);
+	tally_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -200,6 +269,7 @@ int main(void)
 		cmocka_unit_test_setup(test_unhashed_counts_once_per_group, setup),
 		cmocka_unit_test_setup(test_containers_and_names_that_look_alike, setup),
 		cmocka_unit_test_setup(test_scope_keeps_other_namespaces_out, setup),
+		cmocka_unit_test_setup(test_fold, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
