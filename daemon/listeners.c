@@ -87,6 +87,26 @@ void listeners_end(struct listeners *l)
 	hashmap_clear(&l->index);
 }
 
+void listeners_regroup(struct listeners *l, const uint32_t *to)
+{
+	for (size_t i = 0; i < l->rows.n; i++)
+		l->rows.v[i].group = to[l->rows.v[i].group];
+	if (l->rows.n > 1)
+		qsort(l->rows.v, l->rows.n, sizeof(*l->rows.v), by_place);
+	/* Groups folded into one: their listeners on one port are one row. */
+	size_t out = 0;
+	for (size_t i = 0; i < l->rows.n; i++) {
+		struct listener *r = &l->rows.v[i];
+		if (out && !by_place(r, &l->rows.v[out - 1])) {
+			if (fuller(r, &l->rows.v[out - 1]))
+				l->rows.v[out - 1] = *r;
+		} else {
+			l->rows.v[out++] = *r;
+		}
+	}
+	l->rows.n = out;
+}
+
 void listeners_free(struct listeners *l)
 {
 	vec_free(&l->rows);

@@ -394,9 +394,6 @@ static int count_sockets(struct sampler *s)
 	if (p->listeners_err)
 		return p->listeners_err;
 	listeners_end(&p->listeners);
-	/* Out of memory it shows every series: more than the budget, never
-	 * less than there is. */
-	series_update(&s->series, &p->tally, &p->listeners, p->now);
 	kstat_read_figures(s->cfg->proc_root, &p->kernel);
 	pods_refresh(&s->pods, s->cfg->pod_logs); /* unreadable: the last names stay */
 	err = leak_update(&s->leak, &p->tally, p->now);
@@ -404,8 +401,15 @@ static int count_sockets(struct sampler *s)
 	for (size_t i = 0; i < s->leak.procs.n && !err; i++)
 		if (s->leak.procs.v[i].reasons)
 			s->leak.procs.v[i].runtime = (uint8_t)procscan_runtime(&s->attrib.ps, i);
-	if (!err && tally_fold(&p->tally, s->cfg->max_groups, suspected, &s->leak) < 0)
+	int folded = err ? 0 : tally_fold(&p->tally, s->cfg->max_groups, suspected, &s->leak);
+	if (folded < 0)
 		err = -ENOMEM;
+	else if (folded > 0)
+		listeners_regroup(&p->listeners, p->tally.rank.v);
+	/* Out of memory it shows every series: more than the budget, never
+	 * less than there is.  After the fold: it is the groups as shown. */
+	if (!err)
+		series_update(&s->series, &p->tally, &p->listeners, p->now);
 	if (!err)
 		err = diag_build(&p->diag, &p->tally, &s->leak);
 	focus_end(&s->focus);

@@ -47,6 +47,10 @@ int listeners_socket(struct listeners *l, const struct tally *t, const struct at
 /* Put the rows in exposition order once every socket is in. */
 void listeners_end(struct listeners *l);
 
+/* The groups were folded (tally_fold): row groups go through `to`, old
+ * group index to new, and rows that now share a place keep the fullest. */
+void listeners_regroup(struct listeners *l, const uint32_t *to);
+
 void listeners_free(struct listeners *l);
 
 #endif

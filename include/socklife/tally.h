@@ -139,8 +139,8 @@ void tally_unhashed(struct tally *t, const uint32_t *procs, size_t nprocs);
  * kept and count toward `max`; the others are kept largest first, by
  * sockets held.  The folded group counts a socket once per folded group
  * holding it.  Call once the sockets are counted; processes are
- * regrouped.  Returns how many groups were folded (also in t->folded), or
- * -ENOMEM. */
+ * regrouped, and t->rank.v[g] is then where old group g went.  Returns how
+ * many groups were folded (also in t->folded), or -ENOMEM. */
 int tally_fold(struct tally *t, unsigned max, bool (*keep)(void *ctx, size_t proc), void *ctx);
 
 /* TCP sockets a process (or group) opened itself: not accepted ones. */

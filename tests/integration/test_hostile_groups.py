@@ -38,7 +38,8 @@ class ManyNames(unittest.TestCase):
             self.assertIn(("other", "other"), groups)
             self.assertGreaterEqual(folded, MANY - 500)
             self.assertLess(len(samples), 5000)
-            # The leaker holds one socket, fewer than any sl-m<i>, yet is named.
+            # The leaker holds one socket, fewer than any sl-m<i>, yet is named,
+            # its counts with it (served as the groups stand after the fold).
             self.assertEqual(h.value(samples, "socklife_process_sockets", process="sl-cwait",
                                      proto="tcp", state="close_wait"), 1)
             # What was folded is still counted, in "other".

@@ -125,7 +125,7 @@ class HostileNames(unittest.TestCase):
         subprocess.run(["ip", "netns", "add", "host"], check=True)
         try:
             ino = os.stat("/run/netns/host").st_ino
-            with h.Daemon(interval="1h", netns="all") as d:
+            with h.Daemon("--metrics.netns-scan", interval="1h", netns="all") as d:
                 text = h.metrics_text(d.port)
                 self.assertEqual(duplicates(text), [])
                 samples = h.parse(text)

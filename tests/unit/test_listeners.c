@@ -65,10 +65,35 @@ static void test_fullest_per_group_and_port(void **state)
 	tw_free(&w);
 }
 
+/* Groups folded into one (tally_fold): their rows on one place become
+ * one, the fullest. */
+static void test_regroup(void **state)
+{
+	(void)state;
+	struct listeners l = {0};
+	listeners_begin(&l);
+	struct listener rows[] = {
+		{0, 0, 80, 1, 128}, {1, 0, 80, 9, 10}, {2, 0, 80, 0, 5}, {2, 0, 22, 0, 5},
+	};
+	for (size_t i = 0; i < 4; i++)
+		*vec_push(&l.rows) = rows[i];
+	listeners_end(&l);
+	const uint32_t to[] = {0, 1, 1}; /* groups 1 and 2 folded into 1 */
+	listeners_regroup(&l, to);
+	assert_int_equal(l.rows.n, 3);
+	assert_int_equal(l.rows.v[0].group, 0);
+	assert_int_equal(l.rows.v[1].group, 1);
+	assert_int_equal(l.rows.v[1].port, 22);
+	assert_int_equal(l.rows.v[2].port, 80);
+	assert_int_equal(l.rows.v[2].queue, 9); /* the fuller of the two */
+	listeners_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fullest_per_group_and_port),
+		cmocka_unit_test(test_regroup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
