@@ -223,6 +223,18 @@ class Slowloris(unittest.TestCase):
                             "table", "local"], check=True)
             with h.Daemon(interval="200ms", host="2001:db8::1") as d, \
                     Attackers(d.port, host="2001:db8::1") as a:
+                # The harness's own request came from this /64: wait until
+                # the server has let its connection go (asking from another).
+                deadline = time.monotonic() + 5
+                while time.monotonic() < deadline:
+                    conn = http.client.HTTPConnection("2001:db8::1", d.port, timeout=5,
+                                                      source_address=("2001:db8:0:1::7", 0))
+                    conn.request("GET", "/metrics")
+                    samples = h.parse(conn.getresponse().read().decode())
+                    conn.close()
+                    if sum(v for _, v in h.select(samples, "socklife_http_connections")) <= 1:
+                        break
+                    time.sleep(0.1)
                 sources = [f"2001:db8::{i:x}:{i:x}" for i in range(0x100, 0x114)]
                 a.open(sources)
                 # The server takes them in turn: give a loaded machine time.
