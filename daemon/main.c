@@ -265,10 +265,164 @@ static int run_once(struct sampler *s)
 	return err || fflush(stdout) != 0 ? 1 : 0;
 }
 
+/* The HTTP server over listening socket `fd`, with the limits, TLS and
+ * auth the command line and web config ask for; fatal when it cannot. */
+static void start_http(struct runner *r, const struct config *cfg, int fd,
+		       const struct web_setup *web, const struct fdlimit *fds)
+{
+	unsigned max_connections = connections_allowed(cfg, fds);
+	struct http_options hopt = {
+		.listen_fd = fd,
+		.max_connections = max_connections,
+		.max_connections_per_ip = cfg->web_max_connections_per_ip,
+		.timeout_seconds = (unsigned)ceil(cfg->web_timeout),
+		.stale_after = config_stale_after(cfg),
+		.tls_cert_pem = web->cert_pem,
+		.tls_key_pem = web->key_pem,
+		.tls13_only = web->config.tls13_only,
+		.auth = web->auth,
+		/* 0 (a quarter) when the cap left no room for the one asked for */
+		.reserved_connections = cfg->web_reserved_connections < max_connections
+						? cfg->web_reserved_connections : 0,
+		.known_seconds = cfg->web_known_for,
+		.header_timeout = cfg->web_header_timeout,
+		.request_timeout = cfg->web_request_timeout,
+		.ipv4_prefix = cfg->web_ipv4_prefix,
+		.ipv6_prefix = cfg->web_ipv6_prefix,
+		.auth_failure_delay = cfg->web_auth_failure_delay,
+	};
+	int err = http_start(&r->http, &hopt);
+	if (err == -ENOTSUP)
+		fatal("TLS is configured but this libmicrohttpd was built without it");
+	if (err)
+		fatal("cannot start the HTTP server on %s", cfg->listen_address);
+	r->sampler.http = r->http;
+	r->sampler.http_stats = http_stats;
+}
+
+/* Serve the first pass's snapshot, its own families read again now that
+ * the server runs (its families are in the first scrape). */
+static void publish_first(struct runner *r, struct snapshot *snap)
+{
+	struct snapshot *again;
+	if (!snap)
+		return;
+	if (sampler_republish(&r->sampler, &again) == 0) {
+		snapshot_unref(snap);
+		snap = again;
+	}
+	http_publish(r->http, snap);
+}
+
+/* The sampler thread, until stop_sampler. */
+static pthread_t start_sampler(struct runner *r)
+{
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->wake, &ca);
+	pthread_t thread;
+	if (pthread_create(&thread, NULL, sampler_main, r) != 0)
+		fatal("cannot start the sampler thread");
+	return thread;
+}
+
+static void stop_sampler(struct runner *r, pthread_t thread)
+{
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(thread, NULL); /* a pass stuck past STOP_GRACE: the stopper ends it */
+}
+
+/* Bind first (a port below 1024 needs a capability about to go). */
+static int bind_listener(const struct config *cfg)
+{
+	int fd = listen_open(cfg->listen_address);
+	if (fd == -EADDRINUSE)
+		fatal("cannot listen on %s: address already in use (is socklife already "
+		      "running?)", cfg->listen_address);
+	if (fd < 0)
+		fatal("cannot listen on %s: %s", cfg->listen_address, strerror(-fd));
+	return fd;
+}
+
+static int run_top(const struct config *cfg)
+{
+	struct sockiter *it = open_socket_source(cfg);
+	restrict_privileges(cfg, it != NULL);
+	int rc = top_run(cfg, it);
+	sockiter_close(it);
+	return rc;
+}
+
+/* The daemon, or --once: privileges dropped once the port is bound, the
+ * web config read and the iterator loaded; a first pass; then serving
+ * until a stop signal. */
+static int run_daemon(const struct config *cfg, const struct fdlimit *fds)
+{
+	static struct runner r;
+
+	/* Take the stop signals before any other thread exists, so all inherit
+	 * them blocked.  --once abandoned has printed nothing: status 1. */
+	struct stopper *stop;
+	struct stopper_options so = {STOP_GRACE, cfg->once ? 1 : 0, abandon, NULL};
+	if (stopper_start(&stop, &so) < 0)
+		fatal("cannot start the signal thread");
+	signal(SIGPIPE, SIG_IGN);
+
+	int fd = cfg->once ? -1 : bind_listener(cfg);
+	/* Read the TLS key while still allowed to (it is often root-only). */
+	struct web_setup web = {0};
+	if (!cfg->once && cfg->web_config_file)
+		load_web_config(cfg->web_config_file, &web);
+	struct sockiter *it = open_socket_source(cfg);
+	restrict_privileges(cfg, it != NULL);
+
+	int err = sampler_init(&r.sampler, cfg, now_realtime(), it);
+	if (err)
+		fatal("cannot open a sock_diag socket: %s", strerror(-err));
+	int rc = 0;
+	if (cfg->once) {
+		rc = run_once(&r.sampler);
+		goto out;
+	}
+
+	/* First pass before serving: connections wait in the backlog meanwhile,
+	 * so the first scrape already has data. */
+	struct snapshot *snap;
+	err = sampler_pass(&r.sampler, &snap);
+	log_pass(&r, err);
+	if (stopper_requested(stop)) { /* told to stop while it ran: never serve */
+		log_info("received a stop signal during the first pass, stopping");
+		snapshot_unref(snap);
+		close(fd);
+		goto out;
+	}
+	start_http(&r, cfg, fd, &web, fds);
+	publish_first(&r, snap);
+	log_info("listening on %s, a pass every %g s (first took %.3f s, %u processes)",
+		 cfg->listen_address, cfg->interval, r.sampler.stats.duration[PHASE_TOTAL],
+		 r.sampler.stats.procs);
+
+	pthread_t thread = start_sampler(&r);
+	int sig = stopper_wait(stop, -1);
+	log_info("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	stop_sampler(&r, thread);
+	http_stop(r.http);
+out:
+	sampler_free(&r.sampler);
+	sockiter_close(it);
+	free_web_config(&web);
+	stopper_free(stop);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
-	static struct runner r;
 
 	switch (config_parse(&cfg, argc, argv, stdout, stderr)) {
 	case CONFIG_RUN:
@@ -286,126 +440,5 @@ int main(int argc, char **argv)
 	 * and at most two arenas keep RSS flat. */
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	mallopt(M_ARENA_MAX, 2);
-	if (cfg.command == CMD_TOP) {
-		struct sockiter *it = open_socket_source(&cfg);
-		restrict_privileges(&cfg, it != NULL);
-		int rc = top_run(&cfg, it);
-		sockiter_close(it);
-		return rc;
-	}
-
-	/* Take the stop signals before any other thread exists, so all inherit
-	 * them blocked.  --once abandoned has printed nothing: status 1. */
-	struct stopper *stop;
-	struct stopper_options so = {STOP_GRACE, cfg.once ? 1 : 0, abandon, NULL};
-	if (stopper_start(&stop, &so) < 0)
-		fatal("cannot start the signal thread");
-	signal(SIGPIPE, SIG_IGN);
-
-	/* Bind first (a port below 1024 needs a capability about to go). */
-	int fd = -1;
-	if (!cfg.once) {
-		fd = listen_open(cfg.listen_address);
-		if (fd == -EADDRINUSE)
-			fatal("cannot listen on %s: address already in use (is socklife already "
-			      "running?)", cfg.listen_address);
-		if (fd < 0)
-			fatal("cannot listen on %s: %s", cfg.listen_address, strerror(-fd));
-	}
-	/* Read the TLS key while still allowed to (it is often root-only). */
-	struct web_setup web = {0};
-	if (!cfg.once && cfg.web_config_file)
-		load_web_config(cfg.web_config_file, &web);
-	struct sockiter *it = open_socket_source(&cfg);
-	restrict_privileges(&cfg, it != NULL);
-
-	int err = sampler_init(&r.sampler, &cfg, now_realtime(), it);
-	if (err)
-		fatal("cannot open a sock_diag socket: %s", strerror(-err));
-	if (cfg.once) {
-		int rc = run_once(&r.sampler);
-		sampler_free(&r.sampler);
-		sockiter_close(it);
-		stopper_free(stop);
-		return rc;
-	}
-
-	/* First pass before serving: connections wait in the backlog meanwhile,
-	 * so the first scrape already has data. */
-	struct snapshot *snap;
-	err = sampler_pass(&r.sampler, &snap);
-	log_pass(&r, err);
-	if (stopper_requested(stop)) { /* told to stop while it ran: never serve */
-		log_info("received a stop signal during the first pass, stopping");
-		snapshot_unref(snap);
-		close(fd);
-		sampler_free(&r.sampler);
-		free_web_config(&web);
-		stopper_free(stop);
-		return 0;
-	}
-
-	unsigned max_connections = connections_allowed(&cfg, &fds);
-	struct http_options hopt = {
-		.listen_fd = fd,
-		.max_connections = max_connections,
-		.max_connections_per_ip = cfg.web_max_connections_per_ip,
-		.timeout_seconds = (unsigned)ceil(cfg.web_timeout),
-		.stale_after = config_stale_after(&cfg),
-		.tls_cert_pem = web.cert_pem,
-		.tls_key_pem = web.key_pem,
-		.tls13_only = web.config.tls13_only,
-		.auth = web.auth,
-		/* 0 (a quarter) when the cap left no room for the one asked for */
-		.reserved_connections = cfg.web_reserved_connections < max_connections
-						? cfg.web_reserved_connections : 0,
-		.known_seconds = cfg.web_known_for,
-		.header_timeout = cfg.web_header_timeout,
-		.request_timeout = cfg.web_request_timeout,
-		.ipv4_prefix = cfg.web_ipv4_prefix,
-		.ipv6_prefix = cfg.web_ipv6_prefix,
-		.auth_failure_delay = cfg.web_auth_failure_delay,
-	};
-	err = http_start(&r.http, &hopt);
-	if (err == -ENOTSUP)
-		fatal("TLS is configured but this libmicrohttpd was built without it");
-	if (err)
-		fatal("cannot start the HTTP server on %s", cfg.listen_address);
-	r.sampler.http = r.http;
-	r.sampler.http_stats = http_stats;
-	if (snap) {
-		struct snapshot *again;
-		if (sampler_republish(&r.sampler, &again) == 0) {
-			snapshot_unref(snap);
-			snap = again;
-		}
-		http_publish(r.http, snap);
-	}
-	log_info("listening on %s, a pass every %g s (first took %.3f s, %u processes)",
-		 cfg.listen_address, cfg.interval, r.sampler.stats.duration[PHASE_TOTAL],
-		 r.sampler.stats.procs);
-
-	pthread_mutex_init(&r.lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&r.wake, &ca);
-	pthread_t thread;
-	if (pthread_create(&thread, NULL, sampler_main, &r) != 0)
-		fatal("cannot start the sampler thread");
-
-	int sig = stopper_wait(stop, -1);
-	log_info("received %s, stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-
-	pthread_mutex_lock(&r.lock);
-	r.stop = true;
-	pthread_cond_signal(&r.wake);
-	pthread_mutex_unlock(&r.lock);
-	pthread_join(thread, NULL); /* a pass stuck past STOP_GRACE: the stopper ends it */
-	http_stop(r.http);
-	sampler_free(&r.sampler);
-	sockiter_close(it);
-	free_web_config(&web);
-	stopper_free(stop);
-	return 0;
+	return cfg.command == CMD_TOP ? run_top(&cfg) : run_daemon(&cfg, &fds);
 }

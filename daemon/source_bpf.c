@@ -374,7 +374,10 @@ static int read_netns(struct source *base, const struct netns_entry *e,
 
 	uint32_t time_wait = 0;
 	uint8_t dump = to_dump(src, e, b, known, &time_wait) & sink->protos;
-	bool stale = !known->read_pass || src->pass - known->read_pass >= SOURCE_BPF_SYSCTL_EVERY;
+	/* The sysctls matter beside TIME_WAIT only (its ports' sides, its
+	 * limit): a quiet namespace is never entered for them. */
+	bool stale = time_wait && (!known->read_pass ||
+				   src->pass - known->read_pass >= SOURCE_BPF_SYSCTL_EVERY);
 	if (dump || stale) {
 		int err = dump_part(src, e, sink, dump, out);
 		if (err)

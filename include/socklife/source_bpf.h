@@ -26,8 +26,9 @@
  * whose numbers disagree (or a namespace with no process to read them
  * through) is dumped by the `dumper` source for that protocol only, so
  * the served numbers are always a dump's or the walk's, never a guess.
- * The namespace's sysctls (ephemeral ports, tcp_max_tw_buckets) come
- * from the dumper too, every SYSCTL_EVERY passes. */
+ * The namespace's sysctls (ephemeral ports, tcp_max_tw_buckets), which
+ * matter beside TIME_WAIT only, come with a dump, or from the dumper every
+ * SYSCTL_EVERY passes while the namespace holds TIME_WAIT. */
 #ifndef SOCKLIFE_SOURCE_BPF_H
 #define SOCKLIFE_SOURCE_BPF_H
 
