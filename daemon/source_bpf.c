@@ -298,8 +298,11 @@ static uint8_t to_dump(const struct bpf_source *src, const struct netns_entry *e
 	if (kernel_counts(src, e, &pr, &st) < 0)
 		return SOURCE_ALL_PROTOS;
 	uint8_t dump = 0;
-	bool breakdown_due = !known->tcp_dumped_at ||
-			     src->now - known->tcp_dumped_at >= src->breakdown_every;
+	/* Not in the first pass: --once and a one-shot top show the count, and
+	 * a daemon's first breakdown comes with its second pass. */
+	bool breakdown_due = src->pass > 1 &&
+			     (!known->tcp_dumped_at ||
+			      src->now - known->tcp_dumped_at >= src->breakdown_every);
 	if (pr.tcp != b->hashed[PROTO_TCP] || b->backlog || (st.tcp_tw && breakdown_due))
 		dump |= 1u << PROTO_TCP;
 	else

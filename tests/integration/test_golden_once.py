@@ -53,9 +53,13 @@ class GoldenOnce(unittest.TestCase):
             got = stable(h.run_once("--socket-source=netlink").stdout.decode(), ns.name)
             walked = h.run_once("--socket-source=auto")
         if b"socket source: bpf" in walked.stderr:
+            # A first pass of the bpf source counts TIME_WAIT without its
+            # breakdown by port (that comes with a daemon's second pass).
+            counted = "".join(l + "\n" for l in got.splitlines()
+                              if not l.startswith("socklife_time_wait_sockets{"))
             self.assertEqual(stable(walked.stdout.decode(), ns.name).replace(
                 'mode="bpf_sock_diag"', 'mode="sock_diag"').replace(
-                'source="bpf"', 'source="netlink"'), got)
+                'source="bpf"', 'source="netlink"'), counted)
         if os.environ.get("SOCKLIFE_GOLDEN_UPDATE") == "1":
             with open(GOLDEN, "w") as f:
                 f.write(got)
