@@ -356,22 +356,26 @@ def sweep(args, socklife, benchpop, probe):
             while made < n:
                 pods.enter_context(Pod(f"{tag}-pod{made}", benchpop))
                 made += 1
-            for source in ("bpf", "netlink"):
+            for source in ["bpf", "netlink"] + (["baseline"] if args.baseline else []):
+                # The baseline (another build, e.g. from before the bpf source)
+                # reads over netlink and knows none of the newer flags.
+                exe = os.path.join(args.baseline, "socklife") if source == "baseline" \
+                    else socklife
+                flags = [] if source == "baseline" else [f"--socket-source={source}"]
                 before = os.times()
-                run_in(big.name, [socklife, "--once", "--netns=all", f"--socket-source={source}"],
+                run_in(big.name, [exe, "--once", "--netns=all", *flags],
                        capture_output=True, check=True)
                 after = os.times()
                 once = (after.children_user - before.children_user +
                         after.children_system - before.children_system)
-                # --metrics.netns-scan: every namespace's scan mode, counted below.
-                d = Daemon(socklife, big.name, "--netns=all", "--interval=200ms",
-                           f"--socket-source={source}", "--netns.read-budget=60s",
-                           "--metrics.netns-scan")
+                more = [] if source == "baseline" else ["--netns.read-budget=60s"]
+                d = Daemon(exe, big.name, "--netns=all", "--interval=200ms", *flags, *more)
                 s = d.scrape()
-                got = [l["source"] for l, _ in h.select(s, "socklife_socket_source")]
-                first = h.value(s, "socklife_scan_duration_seconds", phase="total")
+                got = [l["source"] for l, _ in h.select(s, "socklife_socket_source")] or \
+                    ["baseline"]
                 durations, cpu = d.passes(args.passes)
-                namespaces = len(h.select(d.scrape(), "socklife_netns_scan_mode"))
+                namespaces = len({l["netns"] for l, _ in h.select(d.scrape(),
+                                                                     "socklife_sockets")})
                 hwm = status_kib(d.pid, "VmHWM")
                 d.stop()
                 results.append((n, namespaces, source if got == [source] else f"{source}?",
