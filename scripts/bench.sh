@@ -2,6 +2,7 @@
 # Install what the benchmark needs, build, and run it (as root: it makes
 # throwaway network namespaces).  Arguments go to tests/bench/bench.py, e.g.
 #   sudo scripts/bench.sh --sockets 50000 --procs 50 --soak 200
+#   sudo scripts/bench.sh --sweep        # the socket sources on a node's shape
 # It takes about 20 minutes at the default 200,000 sockets; it prints numbers
 # and asserts nothing.
 set -eu
