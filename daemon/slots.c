@@ -1,6 +1,6 @@
 /* slots.c - connection accounting and admission; see slots.h.
  *
- * The tables are small (2 * max connections, 256 known keys) and scanned
+ * The tables are small (4 * max connections, 256 known keys) and scanned
  * linearly: at the default 64 connections an admission compares a few
  * hundred 16-byte keys, under a microsecond, which is far less than the
  * accept() that precedes it. */
@@ -29,7 +29,7 @@ int slots_init(struct slots *s, const struct slots_limits *lim)
 		s->lim.max = 1;
 	if (s->lim.reserved >= s->lim.max)
 		s->lim.reserved = s->lim.max - 1; /* someone must be able to become known */
-	s->cap = 2 * s->lim.max;
+	s->cap = SLOTS_PER_CONNECTION * s->lim.max;
 	s->known_cap = KNOWN_CAP;
 	s->slot = calloc(s->cap, sizeof(*s->slot));
 	s->known = calloc(s->known_cap, sizeof(*s->known));

@@ -11,6 +11,8 @@
 #ifndef SOCKLIFE_FDLIMIT_H
 #define SOCKLIFE_FDLIMIT_H
 
+#include <socklife/slots.h>
+
 #include <stdint.h>
 
 /* What a pass may hold at once, kept free of connections.  Measured: a
@@ -27,8 +29,9 @@
  * and wake-up fds for each of up to 4 threads (TLS), the gate's. */
 #define FDLIMIT_SERVER_FDS 16
 
-/* Fds a served connection may account for (see fdlimit_connections). */
-#define FDLIMIT_FDS_PER_CONNECTION 2
+/* Fds a served connection may account for (see fdlimit_connections): as
+ * many as it has gate entries. */
+#define FDLIMIT_FDS_PER_CONNECTION SLOTS_PER_CONNECTION
 
 struct fdlimit {
 	uint64_t was;  /* soft limit at start-up; UINT64_MAX: unlimited */
@@ -45,9 +48,9 @@ int fdlimit_raise(struct fdlimit *out);
  * fds, one more being refused at accept, `open` fds, the server's own and
  * the pass reserve fit under `limit`; at least 1 (then a pass may run
  * short: the limit is too low to promise anything).  A connection holds
- * up to two fds' worth: one the gate cuts keeps its fd until the server
- * closes it, and the gate makes room for as many of those as it serves
- * (slots.h). */
+ * up to FDLIMIT_FDS_PER_CONNECTION fds' worth: one the gate cuts keeps its
+ * fd until the server closes it, and the gate keeps entries for that many
+ * per connection it serves (slots.h). */
 unsigned fdlimit_connections(uint64_t limit, uint64_t open, unsigned want);
 
 #endif

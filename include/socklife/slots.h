@@ -84,13 +84,21 @@ struct slots_known {
 struct slots {
 	struct slots_limits lim;
 	struct slot *slot;
-	unsigned cap;            /* 2 * max: room for cut connections closing */
+	unsigned cap;            /* SLOTS_PER_CONNECTION * max: room for cut ones closing */
 	struct slots_known *known;
 	unsigned known_cap;
 	unsigned live, strangers; /* WAITING, BUSY or HELD; those not known */
 };
 
-/* The table for these limits (capacity 2 * max).  0 or -ENOMEM. */
+/* Table entries per connection served: a connection the gate cuts keeps
+ * its entry (and its fd) until the server has closed it, which a loaded
+ * server does late; under a reconnecting flood the cut ones pile up, and
+ * a known client must still find an entry.  Its fds count as much
+ * (fdlimit.h). */
+#define SLOTS_PER_CONNECTION 4
+
+/* The table for these limits (capacity SLOTS_PER_CONNECTION * max).  0 or
+ * -ENOMEM. */
 int slots_init(struct slots *s, const struct slots_limits *lim);
 void slots_free(struct slots *s);
 

@@ -18,11 +18,13 @@ static void test_connections_leave_the_reserve(void **state)
 	assert_int_equal(fdlimit_connections(1048576, 20, 64), 64);
 	assert_int_equal(fdlimit_connections(UINT64_MAX, 20, 100000), 100000);
 	/* systemd's soft 1024 left as it is, 1000 asked for: what fits, each
-	 * connection counting twice (a cut one holds its fd a while). */
-	assert_int_equal(fdlimit_connections(1024, 20, 1000), (1024 - 20 - fixed) / 2);
+	 * connection counting as its gate entries (a cut one holds its fd a
+	 * while). */
+	const uint64_t per = FDLIMIT_FDS_PER_CONNECTION;
+	assert_int_equal(fdlimit_connections(1024, 20, 1000), (1024 - 20 - fixed) / per);
 	/* Exactly enough. */
-	assert_int_equal(fdlimit_connections(20 + fixed + 128, 20, 64), 64);
-	assert_int_equal(fdlimit_connections(20 + fixed + 127, 20, 64), 63);
+	assert_int_equal(fdlimit_connections(20 + fixed + 64 * per, 20, 64), 64);
+	assert_int_equal(fdlimit_connections(20 + fixed + 64 * per - 1, 20, 64), 63);
 	assert_int_equal(fdlimit_connections(20 + fixed + 1, 20, 64), 1);
 	/* Too low to promise anything: one connection, never none. */
 	assert_int_equal(fdlimit_connections(50, 20, 64), 1);

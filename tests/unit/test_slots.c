@@ -248,7 +248,7 @@ static void test_reserve_is_clamped(void **state)
 	assert_int_equal(setup_limits(2, 0, 5), 0);
 	assert_int_equal(s.lim.reserved, 1);
 	assert_true(admit(1, 0).id >= 0);
-	assert_int_equal(s.cap, 4);
+	assert_int_equal(s.cap, 2 * SLOTS_PER_CONNECTION);
 }
 
 int main(void)
