@@ -61,9 +61,10 @@ static int read_for_real(struct budget_source *src, struct kept *k, const struct
 	struct tee t = {sink, src, e->self ? NULL : k};
 	struct source_sink through = {tee_socket, tee_wants_times, &t, sink->protos};
 	double t0 = now_monotonic();
-	vec_clear(&k->socks);
 	if (e->self)
 		vec_free(&k->socks);
+	else
+		vec_clear(&k->socks);
 	int err = src->inner->read_netns(src->inner, e, &through, out);
 	if (!e->self)
 		src->spent += now_monotonic() - t0;

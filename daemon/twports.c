@@ -115,7 +115,7 @@ static bool recent(const void *entry, void *ctx)
 {
 	const struct twports_kept *k = entry;
 	const struct twports_memory *m = ctx;
-	return m->pass - k->seen_pass < 16;
+	return m->pass - k->seen_pass < TWPORTS_FORGET;
 }
 
 void twports_memory_begin(struct twports_memory *m)

@@ -69,7 +69,11 @@ struct twports_memory {
 
 #define TWPORTS_MEMORY_INIT {HASHMAP_INIT(struct twports_kept), 0}
 
-/* Start a pass: namespaces not seen for 16 passes are forgotten. */
+/* A namespace not seen for this many passes is forgotten. */
+#define TWPORTS_FORGET 16
+
+/* Start a pass: namespaces not seen for TWPORTS_FORGET passes are
+ * forgotten. */
 void twports_memory_begin(struct twports_memory *m);
 /* Keep namespace `ino`'s breakdown of now.  0 or -ENOMEM. */
 int twports_remember(struct twports_memory *m, uint64_t ino, const struct twport_row *rows, int n,
