@@ -30,7 +30,7 @@ static void render_processes(struct strbuf *out, const struct diag *d)
 	sb_puts(out, "<table><tr><th>pid</th><th>process</th><th>container</th>");
 	for (size_t k = 0; k < DIAG_STATES; k++)
 		sb_printf(out, "<th>%s</th>", state_name(diag_states[k]));
-	sb_puts(out, "<th>fds / limit</th><th>oldest CLOSE_WAIT</th><th>diagnosis</th></tr>\n");
+	sb_puts(out, "<th>fds / limit</th><th>oldest CLOSE_WAIT</th></tr>\n");
 	struct strbuf text = STRBUF_INIT;
 
 	for (size_t i = 0; i < shown; i++) {
@@ -51,7 +51,10 @@ static void render_processes(struct strbuf *out, const struct diag *d)
 			sb_printf(out, "<td>%" PRIu32 " / %" PRIu64 "</td>", r->nfds, r->fd_limit);
 		else
 			sb_printf(out, "<td>%" PRIu32 " / unlimited</td>", r->nfds);
-		sb_printf(out, "<td>%s</td><td>", age);
+		/* The diagnosis gets a row of its own, the table's whole width:
+		 * it is what the page is for, and a column would squeeze it. */
+		sb_printf(out, "<td>%s</td></tr>\n<tr class=\"why%s\"><td colspan=\"%zu\">", age,
+			  r->reasons ? " suspect" : "", 5 + (size_t)DIAG_STATES);
 		sb_reset(&text);
 		diag_who(&text, r);
 		if (text.len) {
@@ -107,7 +110,7 @@ void page_render(struct strbuf *out, const struct page_input *in)
 		     "<title>socklife</title>\n<style>body{font-family:sans-serif;margin:2em}"
 		     "table{border-collapse:collapse;margin-bottom:1.5em}"
 		     "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right;vertical-align:top}"
-		     "td:nth-child(2),td:nth-child(3),td:last-child{text-align:left}"
+		     "td:nth-child(2),td:nth-child(3),tr.why td{text-align:left}"
 		     "td p{margin:0 0 .4em 0;max-width:50em}"
 		     "tr.suspect{background:#fee}</style></head>\n<body>\n"
 		     "<h1>socklife</h1>\n<p>Sockets by state per process and network namespace, "

@@ -160,10 +160,14 @@ class LeakDetection(unittest.TestCase):
         dom = r.stdout
         self.assertIn("<h1>socklife</h1>", dom, r.stderr[-2000:])
         self.assertRegex(dom, r"Suspected socket leaks: [1-9]")
-        row = next((l for l in dom.split("<tr") if "sl-leak-unread" in l), "")
+        rows = dom.split("<tr")
+        i = next((i for i, l in enumerate(rows) if "sl-leak-unread" in l), None)
+        self.assertIsNotNone(i, dom)
+        row, why = rows[i], rows[i + 1]  # its numbers, then its diagnosis
         self.assertIn('class="suspect"', row)
-        self.assertIn("close_wait_stale", row)
-        self.assertIn("never called close()", row)
+        self.assertIn('class="why suspect"', why)
+        self.assertIn("close_wait_stale", why)
+        self.assertIn("never called close()", why)
 
 
 if __name__ == "__main__":
