@@ -257,6 +257,13 @@ def free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def read_whole(f):
+    """What a file a running child writes to holds, read without moving
+    the offset the child shares with us (a seek would make it write over
+    the beginning)."""
+    return os.pread(f.fileno(), os.fstat(f.fileno()).st_size, 0).decode(errors="replace")
+
+
 class Daemon:
     """socklife running in the background, serving on loopback."""
 
@@ -299,8 +306,7 @@ class Daemon:
         raise AssertionError(f"socklife never became healthy: {log}")
 
     def read_log(self):
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
+        return read_whole(self.log)
 
     def stop(self, sig=signal.SIGTERM):
         if self.returncode is None:

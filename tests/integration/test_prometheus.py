@@ -285,8 +285,7 @@ class Prometheus:
         return f"http://127.0.0.1:{self.port}"
 
     def read_log(self, tail=4000):
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")[-tail:]
+        return h.read_whole(self.log)[-tail:]
 
     def __exit__(self, *exc):
         proc = getattr(self, "proc", None)
