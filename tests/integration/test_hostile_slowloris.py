@@ -23,7 +23,7 @@ import time
 import unittest
 
 import harness as h
-from hostile import (Attackers, Flood, PARTIAL, latency_report, listen_queue, percentile,
+from hostile import (Attackers, Flood, PARTIAL, latency_report, listen_queue,
                      raise_fd_limit, scrape_times, stop_cleanly, timed_get)
 
 # A scraper's answer must come within this, even under attack (generous:
@@ -40,9 +40,13 @@ class Slowloris(unittest.TestCase):
     def assert_scrapes_fast(self, results, what):
         print(f"{what}: {latency_report(results)}")
         self.assertEqual([st for st, _ in results if st != 200], [], what)
-        secs = [s for _, s in results]
-        self.assertLess(percentile(secs, 95), P95, what)
-        self.assertLess(max(secs), MAX, what)
+        secs = sorted(s for _, s in results)
+        # All but the slowest under P95: on a loaded machine one connect in
+        # ten may meet a full accept queue and its SYN's retransmission
+        # (1 s); MAX bounds that one.  (Without the defences every scrape
+        # waits the idle timeout, or never gets in.)
+        self.assertLess(secs[-2] if len(secs) > 1 else secs[0], P95, what)
+        self.assertLess(secs[-1], MAX, what)
 
     def test_idle_connections_from_a_few_addresses_do_not_starve_a_scrape(self):
         """1,000 connections from four attacking addresses, each sending half
