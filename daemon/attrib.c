@@ -16,7 +16,7 @@ struct holder {
 
 /* Socket inode numbers are 32-bit (sockfs takes them from get_next_ino()),
  * and so are the keys. */
-struct owner {
+struct sock_owner {
 	uint32_t key;  /* inode */
 	uint32_t head; /* first holder */
 	uint32_t proc; /* its process: most sockets have one holder, and then the
@@ -44,7 +44,7 @@ struct pending {
 void attrib_init(struct attrib *a, const char *proc_root, unsigned verify_passes)
 {
 	*a = (struct attrib){
-		.owners = HASHMAP_INIT(struct owner),
+		.owners = HASHMAP_INIT(struct sock_owner),
 		.kernel_seen = HASHMAP_INIT(struct cookie_key),
 		.missing = HASHMAP_INIT(struct inode_key),
 		.unresolvable = {HASHMAP_INIT(struct inode_key), HASHMAP_INIT(struct inode_key)},
@@ -55,22 +55,57 @@ void attrib_init(struct attrib *a, const char *proc_root, unsigned verify_passes
 
 /* --- the owner index ----------------------------------------------------- */
 
-/* Index every socket fd of every process, each chain in walk order. */
+/* The owner entry of socket fd `f`: in the table by the census's number of
+ * its socket, or in the hash by its inode (*added for its first holder).
+ * NULL for a socket not attributed (*err set when out of memory). */
+static struct sock_owner *owner_for(struct attrib *a, const struct sock_fd *f, bool *added, int *err)
+{
+	*added = false;
+	if (f->inode == 0 || f->inode > UINT32_MAX)
+		return NULL; /* no socket has such an inode */
+	uint32_t inode = (uint32_t)f->inode;
+	if (!a->census) {
+		struct sock_owner *o = hashmap_put(&a->owners, &inode, added);
+		*err = o ? 0 : -ENOMEM;
+		return o;
+	}
+	uint32_t number = census_number_of(a->census, f);
+	if (number >= a->walked.n)
+		return NULL; /* a socket socklife does not count */
+	struct sock_owner *o = &a->walked.v[number];
+	*added = o->head == NO_HOLDER;
+	o->key = inode;
+	return o;
+}
+
+/* Index every socket fd of every process, each chain in walk order.  With
+ * a census the index is a table by socket number: no hashing at all. */
 static int build_index(struct attrib *a)
 {
 	hashmap_clear(&a->owners);
 	vec_reset(&a->holders);
+	vec_clear(&a->walked);
+	if (a->census) {
+		if (vec_reserve(&a->walked, a->census->places + 1))
+			return -ENOMEM;
+		a->walked.n = a->census->places;
+		for (size_t k = 0; k < a->walked.n; k++)
+			a->walked.v[k] = (struct sock_owner){.head = NO_HOLDER};
+	}
 	for (size_t p = a->ps.procs.n; p-- > 0;) {
 		size_t n;
 		const struct sock_fd *fds = procscan_sockets(&a->ps, p, &n);
 		for (size_t i = n; i-- > 0;) {
-			if (fds[i].inode == 0 || fds[i].inode > UINT32_MAX)
-				continue; /* no socket has such an inode */
-			struct holder *h = vec_push(&a->holders);
-			uint32_t inode = (uint32_t)fds[i].inode;
 			bool added;
-			struct owner *o = h ? hashmap_put(&a->owners, &inode, &added) : NULL;
-			if (!o)
+			int err = 0;
+			struct sock_owner *o = owner_for(a, &fds[i], &added, &err);
+			if (!o) {
+				if (err)
+					return err;
+				continue;
+			}
+			struct holder *h = vec_push(&a->holders);
+			if (!h)
 				return -ENOMEM;
 			*h = (struct holder){(uint32_t)p, fds[i].fd, added ? NO_HOLDER : o->head};
 			o->head = (uint32_t)(a->holders.n - 1);
@@ -82,8 +117,35 @@ static int build_index(struct attrib *a)
 	return 0;
 }
 
+/* The owner of socket `s` this pass: by the number the walk gave it, or
+ * by its inode.  NULL when no fd read holds it. */
+static struct sock_owner *owner_of(struct attrib *a, const struct sl_socket *s)
+{
+	if (!a->census) {
+		uint32_t inode = (uint32_t)s->inode;
+		return s->inode && s->inode <= UINT32_MAX ? hashmap_get(&a->owners, &inode) : NULL;
+	}
+	long k = s->walked ? (long)s->walked - 1 : census_find_socket(a->census, s->inode);
+	struct sock_owner *o = k >= 0 && (size_t)k < a->walked.n ? &a->walked.v[k] : NULL;
+	/* Held only by a process gone from /proc since the walk: none. */
+	return o && o->head != NO_HOLDER ? o : NULL;
+}
+
+/* Every owner with a holder, one after another from *pos = 0. */
+static struct sock_owner *next_owner(struct attrib *a, size_t *pos)
+{
+	if (!a->census)
+		return hashmap_next(&a->owners, pos);
+	while (*pos < a->walked.n) {
+		struct sock_owner *o = &a->walked.v[(*pos)++];
+		if (o->head != NO_HOLDER)
+			return o;
+	}
+	return NULL;
+}
+
 /* The processes holding owner `o`, and their fds, in scratch lists. */
-static int holders_of(struct attrib *a, const struct owner *o)
+static int holders_of(struct attrib *a, const struct sock_owner *o)
 {
 	vec_clear(&a->scratch);
 	vec_clear(&a->scratch_fds);
@@ -129,12 +191,13 @@ int attrib_begin(struct attrib *a, const struct attrib_sink *sink, const struct 
 	hashmap_clear(&a->missing);
 	hashmap_clear(unresolvable_now(a));
 	vec_clear(&a->pending);
+	a->census = census;
 	int err = procscan_run(&a->ps, census);
 	return err ? err : build_index(a);
 }
 
 /* Has this socket been handed on already this pass? */
-static int repeated(struct attrib *a, struct owner *o, uint64_t cookie)
+static int repeated(struct attrib *a, struct sock_owner *o, uint64_t cookie)
 {
 	if (o) {
 		if (o->seen)
@@ -164,8 +227,7 @@ static int defer(struct attrib *a, const struct sl_socket *s, uint32_t ns, doubl
 int attrib_socket(struct attrib *a, const struct sl_socket *s, uint32_t ns, double age,
 		  enum side side)
 {
-	uint32_t inode = (uint32_t)s->inode;
-	struct owner *o = s->inode && s->inode <= UINT32_MAX ? hashmap_get(&a->owners, &inode) : NULL;
+	struct sock_owner *o = owner_of(a, s);
 	int dup = repeated(a, o, s->cookie);
 	bool added;
 
@@ -211,6 +273,10 @@ static bool found_all(void *ctx, size_t proc)
  * Sets *exhausted when every process was read. */
 static int search(struct attrib *a, bool *exhausted)
 {
+	if (a->census) {
+		*exhausted = true; /* every fd table was walked: nothing more to read */
+		return 0;
+	}
 	unsigned k = a->ps.verify_passes ? a->ps.verify_passes : 1;
 	size_t budget = a->ps.procs.n / k + 8;
 	long read = procscan_read_more(&a->ps, budget, found_all, a, exhausted);
@@ -222,7 +288,7 @@ static int search(struct attrib *a, bool *exhausted)
 	 * marks of the sockets already handed on. */
 	vec_reset(&a->seen);
 	size_t pos = 0;
-	for (const struct owner *o; (o = hashmap_next(&a->owners, &pos));) {
+	for (const struct sock_owner *o; (o = hashmap_next(&a->owners, &pos));) {
 		uint32_t *inode = o->seen ? vec_push(&a->seen) : NULL;
 		if (o->seen && !inode)
 			return -ENOMEM;
@@ -231,7 +297,7 @@ static int search(struct attrib *a, bool *exhausted)
 	}
 	int err = build_index(a);
 	for (size_t i = 0; i < a->seen.n && !err; i++) {
-		struct owner *o = hashmap_get(&a->owners, &a->seen.v[i]);
+		struct sock_owner *o = hashmap_get(&a->owners, &a->seen.v[i]);
 		if (o)
 			o->seen = 1;
 	}
@@ -246,8 +312,7 @@ static int settle_pending(struct attrib *a)
 		return err;
 	for (size_t i = 0; i < a->pending.n; i++) {
 		const struct pending *p = &a->pending.v[i];
-		uint32_t inode = (uint32_t)p->s.inode;
-		struct owner *o = p->s.inode <= UINT32_MAX ? hashmap_get(&a->owners, &inode) : NULL;
+		struct sock_owner *o = owner_of(a, &p->s);
 		if (o && o->seen) {
 			a->stats.duplicates++;
 		} else if (o) {
@@ -270,7 +335,7 @@ static int settle_pending(struct attrib *a)
  * the fd still holds it (a process not read this pass may have closed it).
  * UDP dumps leave out sockets never bound, which is normal, not a leak;
  * TCP and UNIX dumps list every socket still in use. */
-static bool should_list(struct attrib *a, const struct owner *o, attrib_dumped_fn dumped,
+static bool should_list(struct attrib *a, const struct sock_owner *o, attrib_dumped_fn dumped,
 			void *ctx, uint8_t *proto)
 {
 	const struct holder *h = &a->holders.v[o->head];
@@ -287,7 +352,7 @@ static int report_unhashed(struct attrib *a, attrib_dumped_fn dumped, void *ctx)
 {
 	size_t pos = 0;
 	sockproto_begin(&a->protos);
-	for (struct owner *o; (o = hashmap_next(&a->owners, &pos));) {
+	for (struct sock_owner *o; (o = next_owner(a, &pos));) {
 		uint8_t proto;
 		if (o->seen || !should_list(a, o, dumped, ctx, &proto))
 			continue;
@@ -310,6 +375,7 @@ void attrib_free(struct attrib *a)
 {
 	procscan_free(&a->ps);
 	hashmap_free(&a->owners);
+	vec_free(&a->walked);
 	vec_free(&a->holders);
 	hashmap_free(&a->kernel_seen);
 	vec_free(&a->pending);

@@ -54,7 +54,8 @@ int sampler_init(struct sampler *s, const struct config *cfg, double start_time,
 		err = source_budget_new(&src[SRC_BPF_FALLBACK], src[SRC_PROCFS], true);
 	if (!err && it)
 		err = source_bpf_new(&src[SRC_BPF], it, src[SRC_BPF_DUMPER], src[SRC_BPF_FALLBACK],
-				     cfg->proc_root, s->self_ns.dev, cfg->time_wait_breakdown);
+				     src[SRC_NETLINK], cfg->proc_root, s->self_ns.dev,
+				     cfg->time_wait_breakdown);
 	s->netlink = src[SRC_NETLINK_PACED];
 	s->procfs = src[SRC_PROCFS_PACED];
 	s->bpf = src[SRC_BPF];
@@ -170,7 +171,7 @@ static struct source *source_for(struct sampler *s, const struct netns_entry *e)
 static int read_with(struct sampler *s, struct source *src, const struct netns_entry *e,
 		     struct ns_ctx *c, struct ns_read *r)
 {
-	struct source_sink sink = {on_socket, wants_times, c, SOURCE_ALL_PROTOS};
+	struct source_sink sink = {on_socket, wants_times, c, SOURCE_ALL_PROTOS, 0};
 	memset(r, 0, sizeof(*r));
 	twports_begin(&s->pass.twports);
 	return src->read_netns(src, e, &sink, r);

@@ -57,9 +57,11 @@ static bool tee_wants_times(const struct sl_socket *s, void *arg)
 static int read_for_real(struct budget_source *src, struct kept *k, const struct netns_entry *e,
 			 const struct source_sink *sink, struct ns_read *out)
 {
-	/* Our own namespace is read every pass: nothing to keep for it. */
+	/* Our own namespace is read every pass: nothing to keep for it.  Every
+	 * TCP state is read (tcp_states 0), whatever the sink wants: what is
+	 * kept must be the whole namespace. */
 	struct tee t = {sink, src, e->self ? NULL : k};
-	struct source_sink through = {tee_socket, tee_wants_times, &t, sink->protos};
+	struct source_sink through = {tee_socket, tee_wants_times, &t, sink->protos, 0};
 	double t0 = now_monotonic();
 	if (e->self)
 		vec_free(&k->socks);

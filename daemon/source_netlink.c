@@ -90,7 +90,8 @@ static int read_tcp(struct netlink_source *src, struct sockdiag *diag, struct so
 	struct timed_dump t = {sink, HASHMAP_INIT(struct held_back), 0, 0};
 	p->cb = first_dump_socket;
 	p->ctx = &t;
-	int err = dump_tcp(src, diag, p, SOCKDIAG_ALL_STATES, false);
+	int err = dump_tcp(src, diag, p, sink->tcp_states ? sink->tcp_states : SOCKDIAG_ALL_STATES,
+			   false);
 	if (!err && t.states) {
 		p->cb = second_dump_socket;
 		err = dump_tcp(src, diag, p, t.states, true);

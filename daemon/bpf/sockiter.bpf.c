@@ -208,7 +208,7 @@ static void fill_tcp(struct sockiter_sock *r, struct sock *sk)
 		r->wqueue = tp->write_seq - tp->snd_una;
 	}
 	__u32 rate = tick_rate();
-	if (!rate)
+	if (!rate || !((1u << r->state) & SOCKITER_TIMED_STATES))
 		return;
 	__u32 now = (__u32)bpf_jiffies64();
 	r->last_recv_ms = age_ms(now, tp->inet_conn.icsk_ack.lrcvtime, rate);

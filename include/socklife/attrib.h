@@ -3,7 +3,11 @@
  * Socket inodes are unique host-wide (one sockfs), so one index from inode
  * to the fds that hold it serves every network namespace.  It is built
  * from the /proc walk (procscan) at the start of a pass; a socket inherited
- * over fork() or passed over SCM_RIGHTS has several holders.
+ * over fork() or passed over SCM_RIGHTS has several holders.  With a
+ * census (the bpf walk) the index is a table by the census's socket
+ * numbers instead: a socket the walk handed on carries its number
+ * (sl_socket.walked) and is found without a lookup, a dumped one by a
+ * search of the census's sorted inodes.
  *
  * Each socket a source reports goes through attrib_socket() exactly once
  * per pass: this is the one place sockets are de-duplicated (a dump walks
@@ -81,7 +85,9 @@ struct attrib {
 	const struct attrib_sink *sink;
 	struct attrib_stats stats;       /* this pass */
 	/* private */
+	const struct census *census;     /* this pass's walk, or NULL */
 	struct hashmap owners;           /* inode -> first holder, seen this pass */
+	struct owner_list VEC(struct sock_owner) walked; /* with a census, by socket number instead */
 	struct holder_list VEC(struct holder) holders;
 	struct hashmap kernel_seen;      /* cookies of sockets with no holder, this pass */
 	struct pending_list VEC(struct pending) pending;

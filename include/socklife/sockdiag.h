@@ -34,6 +34,7 @@ struct sl_socket {
 	uint8_t timer;
 	bool has_info;    /* the dump asked for tcp_info and the kernel gave it */
 	bool cached;      /* handed on again from an earlier read (source_budget.h) */
+	uint32_t walked;  /* from the bpf walk: its census number + 1 (census.h); 0 otherwise */
 	uint32_t last_ack_recv_ms;  /* tcp_info: time since the peer last ACKed */
 	uint32_t last_data_recv_ms; /* tcp_info: time since data last came in */
 	uint32_t last_data_sent_ms; /* tcp_info: time since data last went out */

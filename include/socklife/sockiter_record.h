@@ -30,6 +30,12 @@ enum sockiter_kind {
 #define SOCKITER_F_TIMES 0x02 /* TCP: last_*_ms are valid (the kernel's HZ is known) */
 #define SOCKITER_F_TCP 0x04   /* a full TCP socket: rqueue and wqueue are valid */
 
+/* The TCP states whose ages are read (TCP_FIN_WAIT2, TCP_CLOSE_WAIT): the
+ * leak rules' silence (source.h TIMED_STATES).  Three more fields of a
+ * tcp_sock, on lines of their own, for every established socket of the
+ * host would cost the walk about a tenth. */
+#define SOCKITER_TIMED_STATES ((1u << 5) | (1u << 8))
+
 /* Ages above this (49.7 days) read as this. */
 #define SOCKITER_MS_MAX 0xffffffffu
 
@@ -59,8 +65,9 @@ struct sockiter_sock {
 	__u32 wqueue;
 	__u32 rmem;    /* sk_rmem_alloc: receive buffer bytes held */
 	__u32 wmem;    /* sk_wmem_queued: send buffer bytes queued */
-	/* TCP (SOCKITER_F_TIMES): milliseconds since data was last received,
-	 * data was last sent, and an ACK was last received, as tcp_info's
+	/* TCP (SOCKITER_F_TIMES, set in the SOCKITER_TIMED_STATES only):
+	 * milliseconds since data was last received, data was last sent, and
+	 * an ACK was last received, as tcp_info's
 	 * tcpi_last_data_recv, tcpi_last_data_sent, tcpi_last_ack_recv. */
 	__u32 last_recv_ms;
 	__u32 last_send_ms;

@@ -66,6 +66,11 @@ struct source_sink {
 	bool (*wants_times)(const struct sl_socket *s, void *ctx);
 	void *ctx;
 	uint8_t protos; /* the protocols to read: bit (1 << proto); SOURCE_ALL_PROTOS */
+	/* The TCP states wanted, bit (1 << state); 0: every one.  Only a
+	 * source that can ask the kernel for them alone (netlink) heeds it;
+	 * the others hand on every state, so a consumer that sets it checks
+	 * each socket's state itself. */
+	uint32_t tcp_states;
 };
 
 #define SOURCE_ALL_PROTOS ((1u << PROTO_COUNT) - 1)

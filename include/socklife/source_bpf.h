@@ -26,6 +26,10 @@
  * whose numbers disagree (or a namespace with no process to read them
  * through) is dumped by the `dumper` source for that protocol only, so
  * the served numbers are always a dump's or the walk's, never a guess.
+ * Where the kernel counts more TCP sockets than the walk saw, the `prober`
+ * first lists the namespace's listeners alone (a cheap dump): if the
+ * listeners no walked fd holds make up the difference, TCP is the walk's
+ * and theirs, and the whole dump is spared.
  * The namespace's sysctls (ephemeral ports, tcp_max_tw_buckets), which
  * matter beside TIME_WAIT only, come with a dump, or from the dumper every
  * SYSCTL_EVERY passes while the namespace holds TIME_WAIT. */
@@ -40,12 +44,13 @@
 
 /* A source over the loaded iterator `it` (the source does not own it),
  * dumping what the walk cannot see with `dumper` (netlink), or with
- * `fallback` (procfs) where entering a namespace is refused.  `proc_root`
+ * `fallback` (procfs) where entering a namespace is refused, and listing
+ * listeners alone with `prober` (netlink, unpaced; NULL: never).  `proc_root`
  * is where the kernel's counts of other namespaces are read; `nsfs_dev`
  * the device of every namespace file; `breakdown_every` the seconds
  * between two dumps that break TIME_WAIT down by port.  0 or -ENOMEM. */
 int source_bpf_new(struct source **out, struct sockiter *it, struct source *dumper,
-		   struct source *fallback, const char *proc_root, uint64_t nsfs_dev,
-		   double breakdown_every);
+		   struct source *fallback, struct source *prober, const char *proc_root,
+		   uint64_t nsfs_dev, double breakdown_every);
 
 #endif

@@ -19,6 +19,9 @@ is in place and holds until stdin closes.  Roles:
            with SCM_RIGHTS
   nsmix    sockets made in other namespaces (ARG: their /run/netns names)
            by a process living here
+  inflight a pair, and a listener no fd holds: sent over SCM_RIGHTS and
+           never received, its own fd closed (the kernel counts it; the
+           bpf walk cannot see it, a dump of listeners alone finds it)
 
 Every process names itself (prctl) after its role, so its groups are its
 own among the tests running next door."""
@@ -188,6 +191,18 @@ def share():
     return {"child": pid}
 
 
+def inflight():
+    l = listener()
+    pair(l)
+    gone = socket.socket()
+    gone.bind(("127.0.0.1", 0))
+    gone.listen(4)
+    chan_a, chan_b = socket.socketpair()
+    keep.extend((chan_a, chan_b))
+    socket.send_fds(chan_a, [b"x"], [gone.fileno()])
+    gone.close()  # in flight only, till chan_b is closed
+
+
 def nsmix(others):
     home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
     for other in others:
@@ -203,7 +218,8 @@ def main():
     role = sys.argv[1]
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     name(f"slsrc-{role}")
-    extra = {"tcp": tcp, "quiet": quiet, "share": share}.get(role, lambda: None)() or {}
+    extra = {"tcp": tcp, "quiet": quiet, "share": share,
+             "inflight": inflight}.get(role, lambda: None)() or {}
     if role == "nsmix":
         nsmix(sys.argv[2].split(","))
     print("ready " + json.dumps({"pid": os.getpid(), **extra}), flush=True)

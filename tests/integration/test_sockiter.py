@@ -117,8 +117,12 @@ elif role == "unix":                        # a stream whose peer closed, a live
         note(s, UNIX_STATE[st])
     extra.update(gone=gone.fileno(), live1=live1.fileno(), live2=live2.fileno(), sp2=sp2.fileno())
 elif role == "times":                       # idle since start vs data just now
+    # Ages are read in FIN_WAIT2 and CLOSE_WAIT only: each pair half-closes.
     l, c1, a1 = pair(); _, c2, a2 = None, *pair()[1:]
     c1.sendall(b"x"); assert a1.recv(1) == b"x"
+    a1.shutdown(socket.SHUT_WR); a2.shutdown(socket.SHUT_WR)
+    for s, st in ((a1, 5), (c1, 8), (a2, 5), (c2, 8)):
+        wait_state(s, st)
     for s in (l, c1, a1, c2, a2):
         note(s)
     extra.update(idle_rx=a1.fileno(), idle_tx=c1.fileno(), fresh_rx=a2.fileno())
@@ -474,14 +478,17 @@ class Sockiter(unittest.TestCase):
         self.assertEqual(peers.get(live1["ino"]), live2["ino"], out)
 
     def test_ages(self):
-        """A socket idle since setup reads at least the idle time; one that
-        just received reads under 500 ms; both agree with tcp_info taken
-        just before the dump."""
+        """A half-closed socket idle since setup reads at least the idle
+        time; one that just received reads under 500 ms; both agree with
+        tcp_info taken just before the dump."""
         hd = self.pop.holders["times"]
         idle_rx, idle_tx = self.one(hd.pid, hd.info["idle_rx"]), self.one(hd.pid, hd.info["idle_tx"])
         fresh = self.one(hd.pid, hd.info["fresh_rx"])
         for r in (idle_rx, idle_tx, fresh):
             self.assertEqual(r["flags"] & 6, 6, r)  # SOCKITER_F_TCP | SOCKITER_F_TIMES
+        # Ages are read in FIN_WAIT2 and CLOSE_WAIT only: not for a listener.
+        lst = [r for r in self.of(hd.pid) if r["state"] == LISTEN]
+        self.assertEqual([r["flags"] & 6 for r in lst], [4])
         self.assertGreaterEqual(idle_rx["recv_ms"], 1900)
         self.assertGreaterEqual(idle_tx["send_ms"], 1900)
         self.assertGreaterEqual(idle_tx["ack_ms"], 1900)

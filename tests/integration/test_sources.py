@@ -4,11 +4,12 @@ Three throwaway namespaces: the one socklife runs in (A) holds every TCP
 state a namespace can (orphans, TIME_WAIT, request socks, CLOSE_WAIT with
 rqueue 1 and 0, FIN_WAIT2 held and orphaned) and sockets shared over
 fork() and SCM_RIGHTS; B and C hold nothing the kernel keeps alone but
-request socks, plus sockets a process of A made in them.  `--once` with
-`--socket-source bpf` and with `netlink` must print the same series for
-these namespaces and processes, and both must match the population.  The
-bpf source reads B and C from its walk alone ("bpf") and dumps TCP in A
-("bpf_sock_diag").  Forcing the BPF load to fail falls back to netlink,
+request socks, plus sockets a process of A made in them; D holds a
+listener in flight (no fd holds it).  `--once` with `--socket-source bpf`
+and with `netlink` must print the same series for these namespaces and
+processes, and both must match the population.  The bpf source reads B
+and C from its walk alone ("bpf"), dumps TCP in A, and lists D's
+listeners ("bpf_sock_diag" both).  Forcing the BPF load to fail falls back to netlink,
 said in the log and the metric; asking for bpf alone then fails at
 start-up with the reason."""
 import json
@@ -92,13 +93,13 @@ class Sources(unittest.TestCase):
     def test_bpf_and_netlink_agree_and_match_the_population(self):
         if not bpf_loads():
             self.skipTest("the BPF iterator does not load on this kernel (needs BTF, 6.1+)")
-        with h.Netns() as a, Named() as b, Named() as c, Pop("tcp"), Pop("share") as share, \
-                Pop("quiet", b.name), Pop("quiet", c.name), \
-                Pop("nsmix", arg=f"{b.name},{c.name}"):
+        with h.Netns() as a, Named() as b, Named() as c, Named() as d, Pop("tcp"), \
+                Pop("share") as share, Pop("quiet", b.name), Pop("quiet", c.name), \
+                Pop("nsmix", arg=f"{b.name},{c.name}"), Pop("inflight", d.name):
             runs = {src: h.run_once(f"--socket-source={src}", "--netns=all", "--group-by=pid",
                                     "--metrics.netns-scan")  # every namespace's mode
                     for src in ("bpf", "netlink")}
-        names = {a.name, b.name, c.name}
+        names = {a.name, b.name, c.name, d.name}
         got = {src: h.parse(r.stdout.decode()) for src, r in runs.items()}
         bpf, netlink = (ours(got[s], names) for s in ("bpf", "netlink"))
         self.assertGreater(len(netlink), 100)
@@ -112,7 +113,8 @@ class Sources(unittest.TestCase):
         # How each namespace was read.
         modes = {l["netns"]: l["mode"] for l, _ in
                  h.select(got["bpf"], "socklife_netns_scan_mode") if l["netns"] in names}
-        self.assertEqual(modes, {a.name: "bpf_sock_diag", b.name: "bpf", c.name: "bpf"})
+        self.assertEqual(modes, {a.name: "bpf_sock_diag", b.name: "bpf", c.name: "bpf",
+                                 d.name: "bpf_sock_diag"})
 
         s = got["bpf"]
 
@@ -137,6 +139,12 @@ class Sources(unittest.TestCase):
             self.assertEqual(count(ns, "established", "unix"), 3)
             self.assertEqual(h.value(s, "socklife_unresolved_sockets", netns=ns, proto="tcp"),
                              0)
+        # D: the listener in flight is counted, and no process is blamed.
+        self.assertEqual(count(d.name, "listen"), 2)
+        self.assertEqual(count(d.name, "established"), 2)
+        self.assertEqual(h.value(s, "socklife_unresolved_sockets", netns=d.name, proto="tcp"), 1)
+        self.assertEqual(h.value(s, "socklife_process_sockets", process="slsrc-inflight",
+                                 proto="tcp", state="listen"), 1)
         # Holders: CLOSE_WAIT by cause, the child's inherited and passed
         # sockets, nsmix's sockets in the two other namespaces.
         pid = {l["process"]: l["pid"] for l, _ in h.select(s, "socklife_process_open_fds")

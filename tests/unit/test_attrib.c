@@ -5,6 +5,7 @@
  * The fake fds are symlinks to "socket:[N]"; the sockfs protocol xattr
  * they cannot have is answered by wrapping getxattr (-Wl,--wrap). */
 #include <socklife/attrib.h>
+#include <socklife/census.h>
 
 #include "testutil.h"
 
@@ -253,9 +254,73 @@ static void test_socket_fds_no_dump_listed(void **state)
 	attrib_free(&a);
 }
 
+/* With a census (the bpf walk) a walked socket carries its number and
+ * its holders are found by it; a dumped one is found by its inode; a
+ * socket whose only holder left /proc since the walk is unresolved. */
+static void test_holders_from_a_census(void **state)
+{
+	(void)state;
+	add_proc(100, "server");
+	add_fd(100, 6, 505); /* still held: its "unhashed" is confirmed by readlink */
+	add_proc(101, "worker");
+	struct census c;
+	census_init(&c);
+	census_begin(&c, 0);
+	assert_int_equal(census_socket(&c, 100, 3, 500, PROTO_TCP), 0);
+	assert_int_equal(census_socket(&c, 100, 4, 501, PROTO_TCP), 1);
+	assert_int_equal(census_socket(&c, 100, 6, 505, PROTO_TCP), 2);
+	assert_int_equal(census_socket(&c, 100, 7, 506, PROTO_COUNT), CENSUS_UNCOUNTED);
+	assert_int_equal(census_table(&c, 100, 100, 8, 1024, 1), 0);
+	assert_int_equal(census_socket(&c, 101, 3, 500, PROTO_TCP), 3); /* a repeat */
+	assert_int_equal(census_table(&c, 101, 101, 4, 1024, 1), 0);
+	assert_int_equal(census_socket(&c, 999, 3, 503, PROTO_TCP), 4); /* exits */
+	assert_int_equal(census_table(&c, 999, 999, 4, 1024, 1), 0);
+	assert_int_equal(census_end(&c), 0);
+
+	struct attrib a;
+	struct got g = {.a = &a};
+	struct attrib_sink sk = {on_socket, on_unhashed, &g};
+	attrib_init(&a, root, 1);
+	assert_int_equal(attrib_begin(&a, &sk, &c), 0);
+	struct sl_socket listener = sock(1, 500, ST_LISTEN), conn = sock(2, 501, ST_ESTABLISHED);
+	struct sl_socket orphan = sock(3, 503, ST_ESTABLISHED), stranger = sock(4, 504, ST_CLOSE_WAIT);
+	listener.walked = 0 + 1;
+	orphan.walked = 4 + 1;
+	struct sl_socket conn_again = conn;
+	conn_again.walked = 1 + 1;
+	assert_int_equal(attrib_socket(&a, &listener, 0, 0, SIDE_NONE), 0);
+	assert_int_equal(attrib_socket(&a, &conn, 0, 0, SIDE_NONE), 0); /* dumped: by inode */
+	assert_int_equal(attrib_socket(&a, &conn_again, 0, 0, SIDE_NONE), 0);
+	assert_int_equal(attrib_socket(&a, &orphan, 0, 0, SIDE_NONE), 0);
+	assert_int_equal(attrib_socket(&a, &stranger, 0, 0, SIDE_NONE), 0);
+	assert_int_equal(attrib_end(&a, every_namespace_read, NULL), 0);
+
+	assert_int_equal(a.stats.duplicates, 1);
+	assert_int_equal(a.stats.resolve_reads, 0); /* every table was walked */
+	assert_int_equal(g.n, 4);
+	assert_int_equal(g.s[0].inode, 500);
+	assert_int_equal(g.s[0].kind, OWNED);
+	assert_int_equal(g.s[0].npids, 2);
+	assert_int_equal(g.s[1].inode, 501);
+	assert_int_equal(g.s[1].kind, OWNED);
+	assert_int_equal(g.s[1].pids[0], 100);
+	assert_int_equal(g.s[2].inode, 503);
+	assert_int_equal(g.s[2].kind, UNRESOLVED);
+	assert_int_equal(g.s[3].inode, 504);
+	assert_int_equal(g.s[3].kind, UNRESOLVED);
+	/* 505 was walked, held, and listed by no dump; 506 is not counted. */
+	assert_int_equal(g.unhashed, 1);
+	assert_int_equal(g.unhashed_inode, 505);
+	assert_int_equal(g.unhashed_pid, 100);
+	assert_int_equal(g.unhashed_fd, 6);
+	attrib_free(&a);
+	census_free(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_holders_from_a_census, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_socket_once_with_its_holders, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deferred_socket_is_found_by_a_search, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unresolvable_is_not_searched_again, setup, teardown),

@@ -109,12 +109,15 @@ static int fake_walk(struct source *src, struct census *c)
 static struct source fake_bpf = {"bpf", fake_walk, fake_read, fake_free};
 
 int __wrap_source_bpf_new(struct source **out, struct sockiter *it, struct source *dumper,
-			  struct source *fallback, const char *proc_root, uint64_t nsfs_dev);
+			  struct source *fallback, struct source *prober, const char *proc_root,
+			  uint64_t nsfs_dev, double breakdown_every);
 
 int __wrap_source_bpf_new(struct source **out, struct sockiter *it, struct source *dumper,
-			  struct source *fallback, const char *proc_root, uint64_t nsfs_dev)
+			  struct source *fallback, struct source *prober, const char *proc_root,
+			  uint64_t nsfs_dev, double breakdown_every)
 {
-	(void)it, (void)dumper, (void)fallback, (void)proc_root, (void)nsfs_dev;
+	(void)it, (void)dumper, (void)fallback, (void)prober, (void)proc_root, (void)nsfs_dev;
+	(void)breakdown_every;
 	*out = &fake_bpf;
 	return 0;
 }

@@ -106,6 +106,34 @@ static int dumper_read(struct source *base, const struct netns_entry *e,
 static struct dumper netlink = {{"netlink", NULL, dumper_read, NULL}, 0, 0, 0};
 static struct dumper procfs = {{"procfs", NULL, dumper_read, NULL}, 0, 0, 0};
 
+/* The prober: netlink asked for listeners alone, handing on `listening`. */
+static struct sl_socket listening[4];
+static size_t nlistening;
+static uint32_t probed_states;
+static int probes;
+
+static int prober_read(struct source *base, const struct netns_entry *e,
+		       const struct source_sink *sink, struct ns_read *out)
+{
+	(void)base, (void)e;
+	probes++;
+	probed_states = sink->tcp_states;
+	assert_int_equal(sink->protos, 1u << PROTO_TCP);
+	for (size_t i = 0; i < nlistening; i++)
+		assert_int_equal(sink->socket(&listening[i], sink->ctx), 0);
+	out->read[PROTO_TCP] = true;
+	return 0;
+}
+
+static struct source prober = {"netlink", NULL, prober_read, NULL};
+
+static void listener(uint64_t inode)
+{
+	listening[nlistening++] = (struct sl_socket){.cookie = inode, .inode = inode,
+						     .proto = PROTO_TCP, .state = ST_LISTEN,
+						     .family = AF_INET, .sport = 2024};
+}
+
 struct seen {
 	uint64_t inodes[16];
 	uint8_t states[16];
@@ -123,7 +151,7 @@ static int on_socket(const struct sl_socket *s, void *ctx)
 static struct seen read_ns(struct source *src, uint32_t ino, int32_t pid, struct ns_read *r)
 {
 	struct seen seen = {0};
-	struct source_sink sink = {on_socket, NULL, &seen, SOURCE_ALL_PROTOS};
+	struct source_sink sink = {on_socket, NULL, &seen, SOURCE_ALL_PROTOS, 0};
 	struct netns_entry e = {.id = {NSFS_DEV, ino}, .pid = pid};
 	memset(r, 0, sizeof(*r));
 	assert_int_equal(src->read_netns(src, &e, &sink, r), 0);
@@ -139,9 +167,12 @@ static struct source *fresh(struct census *c)
 	kernel_st = (struct sockstat){0};
 	netlink = (struct dumper){{"netlink", NULL, dumper_read, NULL}, 0, 0, 0};
 	procfs = (struct dumper){{"procfs", NULL, dumper_read, NULL}, 0, 0, 0};
+	nlistening = 0;
+	probes = 0;
+	probed_states = 0;
 	census_init(c);
-	assert_int_equal(source_bpf_new(&src, NULL, &netlink.base, &procfs.base, "/proc", NSFS_DEV,
-				       60), 0);
+	assert_int_equal(source_bpf_new(&src, NULL, &netlink.base, &procfs.base, &prober, "/proc",
+				       NSFS_DEV, 60), 0);
 	return src;
 }
 
@@ -259,6 +290,50 @@ static void test_disagreeing_protocols_are_dumped(void **state)
 	census_free(&c);
 }
 
+/* The kernel counts more TCP sockets than the walk saw: when listeners no
+ * walked fd holds make up the difference (a kernel listener, a holder the
+ * walk cannot read), a dump of listeners alone settles it; otherwise TCP
+ * is dumped whole. */
+static void test_unwalked_listeners_spare_the_dump(void **state)
+{
+	(void)state;
+	struct census c;
+	struct source *src = fresh(&c);
+	tcp(11, ST_ESTABLISHED);
+	tcp(12, ST_LISTEN);
+	kernel_pr = (struct protocols){.tcp = 3};
+	listener(12);  /* walked: not the kernel's extra one */
+	listener(900); /* no walked fd holds it */
+	assert_int_equal(src->walk(src, &c), 0);
+
+	struct ns_read r;
+	struct seen seen = read_ns(src, NS_A, 100, &r);
+	assert_int_equal(probes, 1);
+	assert_int_equal(probed_states, 1u << ST_LISTEN);
+	assert_int_equal(netlink.calls, 0); /* no whole dump */
+	assert_int_equal(r.mode, NS_MODE_BPF_DUMP);
+	assert_true(r.read[PROTO_TCP]);
+	assert_int_equal(seen.n, 3);
+	assert_int_equal(seen.inodes[0], 900); /* listeners first, the probe's leading */
+	assert_int_equal(seen.inodes[1], 12);
+	assert_int_equal(seen.inodes[2], 11);
+
+	/* One more, not a listener (an orphan): the listeners do not add up. */
+	kernel_pr.tcp = 4;
+	read_ns(src, NS_A, 100, &r);
+	assert_int_equal(probes, 2);
+	assert_int_equal(netlink.calls, 1);
+	assert_int_equal(netlink.protos, 1u << PROTO_TCP);
+
+	/* Fewer in the kernel than walked (one closed since): no probe. */
+	kernel_pr.tcp = 1;
+	read_ns(src, NS_A, 100, &r);
+	assert_int_equal(probes, 2);
+	assert_int_equal(netlink.calls, 2);
+	src->free(src);
+	census_free(&c);
+}
+
 /* Entering refused: /proc/PID/net dumps instead, for good after EPERM. */
 static void test_refused_setns_falls_back_to_procfs(void **state)
 {
@@ -298,6 +373,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts_agree_the_walk_alone),
+		cmocka_unit_test(test_unwalked_listeners_spare_the_dump),
 		cmocka_unit_test(test_disagreeing_protocols_are_dumped),
 		cmocka_unit_test(test_refused_setns_falls_back_to_procfs),
 		cmocka_unit_test(test_failed_walk),

@@ -51,7 +51,7 @@ static int on_socket(const struct sl_socket *s, void *ctx)
 static struct got read_ns(struct source *src, uint64_t ino, bool self, struct ns_read *r)
 {
 	struct got g = {0};
-	struct source_sink sink = {on_socket, NULL, &g, SOURCE_ALL_PROTOS};
+	struct source_sink sink = {on_socket, NULL, &g, SOURCE_ALL_PROTOS, 0};
 	struct netns_entry e = {.id = {4, ino}, .self = self};
 	memset(r, 0, sizeof(*r));
 	assert_int_equal(src->read_netns(src, &e, &sink, r), 0);
