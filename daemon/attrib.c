@@ -7,7 +7,7 @@
 
 #define NO_HOLDER UINT32_MAX
 
-/* One fd holding a socket; holders of one inode are chained. */
+/* A further fd holding a socket (fork, SCM_RIGHTS); chained. */
 struct holder {
 	uint32_t proc; /* index into ps.procs */
 	uint32_t fd;
@@ -15,15 +15,16 @@ struct holder {
 };
 
 /* Socket inode numbers are 32-bit (sockfs takes them from get_next_ino()),
- * and so are the keys. */
+ * and so are the keys.  Most sockets have one holder: the entry names it,
+ * and answers alone, one cache line per socket. */
 struct sock_owner {
 	uint32_t key;  /* inode */
-	uint32_t head; /* first holder */
-	uint32_t proc; /* its process: most sockets have one holder, and then the
-			* index alone answers, one cache line per socket */
-	uint8_t seen;   /* a dump listed it this pass */
-	uint8_t shared; /* it has further holders (fork, SCM_RIGHTS) */
-	uint8_t proto;  /* as the walk found it (struct sock_fd) */
+	uint32_t proc; /* its first holder in walk order: an index into ps.procs */
+	uint32_t fd;   /* and that holder's fd */
+	uint32_t more; /* its further holders, in a->holders, or NO_HOLDER */
+	uint8_t held;  /* a holder was read (a census numbers sockets whose process left) */
+	uint8_t seen;  /* handed on this pass */
+	uint8_t proto; /* as the walk found it (struct sock_fd) */
 };
 
 struct cookie_key {
@@ -73,7 +74,7 @@ static struct sock_owner *owner_for(struct attrib *a, const struct sock_fd *f, b
 	if (number >= a->walked.n)
 		return NULL; /* a socket socklife does not count */
 	struct sock_owner *o = &a->walked.v[number];
-	*added = o->head == NO_HOLDER;
+	*added = !o->held;
 	o->key = inode;
 	return o;
 }
@@ -89,8 +90,7 @@ static int build_index(struct attrib *a)
 		if (vec_reserve(&a->walked, a->census->places + 1))
 			return -ENOMEM;
 		a->walked.n = a->census->places;
-		for (size_t k = 0; k < a->walked.n; k++)
-			a->walked.v[k] = (struct sock_owner){.head = NO_HOLDER};
+		memset(a->walked.v, 0, a->walked.n * sizeof(*a->walked.v));
 	}
 	for (size_t p = a->ps.procs.n; p-- > 0;) {
 		size_t n;
@@ -104,13 +104,20 @@ static int build_index(struct attrib *a)
 					return err;
 				continue;
 			}
-			struct holder *h = vec_push(&a->holders);
-			if (!h)
-				return -ENOMEM;
-			*h = (struct holder){(uint32_t)p, fds[i].fd, added ? NO_HOLDER : o->head};
-			o->head = (uint32_t)(a->holders.n - 1);
+			/* Read backwards: this holder comes before the one the
+			 * entry names, which moves to the chain's front. */
+			uint32_t more = NO_HOLDER;
+			if (!added) {
+				struct holder *h = vec_push(&a->holders);
+				if (!h)
+					return -ENOMEM;
+				*h = (struct holder){o->proc, o->fd, o->more};
+				more = (uint32_t)(a->holders.n - 1);
+			}
 			o->proc = (uint32_t)p;
-			o->shared = !added;
+			o->fd = fds[i].fd;
+			o->more = more;
+			o->held = 1;
 			o->proto = fds[i].proto;
 		}
 	}
@@ -128,7 +135,7 @@ static struct sock_owner *owner_of(struct attrib *a, const struct sl_socket *s)
 	long k = s->walked ? (long)s->walked - 1 : census_find_socket(a->census, s->inode);
 	struct sock_owner *o = k >= 0 && (size_t)k < a->walked.n ? &a->walked.v[k] : NULL;
 	/* Held only by a process gone from /proc since the walk: none. */
-	return o && o->head != NO_HOLDER ? o : NULL;
+	return o && o->held ? o : NULL;
 }
 
 /* Every owner with a holder, one after another from *pos = 0. */
@@ -138,7 +145,7 @@ static struct sock_owner *next_owner(struct attrib *a, size_t *pos)
 		return hashmap_next(&a->owners, pos);
 	while (*pos < a->walked.n) {
 		struct sock_owner *o = &a->walked.v[(*pos)++];
-		if (o->head != NO_HOLDER)
+		if (o->held)
 			return o;
 	}
 	return NULL;
@@ -149,14 +156,18 @@ static int holders_of(struct attrib *a, const struct sock_owner *o)
 {
 	vec_clear(&a->scratch);
 	vec_clear(&a->scratch_fds);
-	for (uint32_t h = o->head; h != NO_HOLDER; h = a->holders.v[h].next) {
-		uint32_t *p = vec_push(&a->scratch), *fd = vec_push(&a->scratch_fds);
+	uint32_t *p = vec_push(&a->scratch), *fd = vec_push(&a->scratch_fds);
+	if (!p || !fd)
+		return -ENOMEM;
+	*p = o->proc;
+	*fd = o->fd;
+	for (uint32_t h = o->more; h != NO_HOLDER; h = a->holders.v[h].next) {
+		p = vec_push(&a->scratch);
+		fd = vec_push(&a->scratch_fds);
 		if (!p || !fd)
 			return -ENOMEM;
 		*p = a->holders.v[h].proc;
 		*fd = a->holders.v[h].fd;
-		if (!o->shared)
-			break;
 	}
 	return 0;
 }
@@ -338,14 +349,13 @@ static int settle_pending(struct attrib *a)
 static bool should_list(struct attrib *a, const struct sock_owner *o, attrib_dumped_fn dumped,
 			void *ctx, uint8_t *proto)
 {
-	const struct holder *h = &a->holders.v[o->head];
-	const struct proc_info *pi = &a->ps.procs.v[h->proc];
+	const struct proc_info *pi = &a->ps.procs.v[o->proc];
 	uint32_t inode = o->key;
 	*proto = o->proto != SOCK_FD_UNKNOWN ? o->proto
-					     : sockproto_of(&a->protos, a->ps.root, pi->pid, h->fd, inode);
+					     : sockproto_of(&a->protos, a->ps.root, pi->pid, o->fd, inode);
 	if (*proto == PROTO_UDP || *proto >= PROTO_COUNT || !dumped(ctx, pi, *proto))
 		return false;
-	return procscan_still_held(&a->ps, h->proc, h->fd, inode);
+	return procscan_still_held(&a->ps, o->proc, o->fd, inode);
 }
 
 static int report_unhashed(struct attrib *a, attrib_dumped_fn dumped, void *ctx)

@@ -61,7 +61,7 @@ size_t sockdiag_build_request(void *buf, size_t cap, const struct sockdiag_reque
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	nlh->nlmsg_seq = seq;
 	uint8_t ext = (uint8_t)((req->tcp_info ? 1 << (INET_DIAG_INFO - 1) : 0) |
-				(req->meminfo ? 1 << (INET_DIAG_SKMEMINFO - 1) : 0));
+				(req->meminfo ? 1 << (INET_DIAG_MEMINFO - 1) : 0));
 	if (both) {
 		struct inet_diag_req *r = mnl_nlmsg_put_extra_header(nlh, sizeof(*r));
 		r->idiag_states = req->states;
@@ -106,24 +106,25 @@ static int kernel_errno(int code)
 	return code < 0 && code >= -4095 ? -code : EPROTO;
 }
 
-/* The memory a socket holds, from INET_DIAG_SKMEMINFO (an array of
- * SK_MEMINFO_VARS u32 that older kernels send shorter).  What is queued to
- * send is sk_wmem_queued for TCP (its send queue: unsent and unacked) and
+/* The memory a socket holds, from INET_DIAG_MEMINFO: sk_rmem_alloc,
+ * sk_wmem_queued, sk_forward_alloc, sk_wmem_alloc.  (INET_DIAG_SKMEMINFO
+ * says the same and five more, each a field the kernel reads for every
+ * socket of a dump: a twentieth of a dump's CPU.)  What is queued to send
+ * is sk_wmem_queued for TCP (its send queue: unsent and unacked) and
  * sk_wmem_alloc for UDP, which queues nothing and charges what is on its
  * way to the device.  A LISTEN socket's figures are not data (it holds
  * none); they are left at 0. */
 static void parse_meminfo(const struct nlattr *attr, struct sl_socket *s)
 {
-	uint32_t mem[SK_MEMINFO_VARS] = {0};
-	size_t len = mnl_attr_get_payload_len(attr);
-	if (len < (SK_MEMINFO_WMEM_QUEUED + 1) * sizeof(uint32_t) || s->state == ST_LISTEN)
+	struct inet_diag_meminfo mem;
+	if (mnl_attr_get_payload_len(attr) < sizeof(mem) || s->state == ST_LISTEN)
 		return;
-	memcpy(mem, mnl_attr_get_payload(attr), len < sizeof(mem) ? len : sizeof(mem));
-	s->rmem_bytes = mem[SK_MEMINFO_RMEM_ALLOC];
-	s->wmem_bytes = s->proto == PROTO_TCP ? mem[SK_MEMINFO_WMEM_QUEUED] : mem[SK_MEMINFO_WMEM_ALLOC];
+	memcpy(&mem, mnl_attr_get_payload(attr), sizeof(mem));
+	s->rmem_bytes = mem.idiag_rmem;
+	s->wmem_bytes = s->proto == PROTO_TCP ? mem.idiag_wmem : mem.idiag_tmem;
 }
 
-/* Take what socklife uses from the INET_DIAG_INFO and INET_DIAG_SKMEMINFO
+/* Take what socklife uses from the INET_DIAG_INFO and INET_DIAG_MEMINFO
  * attributes.  Older kernels send a shorter struct tcp_info: use only
  * fields it covers. */
 static void parse_attrs(const struct nlmsghdr *nlh, struct sl_socket *s)
@@ -131,7 +132,7 @@ static void parse_attrs(const struct nlmsghdr *nlh, struct sl_socket *s)
 	const struct nlattr *attr;
 
 	mnl_attr_for_each(attr, nlh, sizeof(struct inet_diag_msg)) {
-		if (mnl_attr_get_type(attr) == INET_DIAG_SKMEMINFO)
+		if (mnl_attr_get_type(attr) == INET_DIAG_MEMINFO)
 			parse_meminfo(attr, s);
 		if (mnl_attr_get_type(attr) != INET_DIAG_INFO)
 			continue;

@@ -51,12 +51,13 @@ struct peer_filter {
 
 /* The `k` busiest peers among the records of processes `procs` (a sorted
  * list of process indices) that pass `f`, busiest first, in `out`; the
- * sockets to all other peers are summed in *other.  `recs` must be sorted
+ * sockets to all other peers are summed in *other.  `recs` must be grouped
  * by peers_sort().  Returns how many peers were written. */
 size_t peers_top(const struct peer_rec *recs, size_t n, const uint32_t *procs, size_t nprocs,
 		 struct peer_filter f, struct peer_count *out, size_t k, uint32_t *other);
 
-/* Sort records by process, then peer. */
+/* Group records by process (in order of process; within one, in no
+ * particular order). */
 void peers_sort(struct peer_rec *recs, size_t n);
 
 /* "10.0.0.5", "2001:db8::1" (an IPv4-mapped IPv6 address as IPv4). */

@@ -44,7 +44,7 @@ struct sl_socket {
 	bool has_peer;     /* the kernel reported a peer (connected sockets) */
 	uint64_t peer_inode; /* 0 with has_peer: the peer has been closed */
 	/* Memory the socket holds, in bytes (TCP and UDP; 0 when the source
-	 * cannot tell).  sock_diag: INET_DIAG_SKMEMINFO, skb overhead
+	 * cannot tell).  sock_diag: INET_DIAG_MEMINFO, skb overhead
 	 * included, the way the kernel charges tcp_mem.  /proc/net tables: the
 	 * queued payload for TCP (a lower bound), the charged memory for UDP.
 	 * A LISTEN socket holds none: its rqueue/wqueue are its accept queue

@@ -294,11 +294,10 @@ static void test_wrong_seq_portid_type(void **state)
 	assert_int_equal(parse(&p, &b2), -EPROTO);
 }
 
-/* INET_DIAG_SKMEMINFO: the receive queue's memory, and what is queued to
+/* INET_DIAG_MEMINFO: the receive queue's memory, and what is queued to
  * send (TCP's send queue, UDP's memory on its way out); a listener holds
- * none; a short array from an older kernel is taken only when it covers
- * both. */
-static void put_sock_mem(struct msgbuf *b, uint8_t state, uint64_t cookie, size_t words)
+ * none; a short attribute is no figure. */
+static void put_sock_mem(struct msgbuf *b, uint8_t state, uint64_t cookie, size_t bytes)
 {
 	struct nlmsghdr *nlh = put_header(b, SOCK_DIAG_BY_FAMILY, SEQ, PORTID);
 	struct inet_diag_msg *m = mnl_nlmsg_put_extra_header(nlh, sizeof(*m));
@@ -306,12 +305,9 @@ static void put_sock_mem(struct msgbuf *b, uint8_t state, uint64_t cookie, size_
 	m->idiag_state = state;
 	m->idiag_inode = (uint32_t)cookie;
 	m->id.idiag_cookie[0] = (uint32_t)cookie;
-	uint32_t mem[SK_MEMINFO_VARS] = {0};
-	mem[SK_MEMINFO_RMEM_ALLOC] = 70000;
-	mem[SK_MEMINFO_RCVBUF] = 131072;
-	mem[SK_MEMINFO_WMEM_ALLOC] = 2304;
-	mem[SK_MEMINFO_WMEM_QUEUED] = 9000;
-	mnl_attr_put(nlh, INET_DIAG_SKMEMINFO, words * sizeof(uint32_t), mem);
+	struct inet_diag_meminfo mem = {.idiag_rmem = 70000, .idiag_wmem = 9000,
+					.idiag_fmem = 4096, .idiag_tmem = 2304};
+	mnl_attr_put(nlh, INET_DIAG_MEMINFO, bytes, &mem);
 	finish(b, nlh);
 }
 
@@ -321,10 +317,10 @@ static void test_meminfo(void **state)
 	struct msgbuf b = {0};
 	struct collected c = {0};
 	struct sockdiag_parser p = PARSER(&c);
-	put_sock_mem(&b, ST_ESTABLISHED, 1, SK_MEMINFO_VARS);
-	put_sock_mem(&b, ST_LISTEN, 2, SK_MEMINFO_VARS);
-	put_sock_mem(&b, ST_ESTABLISHED, 3, SK_MEMINFO_WMEM_QUEUED + 1); /* an older kernel */
-	put_sock_mem(&b, ST_ESTABLISHED, 4, SK_MEMINFO_WMEM_QUEUED);     /* too short */
+	put_sock_mem(&b, ST_ESTABLISHED, 1, sizeof(struct inet_diag_meminfo));
+	put_sock_mem(&b, ST_LISTEN, 2, sizeof(struct inet_diag_meminfo));
+	put_sock_mem(&b, ST_ESTABLISHED, 3, sizeof(struct inet_diag_meminfo));
+	put_sock_mem(&b, ST_ESTABLISHED, 4, sizeof(struct inet_diag_meminfo) - 4); /* too short */
 	put_done(&b, 0);
 	assert_int_equal(parse(&p, &b), 0);
 	assert_int_equal(c.n, 4);
@@ -338,7 +334,7 @@ static void test_meminfo(void **state)
 	struct msgbuf u = {0};
 	struct collected cu = {0};
 	struct sockdiag_parser pu = {.proto = PROTO_UDP, .cb = collect, .ctx = &cu};
-	put_sock_mem(&u, ST_CLOSE, 5, SK_MEMINFO_VARS);
+	put_sock_mem(&u, ST_CLOSE, 5, sizeof(struct inet_diag_meminfo));
 	put_done(&u, 0);
 	assert_int_equal(parse(&pu, &u), 0);
 	assert_int_equal(cu.socks[0].rmem_bytes, 70000);
@@ -370,7 +366,7 @@ static void test_build_request(void **state)
 	assert_int_equal(nlh->nlmsg_type, TCPDIAG_GETSOCK);
 	const struct inet_diag_req *old = mnl_nlmsg_get_payload(nlh);
 	assert_int_equal(old->idiag_ext,
-			 (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_SKMEMINFO - 1)));
+			 (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_MEMINFO - 1)));
 
 	struct sockdiag_request udp_both = {.proto = PROTO_UDP, .family = AF_UNSPEC};
 	assert_int_equal(sockdiag_build_request(buf, sizeof(buf), &udp_both, 1), 0);

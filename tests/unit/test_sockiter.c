@@ -272,7 +272,7 @@ static void test_to_socket(void **state)
 	assert_int_equal(s.last_ack_recv_ms, 1500);
 	assert_int_equal(s.rmem_bytes, 0);
 
-	/* Memory held, as sock_diag's SKMEMINFO gives it; none for a listener. */
+	/* Memory held, as sock_diag's MEMINFO gives it; none for a listener. */
 	r.rmem = 70000;
 	r.wmem = 9000;
 	assert_int_equal(sockiter_to_socket(&r, &s), 0);
