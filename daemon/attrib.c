@@ -5,27 +5,32 @@
 #include <errno.h>
 #include <string.h>
 
-#define NO_HOLDER UINT32_MAX
-
 /* A further fd holding a socket (fork, SCM_RIGHTS); chained. */
 struct holder {
 	uint32_t proc; /* index into ps.procs */
 	uint32_t fd;
-	uint32_t next; /* the next holder of the same inode, or NO_HOLDER */
+	uint32_t next; /* the next holder of the same inode, or NO_MORE */
 };
+
+#define NO_PROC UINT32_MAX
+#define NO_MORE 0xffffffu /* more's 24 bits all set */
 
 /* Socket inode numbers are 32-bit (sockfs takes them from get_next_ino()),
  * and so are the keys.  Most sockets have one holder: the entry names it,
- * and answers alone, one cache line per socket. */
+ * and answers alone.  16 bytes: the index of a host's sockets is looked up
+ * once per socket, a cache miss each, and a smaller table misses less. */
 struct sock_owner {
-	uint32_t key;  /* inode */
-	uint32_t proc; /* its first holder in walk order: an index into ps.procs */
-	uint32_t fd;   /* and that holder's fd */
-	uint32_t more; /* its further holders, in a->holders, or NO_HOLDER */
-	uint8_t held;  /* a holder was read (a census numbers sockets whose process left) */
-	uint8_t seen;  /* handed on this pass */
-	uint8_t proto; /* as the walk found it (struct sock_fd) */
+	uint32_t key;       /* inode */
+	uint32_t proc;      /* its first holder in walk order, an index into ps.procs;
+			     * NO_PROC: none read (a census numbers sockets whose
+			     * process has left /proc since) */
+	uint32_t fd : 31;   /* that holder's fd (below fs.nr_open, at most 2^30) */
+	uint32_t seen : 1;  /* handed on this pass */
+	uint32_t more : 24; /* its further holders, in a->holders, or NO_MORE */
+	uint32_t proto : 8; /* as the walk found it (struct sock_fd) */
 };
+
+_Static_assert(sizeof(struct sock_owner) == 16, "an owner is 16 bytes");
 
 struct cookie_key {
 	uint64_t key;
@@ -74,7 +79,7 @@ static struct sock_owner *owner_for(struct attrib *a, const struct sock_fd *f, b
 	if (number >= a->walked.n)
 		return NULL; /* a socket socklife does not count */
 	struct sock_owner *o = &a->walked.v[number];
-	*added = !o->held;
+	*added = o->proc == NO_PROC;
 	o->key = inode;
 	return o;
 }
@@ -86,11 +91,18 @@ static int build_index(struct attrib *a)
 	hashmap_clear(&a->owners);
 	vec_reset(&a->holders);
 	vec_clear(&a->walked);
-	if (a->census) {
+	if (!a->census) { /* sized once, not grown (rehashed) socket by socket */
+		size_t fds = 0, n;
+		for (size_t p = 0; p < a->ps.procs.n; p++, fds += n)
+			procscan_sockets(&a->ps, p, &n);
+		if (hashmap_reserve(&a->owners, fds) < 0)
+			return -ENOMEM;
+	} else {
 		if (vec_reserve(&a->walked, a->census->places + 1))
 			return -ENOMEM;
 		a->walked.n = a->census->places;
-		memset(a->walked.v, 0, a->walked.n * sizeof(*a->walked.v));
+		for (size_t k = 0; k < a->walked.n; k++)
+			a->walked.v[k] = (struct sock_owner){.proc = NO_PROC};
 	}
 	for (size_t p = a->ps.procs.n; p-- > 0;) {
 		size_t n;
@@ -106,8 +118,10 @@ static int build_index(struct attrib *a)
 			}
 			/* Read backwards: this holder comes before the one the
 			 * entry names, which moves to the chain's front. */
-			uint32_t more = NO_HOLDER;
+			uint32_t more = NO_MORE;
 			if (!added) {
+				if (a->holders.n >= NO_MORE)
+					return -EOVERFLOW; /* 16 million fds sharing sockets */
 				struct holder *h = vec_push(&a->holders);
 				if (!h)
 					return -ENOMEM;
@@ -115,9 +129,8 @@ static int build_index(struct attrib *a)
 				more = (uint32_t)(a->holders.n - 1);
 			}
 			o->proc = (uint32_t)p;
-			o->fd = fds[i].fd;
-			o->more = more;
-			o->held = 1;
+			o->fd = fds[i].fd & 0x7fffffffu;
+			o->more = more & NO_MORE;
 			o->proto = fds[i].proto;
 		}
 	}
@@ -135,7 +148,7 @@ static struct sock_owner *owner_of(struct attrib *a, const struct sl_socket *s)
 	long k = s->walked ? (long)s->walked - 1 : census_find_socket(a->census, s->inode);
 	struct sock_owner *o = k >= 0 && (size_t)k < a->walked.n ? &a->walked.v[k] : NULL;
 	/* Held only by a process gone from /proc since the walk: none. */
-	return o && o->held ? o : NULL;
+	return o && o->proc != NO_PROC ? o : NULL;
 }
 
 /* Every owner with a holder, one after another from *pos = 0. */
@@ -145,7 +158,7 @@ static struct sock_owner *next_owner(struct attrib *a, size_t *pos)
 		return hashmap_next(&a->owners, pos);
 	while (*pos < a->walked.n) {
 		struct sock_owner *o = &a->walked.v[(*pos)++];
-		if (o->held)
+		if (o->proc != NO_PROC)
 			return o;
 	}
 	return NULL;
@@ -161,7 +174,7 @@ static int holders_of(struct attrib *a, const struct sock_owner *o)
 		return -ENOMEM;
 	*p = o->proc;
 	*fd = o->fd;
-	for (uint32_t h = o->more; h != NO_HOLDER; h = a->holders.v[h].next) {
+	for (uint32_t h = o->more; h != NO_MORE; h = a->holders.v[h].next) {
 		p = vec_push(&a->scratch);
 		fd = vec_push(&a->scratch_fds);
 		if (!p || !fd)

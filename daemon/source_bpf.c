@@ -173,10 +173,12 @@ static void on_sock(const struct sockiter_sock *r, void *ctx)
 	int kind = sockiter_to_socket(r, &s);
 	uint8_t proto = kind == -EPROTONOSUPPORT ? PROTO_COUNT : kind == 0 ? s.proto : SOCK_FD_UNKNOWN;
 	long place = census_socket(src->census, (int32_t)r->tgid, r->fd, r->ino, proto);
-	if (place < 0 || place == CENSUS_UNCOUNTED) {
-		src->err = place < 0 ? (int)place : 0;
-		return; /* or netlink, packet, raw, ...: not counted */
+	if (place < 0) {
+		src->err = (int)place;
+		return;
 	}
+	if (place == CENSUS_UNCOUNTED)
+		return; /* netlink, packet, raw, ...: not counted */
 	if ((size_t)place != src->socks.n) {
 		src->err = -EPROTO; /* the places are the census's: never */
 		return;
@@ -194,13 +196,12 @@ static void on_sock(const struct sockiter_sock *r, void *ctx)
 	if (kind != 0)
 		return; /* a state socklife does not know is left out like a dump's */
 	kept->proto = s.proto;
-	kept->count = (uint8_t)((hashed(&s) ? COUNT_HASHED : 0) |
-				/* The closed peer of a UNIX stream lives on
-				 * (unlisted, but counted in use) until its
-				 * survivor closes: one each. */
-				(s.type != SOCK_DGRAM && sockdiag_unix_peer_gone(&s)
-					 ? COUNT_UNIX_ORPHAN
-					 : 0));
+	if (hashed(&s))
+		kept->count |= COUNT_HASHED;
+	/* The closed peer of a UNIX stream lives on (unlisted, but counted in
+	 * use) until its survivor closes: one each. */
+	if (s.type != SOCK_DGRAM && sockdiag_unix_peer_gone(&s))
+		kept->count |= COUNT_UNIX_ORPHAN;
 }
 
 /* What each namespace holds, each socket once: a repeat's place is left
