@@ -58,6 +58,7 @@ struct sysctls {
 	uint64_t max_tw_buckets;
 	bool shared_ehash;
 	double tcp_dumped_at; /* monotonic; 0: never */
+	uint32_t probe_missed; /* the pass its listeners last failed to explain TCP; 0: none */
 };
 
 struct bpf_source {
@@ -452,7 +453,15 @@ static int read_netns(struct source *base, const struct netns_entry *e,
 
 	uint32_t time_wait = 0, tcp_short = 0;
 	uint8_t dump = to_dump(src, e, b, known, &time_wait, &tcp_short) & sink->protos;
-	bool probed = (dump & (1u << PROTO_TCP)) && tcp_short && listeners_explain(src, e, tcp_short);
+	/* A probe that did not add up waits SOURCE_BPF_PROBE_RETRY passes: a
+	 * namespace short of orphans, not listeners, would otherwise cost a
+	 * setns() and a dump more every pass, outside the read budget. */
+	bool probed = false;
+	if ((dump & (1u << PROTO_TCP)) && tcp_short &&
+	    (!known->probe_missed || src->pass - known->probe_missed >= SOURCE_BPF_PROBE_RETRY)) {
+		probed = listeners_explain(src, e, tcp_short);
+		known->probe_missed = probed ? 0 : src->pass;
+	}
 	if (probed)
 		dump &= (uint8_t)~(1u << PROTO_TCP);
 	/* The sysctls matter beside TIME_WAIT only (its ports' sides, its
@@ -466,7 +475,8 @@ static int read_netns(struct source *base, const struct netns_entry *e,
 		double dumped_at = (dump & (1u << PROTO_TCP)) && !out->age ? src->now
 									: known->tcp_dumped_at;
 		*known = (struct sysctls){netns, src->pass, out->port_lo, out->port_hi,
-					  out->max_tw_buckets, out->shared_ehash, dumped_at};
+					  out->max_tw_buckets, out->shared_ehash, dumped_at,
+					  known->probe_missed};
 	}
 	/* What the dumper read for real this pass is its; the walk gives the
 	 * held sockets of every other protocol.  Past the budget the dumper

@@ -29,7 +29,8 @@
  * Where the kernel counts more TCP sockets than the walk saw, the `prober`
  * first lists the namespace's listeners alone (a cheap dump): if the
  * listeners no walked fd holds make up the difference, TCP is the walk's
- * and theirs, and the whole dump is spared.
+ * and theirs, and the whole dump is spared; if not, the namespace is not
+ * probed again for PROBE_RETRY passes.
  * The namespace's sysctls (ephemeral ports, tcp_max_tw_buckets), which
  * matter beside TIME_WAIT only, come with a dump, or from the dumper every
  * SYSCTL_EVERY passes while the namespace holds TIME_WAIT. */
@@ -41,6 +42,10 @@
 
 /* Passes between two reads of a namespace's sysctls. */
 #define SOURCE_BPF_SYSCTL_EVERY 64
+
+/* Passes before a namespace whose listeners did not explain its missing
+ * TCP sockets is probed again. */
+#define SOURCE_BPF_PROBE_RETRY 16
 
 /* A source over the loaded iterator `it` (the source does not own it),
  * dumping what the walk cannot see with `dumper` (netlink), or with

@@ -325,11 +325,22 @@ static void test_unwalked_listeners_spare_the_dump(void **state)
 	assert_int_equal(netlink.calls, 1);
 	assert_int_equal(netlink.protos, 1u << PROTO_TCP);
 
+	/* Not probed again for a while: dumped whole at once. */
+	for (int pass = 1; pass < SOURCE_BPF_PROBE_RETRY; pass++) {
+		assert_int_equal(src->walk(src, &c), 0);
+		read_ns(src, NS_A, 100, &r);
+	}
+	assert_int_equal(probes, 2);
+	assert_int_equal(netlink.calls, SOURCE_BPF_PROBE_RETRY);
+	assert_int_equal(src->walk(src, &c), 0);
+	read_ns(src, NS_A, 100, &r);
+	assert_int_equal(probes, 3);
+
 	/* Fewer in the kernel than walked (one closed since): no probe. */
 	kernel_pr.tcp = 1;
 	read_ns(src, NS_A, 100, &r);
-	assert_int_equal(probes, 2);
-	assert_int_equal(netlink.calls, 2);
+	assert_int_equal(probes, 3);
+	assert_int_equal(netlink.calls, SOURCE_BPF_PROBE_RETRY + 2);
 	src->free(src);
 	census_free(&c);
 }
