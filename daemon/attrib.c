@@ -165,24 +165,24 @@ static struct sock_owner *next_owner(struct attrib *a, size_t *pos)
 }
 
 /* The processes holding owner `o`, and their fds, in scratch lists. */
+static int push_holder(struct attrib *a, uint32_t proc, uint32_t fd)
+{
+	uint32_t *p = vec_push(&a->scratch), *f = vec_push(&a->scratch_fds);
+	if (!p || !f)
+		return -ENOMEM;
+	*p = proc;
+	*f = fd;
+	return 0;
+}
+
 static int holders_of(struct attrib *a, const struct sock_owner *o)
 {
 	vec_clear(&a->scratch);
 	vec_clear(&a->scratch_fds);
-	uint32_t *p = vec_push(&a->scratch), *fd = vec_push(&a->scratch_fds);
-	if (!p || !fd)
-		return -ENOMEM;
-	*p = o->proc;
-	*fd = o->fd;
-	for (uint32_t h = o->more; h != NO_MORE; h = a->holders.v[h].next) {
-		p = vec_push(&a->scratch);
-		fd = vec_push(&a->scratch_fds);
-		if (!p || !fd)
-			return -ENOMEM;
-		*p = a->holders.v[h].proc;
-		*fd = a->holders.v[h].fd;
-	}
-	return 0;
+	int err = push_holder(a, o->proc, o->fd);
+	for (uint32_t h = o->more; h != NO_MORE && !err; h = a->holders.v[h].next)
+		err = push_holder(a, a->holders.v[h].proc, a->holders.v[h].fd);
+	return err;
 }
 
 static void deliver(struct attrib *a, const struct sl_socket *s, uint32_t ns, double age,
