@@ -23,7 +23,7 @@
 
 struct proc_entry {
 	struct proc_info info;
-	struct container_ref container; /* parsed when its fds were last read */
+	struct container_ref container; /* parsed from its cgroup when last read */
 	struct sock_fds VEC(struct sock_fd) held; /* its socket fds when last read */
 	uint32_t census_first, census_n; /* with a census: its socket fds there instead */
 	uint32_t read_pass;     /* when its fds were last read; 0 = never */
@@ -252,15 +252,32 @@ static int fresh_entry(int piddir, int32_t pid, const struct proc_stat *st, stru
 	return read_cgroup(piddir, e);
 }
 
+/* With a census no fds are read, and so no cgroup with them: it is read
+ * again when the process's fd count moved, and at least every
+ * verify_passes passes, spread over the passes by pid.  A process moved
+ * into a container after it started (a runtime's exec helper, a test's
+ * cgroup) is labelled by its container from then on. */
+static bool cgroup_due(const struct procscan *ps, const struct proc_entry *e, uint32_t nfds)
+{
+	unsigned k = ps->verify_passes ? ps->verify_passes : 1;
+	return nfds != e->nfds_at_read || ((uint32_t)e->info.pid + ps->pass) % k == 0;
+}
+
 /* What the census says of the process in `e`, in place of reading its
- * limits, namespace and fds.  Returns 1 (kept) or 0 (no fd table: it has
- * no fds, or was born after the walk). */
-static int take_census(struct procscan *ps, struct proc_entry *e)
+ * limits, namespace and fds.  Returns 1 (kept), 0 (no fd table: it has
+ * no fds, or was born after the walk) or -errno (its cgroup unreadable
+ * for want of fds or memory). */
+static int take_census(struct procscan *ps, int piddir, struct proc_entry *e)
 {
 	const struct census_proc *cp = census_find(ps->census, e->info.pid);
 	if (!cp || cp->nfds == 0) {
 		drop_entry(e);
 		return 0;
+	}
+	int err = e->read_pass && cgroup_due(ps, e, cp->nfds) ? /* fresh: just read */ read_cgroup(piddir, e) : 0;
+	if (err) {
+		drop_entry(e);
+		return err;
 	}
 	/* Its fds stay in the census (not copied: every socket of the host
 	 * would be twice in memory). */
@@ -315,7 +332,7 @@ static int refresh(struct procscan *ps, int piddir, int32_t pid, struct proc_ent
 	}
 
 	if (ps->census)
-		return take_census(ps, e);
+		return take_census(ps, piddir, e);
 
 	len = read_small_at(piddir, "limits", buf, sizeof(buf));
 	if (outcome_of((int)len) == FAILED)

@@ -276,6 +276,44 @@ class Containers(unittest.TestCase):
             self.assertEqual(h.value(samples, "socklife_process_sockets", process="sl-listeners",
                                      container="", state="listen"), 1)
 
+    def test_a_process_moved_into_a_container_is_relabelled(self):
+        """A process socklife already counts, moved into a container while
+        it sits idle (no fd opened or closed), carries the container's id
+        within --resolve.verify-passes passes, with either socket source."""
+        bpf = b"socket source: bpf" in h.run_once("--socket-source=auto").stderr
+        for source in ("netlink", "bpf"):
+            with self.subTest(source=source):
+                if source == "bpf" and not bpf:
+                    self.skipTest("the BPF iterator does not load on this kernel")
+                with h.Netns(), h.Fleet() as f, h.Container() as c, \
+                        h.Daemon("--group-by=pid", f"--socket-source={source}",
+                                 "--resolve.verify-passes=5", interval="100ms") as d:
+                    idle = f.start("listeners", count=2)
+
+                    def container_of():
+                        found = h.select(h.parse(h.metrics_text(d.port)),
+                                         "socklife_process_sockets", pid=str(idle.pid),
+                                         state="listen")
+                        return found[0][0].get("container") if found else None
+
+                    self.assertEqual(wait_for(container_of, lambda v: v is not None), "")
+                    c.add(idle.pid)
+                    moved = time.monotonic()
+                    self.assertEqual(wait_for(container_of, lambda v: v == c.short), c.short,
+                                     "still outside its container 10 s after the move")
+                    print(f"{source}: labelled {time.monotonic() - moved:.1f} s after the "
+                          f"move (5 passes of 100 ms)")
+
+
+def wait_for(probe, done, seconds=10):
+    """probe() until done(its value), for at most `seconds`; the last value."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = probe()
+        if done(value) or time.monotonic() >= deadline:
+            return value
+        time.sleep(0.05)
+
 
 class Pods(unittest.TestCase):
     def test_a_pods_container_carries_its_name(self):

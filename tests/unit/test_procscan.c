@@ -3,7 +3,9 @@
  * Processes that exit and fds that close mid-walk are simulated by wrapping
  * openat() and readlinkat() (linked with -Wl,--wrap): the wrapper fails the
  * chosen call with the errno the kernel would give. */
+#include <socklife/census.h>
 #include <socklife/procscan.h>
+#include <socklife/proto.h>
 
 #include "testutil.h"
 
@@ -348,6 +350,54 @@ static void test_containers_from_cgroups(void **state)
 	procscan_free(&ps);
 }
 
+/* With a census no fds are read, yet a process moved into a container
+ * after it was first seen is labelled by it: at once when its fd count
+ * moves, and within verify_passes passes when it sits idle. */
+static void test_census_rereads_cgroups(void **state)
+{
+	(void)state;
+	const char docker[] = "0::/system.slice/docker-"
+			      "3f2a1b9c0d1e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a.scope\n";
+	const char host[] = "0::/user.slice/user-0.slice/session-1.scope\n";
+	add_proc(100, "grower", 1, "64");
+	tu_write(host, sizeof(host) - 1, "%s/100/cgroup", root);
+	add_proc(101, "idle", 2, "64");
+	tu_write(host, sizeof(host) - 1, "%s/101/cgroup", root);
+
+	struct census c;
+	census_init(&c);
+	struct procscan ps = scanner(4);
+	uint32_t grower_fds = 4;
+	for (unsigned pass = 1; pass <= 5; pass++) {
+		if (pass == 2) { /* both are moved; only the grower opens a socket */
+			tu_write(docker, sizeof(docker) - 1, "%s/100/cgroup", root);
+			tu_write(docker, sizeof(docker) - 1, "%s/101/cgroup", root);
+			grower_fds++;
+		}
+		census_begin(&c, 0);
+		for (uint32_t fd = 3; fd < grower_fds; fd++)
+			assert_true(census_socket(&c, 100, fd, 500 + fd, PROTO_TCP) >= 0);
+		assert_int_equal(census_table(&c, 100, 100, grower_fds, 64, 1), 0);
+		assert_true(census_socket(&c, 101, 3, 600, PROTO_TCP) >= 0);
+		assert_int_equal(census_table(&c, 101, 101, 4, 64, 1), 0);
+		assert_int_equal(census_end(&c), 0);
+		assert_int_equal(procscan_run(&ps, &c), 0);
+		assert_int_equal(ps.stats.fd_reads, 0);
+		if (pass == 1) {
+			assert_int_equal(find(&ps, 100)->container, 0);
+			assert_int_equal(find(&ps, 101)->container, 0);
+		}
+		if (pass == 2)
+			assert_int_equal(find(&ps, 100)->container, 1);
+	}
+	/* Four passes after the move, the idle one's turn has come. */
+	assert_int_equal(find(&ps, 100)->container, find(&ps, 101)->container);
+	assert_int_not_equal(find(&ps, 101)->container, 0);
+	assert_string_equal(ps.containers.v[find(&ps, 101)->container].id, "3f2a1b9c0d1e");
+	procscan_free(&ps);
+	census_free(&c);
+}
+
 static void test_missing_root(void **state)
 {
 	(void)state;
@@ -517,6 +567,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fds_not_readable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pid_reuse_gets_a_new_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_containers_from_cgroups, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_census_rereads_cgroups, setup, teardown),
 		cmocka_unit_test(test_missing_root),
 		cmocka_unit_test_setup_teardown(test_unchanged_processes_are_not_reread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_reaches_everyone, setup, teardown),
