@@ -151,6 +151,15 @@ static struct sock_owner *owner_of(struct attrib *a, const struct sl_socket *s)
 	return o && o->proc != NO_PROC ? o : NULL;
 }
 
+void attrib_prefetch(const struct attrib *a, uint64_t inode)
+{
+	/* With a census a walked socket is found by its number, without a
+	 * lookup; only the index by inode is worth fetching ahead. */
+	uint32_t key = (uint32_t)inode;
+	if (!a->census && inode && inode <= UINT32_MAX)
+		hashmap_prefetch(&a->owners, &key);
+}
+
 /* Every owner with a holder, one after another from *pos = 0. */
 static struct sock_owner *next_owner(struct attrib *a, size_t *pos)
 {

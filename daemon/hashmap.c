@@ -133,6 +133,12 @@ void *hashmap_get(const struct hashmap *m, const void *key)
 	return empty(m, i) ? NULL : slot(m, i);
 }
 
+void hashmap_prefetch(const struct hashmap *m, const void *key)
+{
+	if (m->count)
+		__builtin_prefetch(slot(m, home(m, key)));
+}
+
 void *hashmap_put(struct hashmap *m, const void *key, bool *added)
 {
 	*added = false;

@@ -158,6 +158,12 @@ static int on_socket(const struct sl_socket *sk, void *arg)
 	return attrib_socket(&c->s->attrib, sk, c->ns, silence_of(c->s, sk), side_of(tw, sk));
 }
 
+static void on_ahead(uint64_t inode, void *arg)
+{
+	const struct ns_ctx *c = arg;
+	attrib_prefetch(&c->s->attrib, inode);
+}
+
 /* The source for a namespace: the bpf walk when it worked this pass, else
  * sock_diag from inside it, unless setns() has been refused; then
  * /proc/PID/net. */
@@ -171,7 +177,7 @@ static struct source *source_for(struct sampler *s, const struct netns_entry *e)
 static int read_with(struct sampler *s, struct source *src, const struct netns_entry *e,
 		     struct ns_ctx *c, struct ns_read *r)
 {
-	struct source_sink sink = {on_socket, wants_times, c, SOURCE_ALL_PROTOS, 0};
+	struct source_sink sink = {on_socket, wants_times, c, SOURCE_ALL_PROTOS, 0, on_ahead};
 	memset(r, 0, sizeof(*r));
 	twports_begin(&s->pass.twports);
 	return src->read_netns(src, e, &sink, r);

@@ -305,6 +305,24 @@ static mnl_cb_t control_cbs[NLMSG_MIN_TYPE] = {
 	[NLMSG_OVERRUN] = overrun_cb,
 };
 
+/* Tell p->ahead the inode of every socket message in a buffer whose
+ * framing was checked; the callbacks look at each message properly. */
+static void look_ahead(const struct sockdiag_parser *p, const void *buf, size_t len)
+{
+	size_t head = p->proto == PROTO_UNIX ? sizeof(struct unix_diag_msg) :
+					       sizeof(struct inet_diag_msg);
+	int left = (int)len;
+	for (const struct nlmsghdr *nlh = buf; mnl_nlmsg_ok(nlh, left);
+	     nlh = mnl_nlmsg_next(nlh, &left)) {
+		if (nlh->nlmsg_type < NLMSG_MIN_TYPE || mnl_nlmsg_get_payload_len(nlh) < head)
+			continue;
+		const void *m = mnl_nlmsg_get_payload(nlh);
+		p->ahead(p->proto == PROTO_UNIX ? ((const struct unix_diag_msg *)m)->udiag_ino :
+						  ((const struct inet_diag_msg *)m)->idiag_inode,
+			 p->ctx);
+	}
+}
+
 int sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len, uint32_t seq,
 		   uint32_t portid)
 {
@@ -313,6 +331,8 @@ int sockdiag_parse(struct sockdiag_parser *p, const void *buf, size_t len, uint3
 		return err;
 	if (p->proto >= PROTO_COUNT)
 		return -EPROTONOSUPPORT;
+	if (p->ahead)
+		look_ahead(p, buf, len);
 
 	errno = 0;
 	int ret = mnl_cb_run2(buf, len, seq, portid, p->proto == PROTO_UNIX ? unix_msg_cb : inet_msg_cb,

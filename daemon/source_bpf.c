@@ -383,7 +383,7 @@ static bool listeners_explain(struct bpf_source *src, const struct netns_entry *
 	vec_clear(&src->unseen);
 	if (!src->prober || (src->no_setns && !e->self))
 		return false; /* /proc/PID/net/tcp lists every socket anyway */
-	struct source_sink probe = {probe_socket, no_times, src, 1u << PROTO_TCP, 1u << ST_LISTEN};
+	struct source_sink probe = {probe_socket, no_times, src, 1u << PROTO_TCP, 1u << ST_LISTEN, NULL};
 	struct ns_read scratch = {0};
 	int err = src->prober->read_netns(src->prober, e, &probe, &scratch);
 	return !err && src->unseen.n == short_by;

@@ -54,6 +54,12 @@ static bool tee_wants_times(const struct sl_socket *s, void *arg)
 	return t->sink->wants_times && t->sink->wants_times(s, t->sink->ctx);
 }
 
+static void tee_ahead(uint64_t inode, void *arg)
+{
+	struct tee *t = arg;
+	t->sink->ahead(inode, t->sink->ctx);
+}
+
 static int read_for_real(struct budget_source *src, struct kept *k, const struct netns_entry *e,
 			 const struct source_sink *sink, struct ns_read *out)
 {
@@ -61,7 +67,8 @@ static int read_for_real(struct budget_source *src, struct kept *k, const struct
 	 * TCP state is read (tcp_states 0), whatever the sink wants: what is
 	 * kept must be the whole namespace. */
 	struct tee t = {sink, src, e->self ? NULL : k};
-	struct source_sink through = {tee_socket, tee_wants_times, &t, sink->protos, 0};
+	struct source_sink through = {tee_socket, tee_wants_times, &t, sink->protos, 0,
+				      sink->ahead ? tee_ahead : NULL};
 	double t0 = now_monotonic();
 	if (e->self)
 		vec_free(&k->socks);

@@ -163,7 +163,8 @@ static int read_inside(struct netlink_source *src, struct sockdiag *diag,
 				  &out->port_hi) < 0)
 		out->port_lo = out->port_hi = 0;
 	for (int proto = 0; proto < PROTO_COUNT; proto++) {
-		struct sockdiag_parser p = {.proto = proto, .cb = sink->socket, .ctx = sink->ctx};
+		struct sockdiag_parser p = {
+			.proto = proto, .cb = sink->socket, .ctx = sink->ctx, .ahead = sink->ahead};
 		if (!(sink->protos & (1u << proto)))
 			continue;
 		int err = in_use[proto] ? dump_proto(src, diag, &p, sink) : 0;

@@ -108,6 +108,10 @@ void attrib_init(struct attrib *a, const char *proc_root, unsigned verify_passes
  * /proc/PID/fd).  0 or -errno. */
 int attrib_begin(struct attrib *a, const struct attrib_sink *sink, const struct census *census);
 
+/* A socket with this inode is about to come: start fetching its entry
+ * (see sockdiag_ahead_cb). */
+void attrib_prefetch(const struct attrib *a, uint64_t inode);
+
 /* One socket of namespace `ns` from a source, `age` seconds in its state,
  * on `side`: handed to the sink now, deferred, or left out as a duplicate.
  * 0 or -ENOMEM. */

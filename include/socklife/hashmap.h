@@ -34,6 +34,11 @@ struct hashmap {
 /* The entry with this key, or NULL. */
 void *hashmap_get(const struct hashmap *m, const void *key);
 
+/* Start fetching the slot `key` hashes to, for a hashmap_get of it soon
+ * after.  A caller with a batch of keys issues them all first: the
+ * lookups' cache misses then overlap instead of coming one after another. */
+void hashmap_prefetch(const struct hashmap *m, const void *key);
+
 /* The entry with this key; a new one (zeroed but for its key) when there
  * was none, then *added is set.  NULL when memory runs out. */
 void *hashmap_put(struct hashmap *m, const void *key, bool *added);

@@ -84,6 +84,13 @@ struct sockdiag_stats {
 /* Takes one socket; returns 0, or -errno to stop the dump. */
 typedef int (*sockdiag_cb)(const struct sl_socket *s, void *ctx);
 
+/* Told the inode of each socket of a received buffer (0 for one no fd
+ * holds) before the first of them goes to the sockdiag_cb: a consumer
+ * that looks sockets up by inode starts fetching them all at once.  A
+ * dump comes in the kernel's hash order, so each lookup alone would wait
+ * on memory.  A hint only: what it is told need not be valid yet. */
+typedef void (*sockdiag_ahead_cb)(uint64_t inode, void *ctx);
+
 /* Parser state for one dump.  Set proto, cb and ctx and zero the rest.
  * The parser hands on what the kernel said, repeats included: a dump
  * walks a hash table that changes under it, and whoever counts the
@@ -92,6 +99,7 @@ struct sockdiag_parser {
 	enum sl_proto proto;
 	sockdiag_cb cb;
 	void *ctx;
+	sockdiag_ahead_cb ahead; /* optional, with ctx */
 	struct sockdiag_stats stats;
 	int err;    /* the first error the callback returned, 0 if none */
 	bool ended; /* the dump's final message (DONE or ERROR) has been parsed */

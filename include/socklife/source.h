@@ -71,6 +71,9 @@ struct source_sink {
 	 * the others hand on every state, so a consumer that sets it checks
 	 * each socket's state itself. */
 	uint32_t tcp_states;
+	/* Optional: told each socket's inode a little before the socket
+	 * itself, where a source reads them in batches (sockdiag.h). */
+	sockdiag_ahead_cb ahead;
 };
 
 #define SOURCE_ALL_PROTOS ((1u << PROTO_COUNT) - 1)

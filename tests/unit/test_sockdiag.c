@@ -142,6 +142,62 @@ static void test_dump_spread_over_buffers(void **state)
 	assert_int_equal(c.n, 2);
 }
 
+static void put_unix(struct msgbuf *b, uint8_t type, uint8_t state, uint32_t inode, int peer,
+		     int shutdown);
+
+/* The look-ahead is told every socket of a buffer, UNIX and inet, before
+ * the first of them is handed on; not the DONE that ends the dump. */
+struct ahead_log {
+	uint64_t told[8];
+	size_t n, told_before_first;
+	struct collected c;
+};
+
+static void log_ahead(uint64_t inode, void *ctx)
+{
+	struct ahead_log *l = ctx;
+	if (l->n < 8)
+		l->told[l->n++] = inode;
+}
+
+static int count_told(const struct sl_socket *s, void *ctx)
+{
+	struct ahead_log *l = ctx;
+	if (l->c.n == 0)
+		l->told_before_first = l->n;
+	return collect(s, &l->c);
+}
+
+static void test_look_ahead(void **state)
+{
+	(void)state;
+	struct msgbuf b = {0}, u = {0};
+	struct ahead_log l = {0};
+	struct sockdiag_parser p = {.proto = PROTO_TCP, .cb = count_told, .ctx = &l,
+				    .ahead = log_ahead};
+	put_sock(&b, AF_INET, ST_LISTEN, 1, 30, 0);
+	put_sock(&b, AF_INET, ST_TIME_WAIT, 2, 0, 0);
+	put_sock(&b, AF_INET6, ST_ESTABLISHED, 3, 31, 0);
+	put_done(&b, 0);
+	assert_int_equal(parse(&p, &b), 0);
+	assert_int_equal(l.c.n, 3);
+	assert_int_equal(l.told_before_first, 3);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.told[0], 30);
+	assert_int_equal(l.told[1], 0);
+	assert_int_equal(l.told[2], 31);
+
+	struct ahead_log lu = {0};
+	struct sockdiag_parser pu = {.proto = PROTO_UNIX, .cb = count_told, .ctx = &lu,
+				     .ahead = log_ahead};
+	put_unix(&u, SOCK_STREAM, ST_LISTEN, 40, 0, 0);
+	put_unix(&u, SOCK_DGRAM, ST_CLOSE, 41, -1, -1);
+	assert_int_equal(sockdiag_parse(&pu, u.data, u.len, SEQ, PORTID), 1);
+	assert_int_equal(lu.told_before_first, 2);
+	assert_int_equal(lu.told[0], 40);
+	assert_int_equal(lu.told[1], 41);
+}
+
 static void test_truncated_message(void **state)
 {
 	(void)state;
@@ -571,6 +627,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normal_dump),
 		cmocka_unit_test(test_dump_spread_over_buffers),
+		cmocka_unit_test(test_look_ahead),
 		cmocka_unit_test(test_truncated_message),
 		cmocka_unit_test(test_payload_too_short),
 		cmocka_unit_test(test_nlmsg_error),

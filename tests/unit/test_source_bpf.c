@@ -151,7 +151,7 @@ static int on_socket(const struct sl_socket *s, void *ctx)
 static struct seen read_ns(struct source *src, uint32_t ino, int32_t pid, struct ns_read *r)
 {
 	struct seen seen = {0};
-	struct source_sink sink = {on_socket, NULL, &seen, SOURCE_ALL_PROTOS, 0};
+	struct source_sink sink = {on_socket, NULL, &seen, SOURCE_ALL_PROTOS, 0, NULL};
 	struct netns_entry e = {.id = {NSFS_DEV, ino}, .pid = pid};
 	memset(r, 0, sizeof(*r));
 	assert_int_equal(src->read_netns(src, &e, &sink, r), 0);
