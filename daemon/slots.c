@@ -111,12 +111,22 @@ static int longest_waiting(const struct slots *s, bool known_too)
 	return best;
 }
 
-static int free_slot(const struct slots *s)
+/* A free entry for a newcomer, or -1.  A stranger may not take the last
+ * `reserved` free ones: under a reconnecting flood each stranger admitted
+ * cuts another, the cut ones keep their entries until a loaded server has
+ * closed them, and they must never take every entry from a known client. */
+static int free_slot(const struct slots *s, bool known)
 {
-	for (unsigned i = 0; i < s->cap; i++)
-		if (s->slot[i].state == SLOT_FREE)
-			return (int)i;
-	return -1;
+	unsigned want = known ? 1 : s->lim.reserved + 1, nfree = 0;
+	int first = -1;
+	for (unsigned i = 0; i < s->cap && nfree < want; i++) {
+		if (s->slot[i].state != SLOT_FREE)
+			continue;
+		if (first < 0)
+			first = (int)i;
+		nfree++;
+	}
+	return nfree >= want ? first : -1;
 }
 
 static void cut(struct slots *s, int id, double now)
@@ -140,7 +150,7 @@ struct slot_admission slots_admit(struct slots *s, const struct addrkey *key, in
 		a.why = SLOT_REFUSED_PER_ADDRESS;
 		return a;
 	}
-	int id = free_slot(s);
+	int id = free_slot(s, known);
 	if (!room)
 		a.victim = longest_waiting(s, known);
 	if (id < 0 || (!room && a.victim < 0)) {

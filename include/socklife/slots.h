@@ -25,6 +25,9 @@
  *   for a scrape whose request arrives with its connection, while a
  *   connection busy with a request is never taken.  Otherwise the newcomer
  *   is refused at once rather than left in the accept queue.
+ * - A cut connection keeps its entry until the server has closed it.  The
+ *   last `reserved` free entries are for known keys, so that the cut
+ *   strangers of a reconnecting flood never take every entry.
  *
  * Slots are numbered 0..capacity-1 so that callers can keep their own
  * per-connection state in arrays of that size. */

@@ -158,6 +158,11 @@ class Slowloris(unittest.TestCase):
                 health = d.get("/healthz")[0]
             self.assertEqual(flood.errors, [])
             print(f"attacker connections opened: {flood.attempts}")
+            gate = {f"{name[len('socklife_http_connections_'):]}{{{l.get('reason', '')}}}": v
+                    for name in ("socklife_http_connections_refused_total",
+                                 "socklife_http_connections_cut_total")
+                    for l, v in h.select(h.parse(h.metrics_text(d.port)), name)}
+            print(f"the gate: {gate}")
             self.assert_scrapes_fast(known, "a known scraper beside 125 attacking addresses")
             # A scraper never seen before is a stranger among 1,000: its first
             # connection may be the one a newcomer replaces (on a loaded

@@ -241,6 +241,38 @@ static void test_held(void **state)
 	assert_false(slots_hold(&s, a, 5, &owner));
 }
 
+/* A reconnecting flood on a loaded server: every stranger admitted cuts
+ * the one waiting longest, and the server closes none of them yet.  The
+ * cut ones pile up, but never into the last `reserved` entries: a known
+ * scraper still gets in, and a stranger is refused. */
+static void test_cut_strangers_leave_entries_for_the_known(void **state)
+{
+	(void)state;
+	assert_int_equal(setup_limits(4, 0, 2), 0); /* strangers hold 2 */
+	int p = admit(9, 0).id;
+	assert_true(slots_begin_request(&s, p, 0));
+	slots_end_request(&s, p, true, 0); /* Prometheus, known */
+	slots_release(&s, p);              /* and gone until its next scrape */
+
+	unsigned admitted = 0;
+	double t = 1;
+	while (admit(1 + (int)admitted % 3, t).id >= 0 && admitted < s.cap)
+		admitted++, t++;
+	unsigned nfree = 0, cut = 0;
+	for (unsigned i = 0; i < s.cap; i++) {
+		nfree += s.slot[i].state == SLOT_FREE;
+		cut += s.slot[i].state == SLOT_CUT;
+	}
+	assert_int_equal(nfree, s.lim.reserved);
+	assert_int_equal(cut, admitted - 2);
+	assert_int_equal(admit(4, t).why, SLOT_REFUSED_STRANGERS);
+
+	struct slot_admission known = admit(9, t);
+	assert_true(known.id >= 0);
+	assert_int_equal(known.victim, -1); /* a reserved connection: nobody cut for it */
+	assert_true(s.slot[known.id].known);
+}
+
 static void test_reserve_is_clamped(void **state)
 {
 	(void)state;
@@ -261,6 +293,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_header_deadline, teardown),
 		cmocka_unit_test_teardown(test_request_deadline, teardown),
 		cmocka_unit_test_teardown(test_held, teardown),
+		cmocka_unit_test_teardown(test_cut_strangers_leave_entries_for_the_known, teardown),
 		cmocka_unit_test_teardown(test_reserve_is_clamped, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
