@@ -260,6 +260,8 @@ static int fresh_entry(int piddir, int32_t pid, const struct proc_stat *st, stru
 static bool cgroup_due(const struct procscan *ps, const struct proc_entry *e, uint32_t nfds)
 {
 	unsigned k = ps->verify_passes ? ps->verify_passes : 1;
+	if (!e->read_pass)
+		return false; /* a new entry: fresh_entry has just read it */
 	return nfds != e->nfds_at_read || ((uint32_t)e->info.pid + ps->pass) % k == 0;
 }
 
@@ -274,7 +276,7 @@ static int take_census(struct procscan *ps, int piddir, struct proc_entry *e)
 		drop_entry(e);
 		return 0;
 	}
-	int err = e->read_pass && cgroup_due(ps, e, cp->nfds) ? /* fresh: just read */ read_cgroup(piddir, e) : 0;
+	int err = cgroup_due(ps, e, cp->nfds) ? read_cgroup(piddir, e) : 0;
 	if (err) {
 		drop_entry(e);
 		return err;
